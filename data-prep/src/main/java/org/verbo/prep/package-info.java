@@ -1,0 +1,2 @@
+/** verbo data-prep. */
+package org.verbo.prep;

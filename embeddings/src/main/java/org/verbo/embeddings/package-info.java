@@ -1,0 +1,2 @@
+/** verbo embeddings. */
+package org.verbo.embeddings;
