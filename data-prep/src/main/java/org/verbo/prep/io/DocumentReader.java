@@ -1,0 +1,408 @@
+package org.verbo.prep.io;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import org.verbo.prep.text.HtmlTextExtractor;
+import org.verbo.prep.text.TextDecoder;
+import org.verbo.prep.text.TextNormalizer;
+
+/**
+ * Streams the records of one file: documents (decoded, extracted, {@link
+ * TextNormalizer#normalize(String) normalised}) and rejections. Bad content never throws; every
+ * record that can't become a document comes out as a rejection with one of these reasons:
+ *
+ * <ul>
+ *   <li>{@value #DECODE}: the bytes are neither valid UTF-8 nor decodable by the fallback charset,
+ *       or they look binary (NUL characters or a high fraction of control characters, see {@link
+ *       TextDecoder}). Decided per document: per file for FILE/HTML, per line for LINE/JSONL, per
+ *       paragraph for PARAGRAPH.
+ *   <li>{@value #EMPTY}: nothing left after extraction and normalisation. In FILE/HTML mode an
+ *       empty or blank file gives exactly one such rejection. In LINE/PARAGRAPH/JSONL mode blank
+ *       lines are skipped silently, but a file with no record at all gives one {@value #EMPTY}
+ *       rejection (index 0), so no input file disappears without a trace; a JSONL record whose
+ *       text field normalises to nothing is also {@value #EMPTY}.
+ *   <li>{@value #MALFORMED_JSON}: a non-blank JSONL line that is not one JSON object.
+ *   <li>{@value #MISSING_FIELD}: a JSONL object without the configured text field, or whose value
+ *       is not a string.
+ *   <li>{@value #TOO_LONG}: the document (FILE/HTML: the file; LINE/JSONL: the line; PARAGRAPH: the
+ *       paragraph) has more than {@link ReaderOptions#maxDocumentBytes()} bytes. Its bytes are
+ *       skipped while counted, never held in memory; the detail gives the size.
+ * </ul>
+ *
+ * <p>Memory: LINE, PARAGRAPH and JSONL read line by line and hold at most {@code
+ * maxDocumentBytes} (plus a 64 KiB buffer) of the file; FILE and HTML hold at most {@code
+ * maxDocumentBytes} of the file. The iterator is lazy; the caller owns (and closes) the stream. An
+ * {@link IOException} from the stream is rethrown as {@link UncheckedIOException}.
+ *
+ * <p>Decoding follows {@link TextDecoder} (UTF-8, else the fallback charset) for every format; an
+ * HTML {@code <meta charset>} declaration is not consulted.
+ *
+ * <p>Metadata: JSONL documents carry every other top-level field of their object as a string (the
+ * string value itself, or the JSON text of a non-string value such as {@code 7} or {@code
+ * ["a","b"]}); HTML documents carry {@code title} when the page has one; TEXT documents none.
+ */
+public final class DocumentReader {
+
+  /** Reject reason: undecodable or binary bytes. */
+  public static final String DECODE = "decode";
+  /** Reject reason: nothing left after extraction and normalisation, or a file without records. */
+  public static final String EMPTY = "empty";
+  /** Reject reason: a JSONL line that is not a JSON object. */
+  public static final String MALFORMED_JSON = "malformed_json";
+  /** Reject reason: JSONL object without the text field, or with a non-string value. */
+  public static final String MISSING_FIELD = "missing_field";
+  /** Reject reason: a document larger than {@code max_document_bytes}. */
+  public static final String TOO_LONG = "too_long";
+
+  /** All reject reasons, for reports. */
+  public static final List<String> REJECT_REASONS =
+      List.of(DECODE, EMPTY, MALFORMED_JSON, MISSING_FIELD, TOO_LONG);
+
+  private static final int MAX_DETAIL = 200;
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper(
+              JsonFactory.builder()
+                  // Sizes are bounded by max_document_bytes already; don't let Jackson's default
+                  // 20M-char string limit reject a document the config allows.
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+                  .build())
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private DocumentReader() {}
+
+  /**
+   * Streams the records of one file.
+   *
+   * @param in the file's bytes (already decompressed); not closed by the reader
+   * @param format TEXT, JSONL or HTML
+   * @param options split, JSON field, fallback charset, size limit
+   * @throws IllegalArgumentException for {@link InputFormat#PARQUET}, which Spark reads itself
+   */
+  public static Iterator<RawDocument> read(
+      InputStream in, InputFormat format, ReaderOptions options) {
+    Objects.requireNonNull(in, "in");
+    Objects.requireNonNull(options, "options");
+    return switch (Objects.requireNonNull(format, "format")) {
+      case PARQUET -> throw new IllegalArgumentException(
+          "PARQUET is read by Spark, not by DocumentReader");
+      case HTML -> new WholeFileIterator(in, options, true);
+      case JSONL -> new JsonlIterator(in, options);
+      case TEXT -> switch (options.textSplit()) {
+        case FILE -> new WholeFileIterator(in, options, false);
+        case LINE -> new LineIterator(in, options);
+        case PARAGRAPH -> new ParagraphIterator(in, options);
+      };
+    };
+  }
+
+  static String tooLongDetail(long size, int max) {
+    return "size=" + size + " bytes > max_document_bytes=" + max;
+  }
+
+  /** Lazy iterator; adds the one {@value #EMPTY} record when a file yields nothing at all. */
+  private abstract static class RecordIterator implements Iterator<RawDocument> {
+    private RawDocument next;
+    private boolean done;
+    private long produced;
+
+    /** The next record, or null at the end. */
+    protected abstract RawDocument compute() throws IOException;
+
+    @Override
+    public final boolean hasNext() {
+      if (next != null) {
+        return true;
+      }
+      if (done) {
+        return false;
+      }
+      try {
+        next = compute();
+      } catch (IOException e) {
+        done = true;
+        throw new UncheckedIOException(e);
+      }
+      if (next == null) {
+        done = true;
+        if (produced == 0) {
+          next = RawDocument.rejected(0, EMPTY, "no records in file");
+        }
+      }
+      if (next != null) {
+        produced++;
+      }
+      return next != null;
+    }
+
+    @Override
+    public final RawDocument next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      RawDocument r = next;
+      next = null;
+      return r;
+    }
+  }
+
+  /** FILE split and HTML: the whole file is one document. */
+  private static final class WholeFileIterator extends RecordIterator {
+    private final InputStream in;
+    private final ReaderOptions options;
+    private final boolean html;
+    private boolean read;
+
+    WholeFileIterator(InputStream in, ReaderOptions options, boolean html) {
+      this.in = in;
+      this.options = options;
+      this.html = html;
+    }
+
+    @Override
+    protected RawDocument compute() throws IOException {
+      if (read) {
+        return null;
+      }
+      read = true;
+      int max = options.maxDocumentBytes();
+      ByteArrayOutputStream kept = new ByteArrayOutputStream(8192);
+      byte[] buf = new byte[64 * 1024];
+      long size = 0;
+      int r;
+      while ((r = in.read(buf)) >= 0) {
+        size += r;
+        if (kept != null) {
+          if (size <= max) {
+            kept.write(buf, 0, r);
+          } else {
+            kept = null; // too long: drop what we held, keep counting to the end
+          }
+        }
+      }
+      if (size > max) {
+        return RawDocument.rejected(0, TOO_LONG, tooLongDetail(size, max));
+      }
+      byte[] bytes = kept.toByteArray();
+      if (bytes.length == 0) {
+        return RawDocument.rejected(0, EMPTY, "empty file");
+      }
+      TextDecoder.Decoded d = TextDecoder.decode(bytes, 0, bytes.length, options.fallbackCharset());
+      if (!d.ok()) {
+        return RawDocument.rejected(0, DECODE, d.error(), d.usedFallbackCharset());
+      }
+      Map<String, String> meta = Map.of();
+      String text;
+      if (html) {
+        HtmlTextExtractor.Extracted x = HtmlTextExtractor.extract(d.text());
+        text = x.text();
+        if (!x.title().isEmpty()) {
+          meta = Map.of("title", x.title());
+        }
+      } else {
+        text = TextNormalizer.normalize(d.text());
+      }
+      if (text.isEmpty()) {
+        return RawDocument.rejected(
+            0, EMPTY, html ? "no text after HTML extraction" : "blank file", d.usedFallbackCharset());
+      }
+      return RawDocument.ok(0, text, meta, d.usedFallbackCharset());
+    }
+  }
+
+  /** LINE split: each non-blank line is a document. */
+  private static final class LineIterator extends RecordIterator {
+    private final ByteLineReader lines;
+    private final TextDecoder decoder;
+    private final int max;
+
+    LineIterator(InputStream in, ReaderOptions options) {
+      this.lines = new ByteLineReader(in, options.maxDocumentBytes());
+      this.decoder = new TextDecoder(options.fallbackCharset());
+      this.max = options.maxDocumentBytes();
+    }
+
+    @Override
+    protected RawDocument compute() throws IOException {
+      while (lines.next()) {
+        long index = lines.lineNumber();
+        if (lines.tooLong()) {
+          return RawDocument.rejected(index, TOO_LONG, tooLongDetail(lines.size(), max));
+        }
+        if (lines.blank()) {
+          continue;
+        }
+        TextDecoder.Decoded d = decoder.decode(lines.bytes(), 0, lines.length());
+        if (!d.ok()) {
+          return RawDocument.rejected(index, DECODE, d.error(), d.usedFallbackCharset());
+        }
+        String text = TextNormalizer.normalize(d.text());
+        if (text.isEmpty()) {
+          continue; // a line of invisible characters is as blank as an empty one
+        }
+        return RawDocument.ok(index, text, Map.of(), d.usedFallbackCharset());
+      }
+      return null;
+    }
+  }
+
+  /** PARAGRAPH split: each run of non-blank lines is a document. */
+  private static final class ParagraphIterator extends RecordIterator {
+    private final ByteLineReader lines;
+    private final TextDecoder decoder;
+    private final int max;
+    private final ByteArrayOutputStream para = new ByteArrayOutputStream(1024);
+    private long ordinal;
+
+    ParagraphIterator(InputStream in, ReaderOptions options) {
+      this.lines = new ByteLineReader(in, options.maxDocumentBytes());
+      this.decoder = new TextDecoder(options.fallbackCharset());
+      this.max = options.maxDocumentBytes();
+    }
+
+    @Override
+    protected RawDocument compute() throws IOException {
+      while (true) {
+        // Collect one paragraph: skip leading blank lines, then read until a blank line or EOF.
+        para.reset();
+        long size = 0;
+        boolean started = false;
+        boolean more;
+        while ((more = lines.next())) {
+          if (lines.blank()) {
+            if (started) {
+              break;
+            }
+            continue;
+          }
+          if (started) {
+            size += 1; // the '\n' between two lines of the paragraph
+            if (size <= max) {
+              para.write('\n');
+            }
+          }
+          started = true;
+          size += lines.size();
+          if (size <= max && !lines.tooLong()) {
+            para.write(lines.bytes(), 0, lines.length());
+          } else if (para.size() > 0) {
+            para.reset(); // too long: stop holding it, keep counting to its end
+          }
+        }
+        if (!started) {
+          return null;
+        }
+        long index = ordinal++;
+        if (size > max) {
+          return RawDocument.rejected(index, TOO_LONG, tooLongDetail(size, max));
+        }
+        byte[] bytes = para.toByteArray();
+        TextDecoder.Decoded d = decoder.decode(bytes, 0, bytes.length);
+        if (!d.ok()) {
+          return RawDocument.rejected(index, DECODE, d.error(), d.usedFallbackCharset());
+        }
+        String text = TextNormalizer.normalize(d.text());
+        if (text.isEmpty()) {
+          ordinal--; // invisible-only "paragraph": as blank as an empty line
+          if (!more) {
+            return null;
+          }
+          continue;
+        }
+        return RawDocument.ok(index, text, Map.of(), d.usedFallbackCharset());
+      }
+    }
+  }
+
+  /** JSONL: each non-blank line is one JSON object holding the text in a configured field. */
+  private static final class JsonlIterator extends RecordIterator {
+    private final ByteLineReader lines;
+    private final TextDecoder decoder;
+    private final String field;
+    private final int max;
+
+    JsonlIterator(InputStream in, ReaderOptions options) {
+      this.lines = new ByteLineReader(in, options.maxDocumentBytes());
+      this.decoder = new TextDecoder(options.fallbackCharset());
+      this.field = options.jsonTextField();
+      this.max = options.maxDocumentBytes();
+    }
+
+    @Override
+    protected RawDocument compute() throws IOException {
+      while (lines.next()) {
+        long index = lines.lineNumber();
+        if (lines.tooLong()) {
+          return RawDocument.rejected(index, TOO_LONG, tooLongDetail(lines.size(), max));
+        }
+        if (lines.blank()) {
+          continue;
+        }
+        TextDecoder.Decoded d = decoder.decode(lines.bytes(), 0, lines.length());
+        if (!d.ok()) {
+          return RawDocument.rejected(index, DECODE, d.error(), d.usedFallbackCharset());
+        }
+        boolean fb = d.usedFallbackCharset();
+        JsonNode node;
+        try {
+          node = JSON.readTree(d.text());
+        } catch (JsonProcessingException e) {
+          return RawDocument.rejected(index, MALFORMED_JSON, shorten(e.getOriginalMessage()), fb);
+        }
+        if (node == null || !node.isObject()) {
+          String kind = node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT);
+          return RawDocument.rejected(index, MALFORMED_JSON, "not a JSON object but " + kind, fb);
+        }
+        JsonNode value = node.get(field);
+        if (value == null) {
+          return RawDocument.rejected(index, MISSING_FIELD, "no field '" + field + "'", fb);
+        }
+        if (!value.isTextual()) {
+          return RawDocument.rejected(
+              index,
+              MISSING_FIELD,
+              "field '" + field + "' is " + value.getNodeType().name().toLowerCase(Locale.ROOT)
+                  + ", not a string",
+              fb);
+        }
+        String text = TextNormalizer.normalize(value.textValue());
+        if (text.isEmpty()) {
+          return RawDocument.rejected(index, EMPTY, "field '" + field + "' is blank", fb);
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+          if (!e.getKey().equals(field)) {
+            JsonNode v = e.getValue();
+            meta.put(e.getKey(), v.isTextual() ? v.textValue() : v.toString());
+          }
+        }
+        return RawDocument.ok(index, text, meta, fb);
+      }
+      return null;
+    }
+  }
+
+  private static String shorten(String s) {
+    if (s == null) {
+      return "unparseable JSON";
+    }
+    String one = s.replace('\n', ' ').replace('\r', ' ');
+    return one.length() <= MAX_DETAIL ? one : one.substring(0, MAX_DETAIL) + "...";
+  }
+}

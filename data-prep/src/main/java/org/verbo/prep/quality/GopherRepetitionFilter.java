@@ -1,0 +1,140 @@
+package org.verbo.prep.quality;
+
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.verbo.prep.text.WordTokenizer;
+
+/**
+ * Gopher repetition rules: Rae et al. 2021, appendix A.1.1 / Table A1; implementation after
+ * datatrove {@code GopherRepetitionFilter}
+ * (src/datatrove/pipeline/filters/gopher_repetition_filter.py). All fractions divide by the number
+ * of characters of the whole text. Rules, in datatrove's order, with their reason suffix:
+ *
+ * <ul>
+ *   <li>{@code dup_para_frac}, {@code dup_para_char_frac}: paragraphs (split on blank lines) seen
+ *       before / paragraphs, and their characters / characters;
+ *   <li>{@code dup_line_frac}, {@code dup_line_char_frac}: the same for non-blank lines;
+ *   <li>{@code top_<n>gram}: for each configured n, (characters of the most frequent word n-gram,
+ *       words joined by one space) × (its count) / characters. As in datatrove this is measured
+ *       even when the top n-gram occurs once; ties go to the n-gram seen first;
+ *   <li>{@code dup_<n>gram}: for each configured n, datatrove's {@code find_all_duplicate}: scan
+ *       the words; an n-gram seen before adds the characters of its words (no spaces) and the scan
+ *       jumps n words, otherwise it is remembered and the scan moves one word.
+ * </ul>
+ *
+ * <p>Words are the tokens of {@link WordTokenizer}, punctuation tokens included (as NLTK tokens
+ * are in datatrove).
+ */
+final class GopherRepetitionFilter {
+
+  static final String NAME = "gopher_repetition";
+
+  private static final Pattern PARAGRAPH_BREAK = Pattern.compile("\\n{2,}");
+  private static final Pattern LINE_BREAKS = Pattern.compile("\\n+");
+
+  private final QualityConfig.GopherRepetition c;
+
+  GopherRepetitionFilter(QualityConfig.GopherRepetition c) {
+    this.c = c;
+  }
+
+  Verdict apply(String text) {
+    int textChars = TextStats.chars(text);
+    String stripped = text.strip();
+
+    List<String> paragraphs = Arrays.asList(PARAGRAPH_BREAK.split(stripped));
+    long[] dupPara = TextStats.duplicates(paragraphs);
+    double paraFrac = TextStats.ratio(dupPara[0], paragraphs.size());
+    if (paraFrac > c.dupParaFrac()) {
+      return reject(text, "dup_para_frac",
+          "dup_para_frac=" + TextStats.fmt(paraFrac) + " > " + c.dupParaFrac());
+    }
+    double paraChars = TextStats.ratio(dupPara[1], textChars);
+    if (paraChars > c.dupParaCharFrac()) {
+      return reject(text, "dup_para_char_frac",
+          "dup_para_char_frac=" + TextStats.fmt(paraChars) + " > " + c.dupParaCharFrac());
+    }
+
+    List<String> lines = Arrays.asList(LINE_BREAKS.split(stripped));
+    long[] dupLine = TextStats.duplicates(lines);
+    double lineFrac = TextStats.ratio(dupLine[0], lines.size());
+    if (lineFrac > c.dupLineFrac()) {
+      return reject(text, "dup_line_frac",
+          "dup_line_frac=" + TextStats.fmt(lineFrac) + " > " + c.dupLineFrac());
+    }
+    double lineChars = TextStats.ratio(dupLine[1], textChars);
+    if (lineChars > c.dupLineCharFrac()) {
+      return reject(text, "dup_line_char_frac",
+          "dup_line_char_frac=" + TextStats.fmt(lineChars) + " > " + c.dupLineCharFrac());
+    }
+
+    List<String> words = WordTokenizer.tokenize(text);
+    for (Map.Entry<Integer, Double> e : c.topNgramCharFrac().entrySet()) {
+      int n = e.getKey();
+      if (words.size() < n) {
+        continue;
+      }
+      double frac = TextStats.ratio(topNgramChars(words, n), textChars);
+      if (frac > e.getValue()) {
+        return reject(text, "top_" + n + "gram",
+            "top_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
+      }
+    }
+    for (Map.Entry<Integer, Double> e : c.dupNgramCharFrac().entrySet()) {
+      int n = e.getKey();
+      double frac = TextStats.ratio(duplicatedNgramChars(words, n), textChars);
+      if (frac > e.getValue()) {
+        return reject(text, "dup_" + n + "gram",
+            "dup_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
+      }
+    }
+    return Verdict.keep(text);
+  }
+
+  /** datatrove {@code find_top_duplicate}: len(top n-gram) × count; the first seen wins ties. */
+  static long topNgramChars(List<String> words, int n) {
+    Map<String, int[]> counts = new LinkedHashMap<>();
+    for (int i = 0; i + n <= words.size(); i++) {
+      counts.computeIfAbsent(String.join(" ", words.subList(i, i + n)), k -> new int[1])[0]++;
+    }
+    // Counter.most_common(1) returns, among equal counts, the n-gram inserted first.
+    String best = null;
+    int bestCount = 0;
+    for (Map.Entry<String, int[]> e : counts.entrySet()) {
+      if (e.getValue()[0] > bestCount) {
+        bestCount = e.getValue()[0];
+        best = e.getKey();
+      }
+    }
+    return best == null ? 0 : (long) TextStats.chars(best) * bestCount;
+  }
+
+  /** datatrove {@code find_all_duplicate}: characters (without spaces) of repeated n-grams. */
+  static long duplicatedNgramChars(List<String> words, int n) {
+    Set<String> seen = new HashSet<>();
+    long repeated = 0;
+    int idx = 0;
+    while (idx < words.size() - n + 1) {
+      List<String> gram = words.subList(idx, idx + n);
+      // Joined with a space as key (datatrove joins with "", which can confuse "ab c" and "a bc").
+      if (!seen.add(String.join(" ", gram))) {
+        for (String w : gram) {
+          repeated += TextStats.chars(w);
+        }
+        idx += n;
+      } else {
+        idx++;
+      }
+    }
+    return repeated;
+  }
+
+  private static Verdict reject(String text, String rule, String detail) {
+    return Verdict.reject(text, NAME + "." + rule, detail);
+  }
+}

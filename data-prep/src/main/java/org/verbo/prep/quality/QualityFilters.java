@@ -1,0 +1,109 @@
+package org.verbo.prep.quality;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The heuristic quality filters of a {@link QualityConfig}, run in the order gopher_quality,
+ * gopher_repetition, c4, fineweb (the enabled ones); the first failing rule wins. C4 may remove
+ * lines: later filters, and {@link Verdict#text()}, see the shortened text.
+ *
+ * <p>Reject reasons, {@code <filter>.<rule>}:
+ * <ul>
+ *   <li>{@code gopher_quality.}{word_count, mean_word_length, hash_ratio, ellipsis_ratio,
+ *       bullet_lines, ellipsis_lines, alpha_words, stop_words} ({@link GopherQualityFilter})
+ *   <li>{@code gopher_repetition.}{dup_para_frac, dup_para_char_frac, dup_line_frac,
+ *       dup_line_char_frac, top_&lt;n&gt;gram, dup_&lt;n&gt;gram} ({@link GopherRepetitionFilter})
+ *   <li>{@code c4.}{lorem_ipsum, curly_bracket, num_sentences, empty} ({@link C4QualityFilter})
+ *   <li>{@code fineweb.}{line_punct_ratio, short_line_ratio, char_dup_ratio, list_ratio} ({@link
+ *       FineWebQualityFilter})
+ * </ul>
+ *
+ * <p>Stateless after construction: thread-safe, and serializable for a Spark closure.
+ */
+public final class QualityFilters implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  private final QualityConfig config;
+  private final Set<String> stopWords;
+
+  /** Loads the configured stop-word lists once. */
+  public QualityFilters(QualityConfig c) {
+    this.config = Objects.requireNonNull(c, "config");
+    this.stopWords =
+        c.stopWords().enabled() ? StopWordLists.union(c.stopWords().languages()) : Set.of();
+  }
+
+  /** The configuration these filters run. */
+  public QualityConfig config() {
+    return config;
+  }
+
+  /**
+   * Runs the enabled filters on one document.
+   *
+   * @param normalizedText text as produced by {@link org.verbo.prep.text.TextNormalizer}
+   * @return kept (with the possibly shortened text) or the first failing rule with its measurement
+   */
+  public Verdict apply(String normalizedText) {
+    String text = Objects.requireNonNull(normalizedText, "normalizedText");
+    if (config.gopherQuality().enabled()) {
+      Verdict v =
+          new GopherQualityFilter(config.gopherQuality(), config.stopWords(), stopWords).apply(text);
+      if (!v.kept()) {
+        return v;
+      }
+    }
+    if (config.gopherRepetition().enabled()) {
+      Verdict v = new GopherRepetitionFilter(config.gopherRepetition()).apply(text);
+      if (!v.kept()) {
+        return v;
+      }
+    }
+    if (config.c4().enabled()) {
+      Verdict v = new C4QualityFilter(config.c4()).apply(text);
+      if (!v.kept()) {
+        return v;
+      }
+      text = v.text();
+    }
+    if (config.fineWeb().enabled()) {
+      Verdict v = new FineWebQualityFilter(config.fineWeb()).apply(text);
+      if (!v.kept()) {
+        return v;
+      }
+    }
+    return Verdict.keep(text);
+  }
+
+  /** Every reason {@link #apply(String)} can return under this configuration, for reports. */
+  public List<String> rejectReasons() {
+    List<String> r = new ArrayList<>();
+    for (String rule :
+        List.of("word_count", "mean_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines",
+            "ellipsis_lines", "alpha_words", "stop_words")) {
+      r.add(GopherQualityFilter.NAME + "." + rule);
+    }
+    for (String rule :
+        List.of("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")) {
+      r.add(GopherRepetitionFilter.NAME + "." + rule);
+    }
+    for (int n : config.gopherRepetition().topNgramCharFrac().keySet()) {
+      r.add(GopherRepetitionFilter.NAME + ".top_" + n + "gram");
+    }
+    for (int n : config.gopherRepetition().dupNgramCharFrac().keySet()) {
+      r.add(GopherRepetitionFilter.NAME + ".dup_" + n + "gram");
+    }
+    for (String rule : List.of("lorem_ipsum", "curly_bracket", "num_sentences", "empty")) {
+      r.add(C4QualityFilter.NAME + "." + rule);
+    }
+    for (String rule : List.of("line_punct_ratio", "short_line_ratio", "char_dup_ratio", "list_ratio")) {
+      r.add(FineWebQualityFilter.NAME + "." + rule);
+    }
+    return List.copyOf(r);
+  }
+}

@@ -1,0 +1,195 @@
+package org.verbo.prep.text;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
+import org.jsoup.nodes.Element;
+import org.jsoup.nodes.Node;
+import org.jsoup.nodes.TextNode;
+import org.jsoup.select.NodeTraversor;
+import org.jsoup.select.NodeVisitor;
+
+/**
+ * Main text of an HTML page, with its paragraph structure, using jsoup.
+ *
+ * <p>What is dropped (with everything inside):
+ * <ul>
+ *   <li>non-content elements: {@code script, style, noscript, template, svg, nav, header, footer,
+ *       aside, form, iframe, button, select} (plus {@code head}, which is never visited);
+ *   <li>elements with {@code role="navigation"} (or {@code menu}, {@code menubar});
+ *   <li>boilerplate by name: an element whose {@code id} or one of whose {@code class} tokens has a
+ *       first or last {@code -}/{@code _}-separated part in {@value #BOILERPLATE_WORDS} (e.g.
+ *       {@code main-nav}, {@code menu-item}, {@code site-footer}, {@code cookie-banner}). An element
+ *       that is {@code html}, {@code body}, {@code main} or {@code article}, or contains one (or a
+ *       {@code role="main"}), is never dropped this way, so a wrapper such as {@code <div
+ *       class="has-sidebar">} around the article survives.
+ * </ul>
+ *
+ * <p>Structure: block elements ({@code p, div, h1-h6, pre, table, blockquote, section, article,
+ * main, ul, ol, dl, figure, ...}) are surrounded by a paragraph break; {@code li, tr, dt, dd,
+ * caption} and {@code br} start a new line; table cells are separated by a space. Source newlines in
+ * ordinary text are just spaces, while inside {@code pre} they are kept. The result goes through
+ * {@link TextNormalizer#normalize(String)}, so paragraphs come out separated by exactly {@code
+ * "\n\n"}. Entities are decoded by jsoup ({@code &ccedil;} → ç).
+ */
+public final class HtmlTextExtractor {
+
+  /** Title (from {@code <title>}, normalised; empty when absent) and normalised main text. */
+  public record Extracted(String title, String text) {}
+
+  private static final String REMOVED_TAGS =
+      "script, style, noscript, template, svg, nav, header, footer, aside, form, iframe, button,"
+          + " select, [role=navigation], [role=menu], [role=menubar]";
+
+  private static final String BOILERPLATE_WORDS =
+      "nav|navbar|navigation|menu|menubar|footer|breadcrumb|breadcrumbs|sidebar|cookie|cookies";
+
+  private static final Set<String> BOILERPLATE = Set.of(BOILERPLATE_WORDS.split("\\|"));
+  private static final Pattern PART_SEPARATOR = Pattern.compile("[-_]");
+
+  private static final Set<String> PARAGRAPH_BLOCKS =
+      Set.of(
+          "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "blockquote", "section",
+          "article", "main", "ul", "ol", "dl", "figure", "figcaption", "address", "fieldset",
+          "details", "summary", "hr", "center", "body");
+  private static final Set<String> LINE_BLOCKS = Set.of("li", "tr", "dt", "dd", "caption");
+  private static final Set<String> CELLS = Set.of("td", "th");
+  private static final Set<String> PROTECTED = Set.of("html", "body", "main", "article");
+
+  private HtmlTextExtractor() {}
+
+  /** Extracts title and main text of {@code html}; never throws for malformed markup. */
+  public static Extracted extract(String html) {
+    Document doc = Jsoup.parse(html);
+    String title = TextNormalizer.normalize(doc.title());
+    Element body = doc.body();
+    body.select(REMOVED_TAGS).remove();
+    List<Element> boilerplate = new ArrayList<>();
+    for (Element e : body.select("[id], [class]")) {
+      if (isBoilerplate(e)) {
+        boilerplate.add(e);
+      }
+    }
+    for (Element e : boilerplate) {
+      e.remove(); // removing an already detached descendant is a no-op
+    }
+    StringBuilder sb = new StringBuilder(Math.min(html.length(), 1 << 20));
+    NodeTraversor.traverse(new TextCollector(sb), body);
+    return new Extracted(title, TextNormalizer.normalize(sb.toString()));
+  }
+
+  private static boolean isBoilerplate(Element e) {
+    if (PROTECTED.contains(e.normalName())) {
+      return false;
+    }
+    boolean named = namesBoilerplate(e.id());
+    if (!named) {
+      for (String cls : e.classNames()) {
+        if (namesBoilerplate(cls)) {
+          named = true;
+          break;
+        }
+      }
+    }
+    return named && e.selectFirst("main, article, [role=main]") == null;
+  }
+
+  private static boolean namesBoilerplate(String token) {
+    if (token.isEmpty()) {
+      return false;
+    }
+    String[] parts = PART_SEPARATOR.split(token.toLowerCase(Locale.ROOT));
+    if (parts.length == 0) {
+      return false;
+    }
+    return BOILERPLATE.contains(parts[0]) || BOILERPLATE.contains(parts[parts.length - 1]);
+  }
+
+  /**
+   * Appends text nodes in document order. Breaks requested by elements are held as a pending level
+   * (1 = line break, 2 = paragraph break) and written only before the next visible text, so {@code
+   * </li><li>} gives one line break, not two, and whitespace between blocks adds nothing.
+   */
+  private static final class TextCollector implements NodeVisitor {
+    private final StringBuilder sb;
+    private int preDepth;
+    private int pending;
+
+    TextCollector(StringBuilder sb) {
+      this.sb = sb;
+    }
+
+    @Override
+    public void head(Node node, int depth) {
+      if (node instanceof TextNode t) {
+        text(t.getWholeText());
+      } else if (node instanceof Element e) {
+        String tag = e.normalName();
+        if (tag.equals("pre")) {
+          preDepth++;
+        }
+        if (tag.equals("br")) {
+          pending = Math.min(2, pending + 1); // <br><br> separates paragraphs
+        } else {
+          request(tag);
+        }
+      }
+    }
+
+    @Override
+    public void tail(Node node, int depth) {
+      if (node instanceof Element e) {
+        String tag = e.normalName();
+        if (tag.equals("pre")) {
+          preDepth--;
+        }
+        if (CELLS.contains(tag)) {
+          if (pending == 0) {
+            sb.append(' ');
+          }
+        } else if (!tag.equals("br")) {
+          request(tag);
+        }
+      }
+    }
+
+    private void request(String tag) {
+      if (PARAGRAPH_BLOCKS.contains(tag)) {
+        pending = 2;
+      } else if (LINE_BLOCKS.contains(tag)) {
+        pending = Math.max(pending, 1);
+      }
+    }
+
+    private void text(String raw) {
+      if (preDepth > 0) {
+        flush();
+        sb.append(raw);
+        return;
+      }
+      if (raw.isBlank()) {
+        if (pending == 0 && !raw.isEmpty()) {
+          sb.append(' ');
+        }
+        return;
+      }
+      flush();
+      // Source formatting newlines are not structure outside <pre>.
+      for (int i = 0; i < raw.length(); i++) {
+        char c = raw.charAt(i);
+        sb.append(c == '\n' || c == '\r' || c == '\t' || c == '\f' ? ' ' : c);
+      }
+    }
+
+    private void flush() {
+      if (pending > 0 && sb.length() > 0) {
+        sb.append(pending == 2 ? "\n\n" : "\n");
+      }
+      pending = 0;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+package org.verbo.prep.text;
+
+import java.text.Normalizer;
+
+/**
+ * Canonical form of every document verbo keeps: the same text always normalises to the same string,
+ * and {@code normalize(normalize(s)).equals(normalize(s))} (idempotent), so exact dedup and the
+ * quality filters see one spelling of whitespace and composed characters.
+ *
+ * <p>Rules, in order:
+ * <ol>
+ *   <li>Line breaks: {@code "\r\n"}, {@code "\r"} and U+0085 (NEL), U+2028 (LINE SEPARATOR) become
+ *       {@code "\n"}; U+2029 (PARAGRAPH SEPARATOR) becomes {@code "\n\n"}.
+ *   <li>Whitespace: {@code '\t'} and every other whitespace or space separator (U+000B, U+000C,
+ *       U+00A0 no-break space, U+2007, U+202F, ...) becomes one ASCII space.
+ *   <li>Invisible characters: the remaining control characters (category Cc, e.g. U+0000, U+001B,
+ *       U+007F, C1 controls), format characters (Cf, e.g. U+200B zero-width space, U+FEFF BOM,
+ *       U+00AD soft hyphen, U+2060) and lone surrogates are removed. Kept on purpose: U+200C/U+200D
+ *       (ZWNJ/ZWJ), which change the rendering of Persian/Indic words and emoji sequences.
+ *   <li>Unicode NFC, so {@code "a\u0301"} and {@code "á"} are the same string.
+ *   <li>Within a line, runs of spaces collapse to one space, and each line is trimmed.
+ *   <li>Blank lines: a run of one or more blank lines between two text lines becomes exactly one
+ *       paragraph break {@code "\n\n"}; single {@code "\n"} are kept; the result is trimmed.
+ * </ol>
+ *
+ * <p>Examples:
+ * <pre>
+ *   "  Olá,\t\tmundo!  "              → "Olá, mundo!"
+ *   "linha 1\r\nlinha 2"              → "linha 1\nlinha 2"
+ *   "par 1\n \n\n\npar 2"             → "par 1\n\npar 2"
+ *   "ze\u200Bro\u00A0largura"          → "zero largura"
+ *   "acc\u0327a\u0303o" (decomposed)   → "ação" (composed, 4 code points)
+ * </pre>
+ */
+public final class TextNormalizer {
+
+  private TextNormalizer() {}
+
+  /**
+   * Normalises {@code s} following the rules of the class comment.
+   *
+   * @param s any text, not null
+   * @return the normalised text; empty when {@code s} holds nothing visible
+   */
+  public static String normalize(String s) {
+    if (s.isEmpty()) {
+      return s;
+    }
+    // Pass 1: line breaks, whitespace and invisible characters, one code point at a time.
+    StringBuilder cleaned = new StringBuilder(s.length());
+    int i = 0;
+    int n = s.length();
+    while (i < n) {
+      int cp = s.codePointAt(i);
+      i += Character.charCount(cp);
+      if (cp == '\n') {
+        cleaned.append('\n');
+      } else if (cp == '\r') {
+        cleaned.append('\n');
+        if (i < n && s.charAt(i) == '\n') {
+          i++; // "\r\n" is one break
+        }
+      } else if (cp == 0x0085 || cp == 0x2028) {
+        cleaned.append('\n');
+      } else if (cp == 0x2029) {
+        cleaned.append("\n\n");
+      } else if (cp == '\t' || Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+        cleaned.append(' ');
+      } else if (isInvisible(cp)) {
+        // dropped
+      } else {
+        cleaned.appendCodePoint(cp);
+      }
+    }
+    // Pass 2: NFC after removal, so a removed ZWSP between a base letter and its combining mark
+    // still yields the composed character.
+    String composed = Normalizer.normalize(cleaned, Normalizer.Form.NFC);
+
+    // Pass 3: per-line space collapsing, trimming, paragraph breaks.
+    StringBuilder out = new StringBuilder(composed.length());
+    boolean pendingBlank = false;
+    int start = 0;
+    int len = composed.length();
+    while (start <= len) {
+      int end = composed.indexOf('\n', start);
+      if (end < 0) {
+        end = len;
+      }
+      int lineStartInOut = -1;
+      boolean space = false;
+      for (int k = start; k < end; k++) {
+        char c = composed.charAt(k);
+        if (c == ' ') {
+          space = true;
+          continue;
+        }
+        if (lineStartInOut < 0) {
+          // First visible char of the line: emit the separator from the previous text line.
+          if (out.length() > 0) {
+            out.append(pendingBlank ? "\n\n" : "\n");
+          }
+          pendingBlank = false;
+          lineStartInOut = out.length();
+        } else if (space) {
+          out.append(' ');
+        }
+        space = false;
+        out.append(c);
+      }
+      if (lineStartInOut < 0 && out.length() > 0) {
+        pendingBlank = true; // blank line after some text
+      }
+      start = end + 1;
+    }
+    return out.toString();
+  }
+
+  /** Cc (except the whitespace handled before), Cf (except ZWNJ/ZWJ) and lone surrogates. */
+  private static boolean isInvisible(int cp) {
+    int type = Character.getType(cp);
+    if (type == Character.CONTROL || type == Character.SURROGATE) {
+      return true;
+    }
+    return type == Character.FORMAT && cp != 0x200C && cp != 0x200D;
+  }
+}
