@@ -1,0 +1,206 @@
+package org.verbo.prep.dedup;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.commons.codec.digest.MurmurHash3;
+
+/**
+ * Word n-gram shingles of a text, as sorted distinct 32-bit hashes (Broder, "On the resemblance and
+ * containment of documents", 1997: a document is the set of its contiguous word sequences).
+ *
+ * <p>Rules, fixed because signatures computed on different machines and days must agree:
+ *
+ * <ol>
+ *   <li>The text is lower-cased with {@link Locale#ROOT} (never the JVM's default locale).
+ *   <li>A word is a maximal run of Unicode letters or decimal digits ({@link
+ *       Character#isLetterOrDigit(int)}); combining marks (categories Mn, Mc, Me) continue a word
+ *       but never start one, so a decomposed "e&#x301;" stays inside its word. Everything else
+ *       (spaces, punctuation, symbols) separates words. Callers are expected to pass NFC text (the
+ *       prepare pipeline normalises before dedup): a precomposed "é" and a decomposed "e&#x301;" are
+ *       different bytes and hence different shingles.
+ *   <li>An n-gram is its {@code n} consecutive words joined by one ASCII space.
+ *   <li>Its hash is MurmurHash3_x86_32 with seed 0 of the n-gram's UTF-8 bytes (Austin Appleby,
+ *       SMHasher, {@code MurmurHash3.cpp}; here through Apache Commons Codec's {@code
+ *       MurmurHash3.hash32x86}, which matches the reference — unlike its deprecated {@code hash32}).
+ *   <li>A text with at least one but fewer than {@code n} words yields one shingle: all its words
+ *       joined as above. A text without words yields an empty array.
+ * </ol>
+ */
+public final class Shingler {
+
+  private Shingler() {}
+
+  /**
+   * Sorted (signed ascending) distinct MurmurHash3_x86_32 hashes of the word {@code n}-grams of
+   * {@code text}; see the class comment for the exact rules.
+   *
+   * @throws IllegalArgumentException if {@code n < 1}
+   * @throws NullPointerException if {@code text} is null
+   */
+  public static int[] shingles(String text, int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("shingle size n must be >= 1, got " + n);
+    }
+    Words w = Words.of(text);
+    if (w.count == 0) {
+      return new int[0];
+    }
+    // The words sit in w.utf8 separated by exactly one space, so an n-gram "w_i ... w_{i+k-1}" is
+    // the contiguous byte range [start[i], end[i+k-1]) and is hashed in place.
+    int k = Math.min(n, w.count);
+    int count = w.count - k + 1;
+    int[] hashes = new int[count];
+    for (int i = 0; i < count; i++) {
+      int from = w.start[i];
+      hashes[i] = hash(w.utf8, from, w.end[i + k - 1] - from);
+    }
+    return sortedDistinct(hashes);
+  }
+
+  /** The words of {@code text} under the class rules, lower-cased, as strings (for tests and tools). */
+  public static List<String> wordList(String text) {
+    Words w = Words.of(text);
+    List<String> out = new ArrayList<>(w.count);
+    for (int i = 0; i < w.count; i++) {
+      out.add(new String(w.utf8, w.start[i], w.end[i] - w.start[i], StandardCharsets.UTF_8));
+    }
+    return out;
+  }
+
+  /** MurmurHash3_x86_32, seed 0, of {@code len} bytes of {@code data} from {@code off}. */
+  static int hash(byte[] data, int off, int len) {
+    return MurmurHash3.hash32x86(data, off, len, 0);
+  }
+
+  /** MurmurHash3_x86_32, seed 0, of the UTF-8 bytes of {@code s}: the hash of one shingle string. */
+  public static int hash(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    return hash(b, 0, b.length);
+  }
+
+  /**
+   * Exact Jaccard similarity |A ∩ B| / |A ∪ B| of two sets given as sorted distinct arrays (as
+   * returned by {@link #shingles}). Two empty sets are equal sets, so their similarity is 1.
+   */
+  public static double jaccard(int[] sortedA, int[] sortedB) {
+    int i = 0;
+    int j = 0;
+    int inter = 0;
+    while (i < sortedA.length && j < sortedB.length) {
+      int c = Integer.compare(sortedA[i], sortedB[j]);
+      if (c == 0) {
+        inter++;
+        i++;
+        j++;
+      } else if (c < 0) {
+        i++;
+      } else {
+        j++;
+      }
+    }
+    int union = sortedA.length + sortedB.length - inter;
+    return union == 0 ? 1.0 : (double) inter / union;
+  }
+
+  /**
+   * The lower-cased words of a text as UTF-8, joined by single spaces in one buffer, with the byte
+   * range {@code [start[i], end[i])} of word {@code i}.
+   */
+  private static final class Words {
+    byte[] utf8;
+    int[] start = new int[16];
+    int[] end = new int[16];
+    int count;
+    int len;
+
+    static Words of(String text) {
+      String lower = text.toLowerCase(Locale.ROOT);
+      Words w = new Words();
+      w.utf8 = new byte[Math.max(16, lower.length() + 16)];
+      boolean inWord = false;
+      int i = 0;
+      while (i < lower.length()) {
+        int cp = lower.codePointAt(i);
+        boolean wordChar = Character.isLetterOrDigit(cp) || (inWord && isMark(cp));
+        if (wordChar) {
+          if (!inWord) {
+            w.beginWord();
+            inWord = true;
+          }
+          w.append(cp);
+        } else if (inWord) {
+          w.endWord();
+          inWord = false;
+        }
+        i += Character.charCount(cp);
+      }
+      if (inWord) {
+        w.endWord();
+      }
+      return w;
+    }
+
+    private void beginWord() {
+      if (count == start.length) {
+        start = Arrays.copyOf(start, count * 2);
+        end = Arrays.copyOf(end, count * 2);
+      }
+      if (count > 0) {
+        ensure(1);
+        utf8[len++] = ' ';
+      }
+      start[count] = len;
+    }
+
+    private void endWord() {
+      end[count++] = len;
+    }
+
+    /** Appends the UTF-8 encoding of a code point (never a lone surrogate: those are not letters). */
+    private void append(int cp) {
+      ensure(4);
+      if (cp < 0x80) {
+        utf8[len++] = (byte) cp;
+      } else if (cp < 0x800) {
+        utf8[len++] = (byte) (0xC0 | (cp >> 6));
+        utf8[len++] = (byte) (0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        utf8[len++] = (byte) (0xE0 | (cp >> 12));
+        utf8[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+        utf8[len++] = (byte) (0x80 | (cp & 0x3F));
+      } else {
+        utf8[len++] = (byte) (0xF0 | (cp >> 18));
+        utf8[len++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+        utf8[len++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+        utf8[len++] = (byte) (0x80 | (cp & 0x3F));
+      }
+    }
+
+    private void ensure(int extra) {
+      if (len + extra > utf8.length) {
+        utf8 = Arrays.copyOf(utf8, Math.max(len + extra, utf8.length * 2));
+      }
+    }
+  }
+
+  private static boolean isMark(int cp) {
+    int t = Character.getType(cp);
+    return t == Character.NON_SPACING_MARK
+        || t == Character.COMBINING_SPACING_MARK
+        || t == Character.ENCLOSING_MARK;
+  }
+
+  private static int[] sortedDistinct(int[] a) {
+    Arrays.sort(a);
+    int n = 0;
+    for (int i = 0; i < a.length; i++) {
+      if (n == 0 || a[i] != a[n - 1]) {
+        a[n++] = a[i];
+      }
+    }
+    return n == a.length ? a : Arrays.copyOf(a, n);
+  }
+}
