@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmarks, each run side by side with its reference in one run (results: docs/BENCHMARKS.md).
+#   scripts/bench.sh prepare [args]    prepare throughput (documents/s, MB/s) on a generated corpus
+#   scripts/bench.sh tokenize [args]   verbo's BPE encoder vs Hugging Face tokenizers (DJL), tokens/s
+#   scripts/bench.sh train [args]      bench-7m training tokens/s vs PyTorch eager on CPU
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+name="${1:-}"
+if [[ -z "$name" || ! -f "$ROOT/scripts/bench/$name.sh" ]]; then
+  echo "usage: scripts/bench.sh <$(ls "$ROOT/scripts/bench" | sed -n 's/\.sh$//p' | paste -sd'|')> [args]" >&2
+  exit 2
+fi
+shift
+exec bash "$ROOT/scripts/bench/$name.sh" "$@"

@@ -1,0 +1,209 @@
+package org.verbo.jobs.io;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.io.compress.CompressionCodec;
+import org.apache.hadoop.io.compress.CompressionCodecFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Every path verbo reads or writes goes through Hadoop's {@link FileSystem} (DESIGN.md: file:, hdfs://, s3a://
+ * … all work). Small helpers for listing inputs, atomic small-file writes and whole-directory publishing.
+ */
+public final class HadoopFiles {
+
+    private HadoopFiles() {
+    }
+
+    /**
+     * Expands each input (a file, a directory read recursively, or a glob) into its files, sorted by path so
+     * file ordinals (and so "first occurrence") are deterministic. Hidden files ({@code .x}, {@code _x}) are
+     * skipped, as Spark does. An input that matches nothing fails with a message naming it.
+     */
+    public static List<FileStatus> expandInputs(List<String> inputs, Configuration conf) {
+        List<FileStatus> out = new ArrayList<>();
+        for (String input : inputs) {
+            Path p = new Path(input);
+            List<FileStatus> found = new ArrayList<>();
+            try {
+                FileSystem fs = p.getFileSystem(conf);
+                FileStatus[] matches = fs.globStatus(p);
+                if (matches == null || matches.length == 0) {
+                    throw new IllegalArgumentException("input not found: " + input);
+                }
+                for (FileStatus m : matches) {
+                    if (m.isDirectory()) {
+                        RemoteIterator<LocatedFileStatus> it = fs.listFiles(m.getPath(), true);
+                        while (it.hasNext()) {
+                            LocatedFileStatus f = it.next();
+                            if (f.isFile() && !hiddenBelow(f.getPath(), m.getPath())) {
+                                found.add(f);
+                            }
+                        }
+                    } else if (!isHidden(m.getPath().getName())) {
+                        found.add(m);
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot list input " + input + ": " + e.getMessage(), e);
+            }
+            if (found.isEmpty()) {
+                throw new IllegalArgumentException("input has no files: " + input);
+            }
+            found.sort(Comparator.comparing(f -> f.getPath().toString()));
+            out.addAll(found);
+        }
+        return out;
+    }
+
+    private static boolean hiddenBelow(Path file, Path root) {
+        String rootStr = root.toUri().getPath();
+        for (Path p = file; p != null && !p.toUri().getPath().equals(rootStr); p = p.getParent()) {
+            if (isHidden(p.getName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isHidden(String name) {
+        return name.startsWith(".") || name.startsWith("_");
+    }
+
+    /**
+     * The Hadoop configuration a job will see, built before Spark starts so that bad paths fail at once:
+     * Hadoop's defaults plus every {@code spark.hadoop.*} setting (from system properties, as spark-submit
+     * passes them, and from {@code verbo.spark.conf}), the way Spark itself builds it.
+     */
+    public static Configuration preflightConf(java.util.Map<String, String> sparkConf) {
+        Configuration conf = new Configuration();
+        java.util.Map<String, String> all = new java.util.LinkedHashMap<>();
+        System.getProperties().forEach((k, v) -> all.put(String.valueOf(k), String.valueOf(v)));
+        all.putAll(sparkConf);
+        all.forEach((k, v) -> {
+            if (k.startsWith("spark.hadoop.")) {
+                conf.set(k.substring("spark.hadoop.".length()), v);
+            }
+        });
+        return conf;
+    }
+
+    /** Fails with one line naming the path when a required input is missing. */
+    public static void requireExists(String what, String path, Configuration conf) {
+        if (!exists(path, conf)) {
+            throw new IllegalArgumentException(what + " not found: " + path);
+        }
+    }
+
+    /** Opens a file, decompressing by extension (.gz, .bz2, .deflate, .zst …) with Hadoop's codecs. */
+    public static InputStream openMaybeCompressed(Path path, Configuration conf) throws IOException {
+        FileSystem fs = path.getFileSystem(conf);
+        InputStream raw = fs.open(path);
+        CompressionCodec codec = new CompressionCodecFactory(conf).getCodec(path);
+        return codec == null ? raw : codec.createInputStream(raw);
+    }
+
+    public static boolean exists(String path, Configuration conf) {
+        try {
+            Path p = new Path(path);
+            return p.getFileSystem(conf).exists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static String readString(String path, Configuration conf) {
+        Path p = new Path(path);
+        try (InputStream in = p.getFileSystem(conf).open(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes a small file through a temp name in the same directory, then renames it into place. */
+    public static void writeStringAtomically(String path, String content, Configuration conf) {
+        Path target = new Path(path);
+        Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            FileSystem fs = target.getFileSystem(conf);
+            try (FSDataOutputStream out = fs.create(tmp, true)) {
+                out.write(content.getBytes(StandardCharsets.UTF_8));
+            }
+            if (fs.exists(target)) {
+                fs.delete(target, false);
+            }
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("rename " + tmp + " -> " + target + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Moves a finished temp directory to its final name (replacing what is there when allowed). */
+    public static void publish(Path tmp, Path target, boolean replace, Configuration conf) {
+        try {
+            FileSystem fs = target.getFileSystem(conf);
+            if (fs.exists(target)) {
+                if (!replace) {
+                    throw new IllegalStateException(target + " appeared while the job ran; left the new output in " + tmp);
+                }
+                fs.delete(target, true);
+            }
+            fs.mkdirs(target.getParent());
+            if (!fs.rename(tmp, target)) {
+                throw new IOException("rename " + tmp + " -> " + target + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot publish " + target + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static void deleteQuietly(Path p, Configuration conf) {
+        try {
+            p.getFileSystem(conf).delete(p, true);
+        } catch (IOException ignored) {
+            // best effort clean-up of a temp directory
+        }
+    }
+
+    /** Refuses to run over existing outputs unless {@code overwrite}: a rerun never mixes old and new files. */
+    public static void refuseExisting(List<String> outputs, boolean overwrite, Configuration conf) {
+        if (overwrite) {
+            return;
+        }
+        List<String> existing = new ArrayList<>();
+        for (String o : outputs) {
+            if (exists(o, conf)) {
+                existing.add(o);
+            }
+        }
+        if (!existing.isEmpty()) {
+            throw new IllegalArgumentException("output already exists: " + String.join(", ", existing)
+                    + " (use --overwrite=true to replace it)");
+        }
+    }
+
+    public static String child(String dir, String name) {
+        return new Path(new Path(dir), name).toString();
+    }
+
+    /** A unique temp directory beside the outputs, on the same file system so the final rename is cheap. */
+    public static Path tempDirBeside(String outDir, String job) {
+        return new Path(new Path(outDir), "_tmp_" + job + "_" + UUID.randomUUID().toString().substring(0, 8));
+    }
+}

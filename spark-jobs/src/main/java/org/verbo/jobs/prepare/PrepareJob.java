@@ -1,0 +1,236 @@
+package org.verbo.jobs.prepare;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.storage.StorageLevel;
+import org.verbo.jobs.io.HadoopConf;
+import org.verbo.jobs.io.HadoopFiles;
+import org.verbo.prep.io.InputFormat;
+import org.verbo.prep.io.ReaderOptions;
+import org.verbo.prep.quality.QualityConfig;
+import org.verbo.prep.quality.QualityFilters;
+import org.verbo.prep.quality.Verdict;
+import org.verbo.prep.text.TextNormalizer;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.first;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sha2;
+
+/**
+ * {@code verbo prepare}: read → decode → normalise → quality filters → exact dedup → near dedup, writing
+ * {@code <out>/corpus/} (id, text, source, metadata), {@code <out>/rejected/} (id, stage, reason, detail,
+ * source) and {@code <out>/report.json}. Every input record ends in exactly one of the two tables.
+ */
+public final class PrepareJob {
+
+    private PrepareJob() {
+    }
+
+    /** Checks inputs and outputs before Spark starts: a wrong path fails in a second, with one line. */
+    public static List<InputFile> preflight(PrepareSettings s, Configuration conf) {
+        HadoopFiles.refuseExisting(outputs(s), s.overwrite(), conf);
+        return listInputs(s, conf);
+    }
+
+    private static List<String> outputs(PrepareSettings s) {
+        return List.of(HadoopFiles.child(s.out(), "corpus"), HadoopFiles.child(s.out(), "rejected"),
+                HadoopFiles.child(s.out(), "report.json"));
+    }
+
+    public static PrepareReport run(SparkSession spark, PrepareSettings s, Consumer<String> progress) {
+        long t0 = System.nanoTime();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        String corpusOut = HadoopFiles.child(s.out(), "corpus");
+        String rejectedOut = HadoopFiles.child(s.out(), "rejected");
+        String reportOut = HadoopFiles.child(s.out(), "report.json");
+        List<InputFile> files = preflight(s, conf);
+        long inputBytes = files.stream().mapToLong(InputFile::length).sum();
+        Map<InputFormat, Integer> perFormat = new LinkedHashMap<>();
+        files.forEach(f -> perFormat.merge(f.format(), 1, Integer::sum));
+        progress.accept(String.format("prepare: %,d files (%s), %.1f MB", files.size(), perFormat, inputBytes / 1e6));
+
+        Dataset<Row> raw = read(spark, files, s, conf);
+        final QualityConfig quality = s.quality();
+        Dataset<Row> cleaned = raw
+                .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality), Encoders.row(DocRows.SCHEMA))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        long records = cleaned.count();
+        progress.accept(String.format("read + normalise + quality: %,d records in %.1f s", records, secondsSince(t0)));
+
+        Dataset<Row> kept = cleaned.where(col("reason").isNull());
+        Dataset<Row> rejected = cleaned.where(col("reason").isNotNull());
+
+        if (s.exactDedup()) {
+            // First occurrence (smallest doc_key) of each normalised text is kept.
+            WindowSpec byHash = Window.partitionBy("text_hash").orderBy("doc_key");
+            Dataset<Row> hashed = kept.withColumn("text_hash", sha2(col("text"), 256))
+                    .withColumn("first_key", first("doc_key").over(byHash))
+                    .withColumn("first_id", first("id").over(byHash))
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+            Dataset<Row> dups = hashed.where(col("doc_key").notEqual(col("first_key")));
+            rejected = rejected.unionByName(asRejected(dups, DocRows.STAGE_EXACT, "exact_dup",
+                    concat(lit("duplicate of "), col("first_id"))));
+            kept = hashed.where(col("doc_key").equalTo(col("first_key"))).select(columns(DocRows.SCHEMA.fieldNames()));
+        }
+        NearDuplicates.Result near = null;
+        if (s.nearDedup()) {
+            kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
+            near = NearDuplicates.find(spark, kept, s.minHash(), s.minHashBatch(), s.ccMaxRounds(), progress);
+            Dataset<Row> reps = kept.select(col("doc_key").as("rep_key"), col("id").as("rep_id"));
+            Dataset<Row> dups = kept.join(near.duplicates(), "doc_key").join(reps, "rep_key");
+            rejected = rejected.unionByName(asRejected(dups, DocRows.STAGE_NEAR, "near_dup",
+                    concat(lit("near duplicate of "), col("rep_id"))));
+            kept = kept.join(near.duplicates(), kept.col("doc_key").equalTo(near.duplicates().col("doc_key")), "left_anti");
+        }
+
+        org.apache.hadoop.fs.Path tmp = HadoopFiles.tempDirBeside(s.out(), "prepare");
+        try {
+            kept.orderBy("doc_key").select("id", "text", "source", "metadata")
+                    .write().parquet(new Path(tmp, "corpus").toString());
+            rejected.orderBy("doc_key").select("id", "stage", "reason", "detail", "source")
+                    .write().parquet(new Path(tmp, "rejected").toString());
+            HadoopFiles.publish(new Path(tmp, "corpus"), new Path(corpusOut), s.overwrite(), conf);
+            HadoopFiles.publish(new Path(tmp, "rejected"), new Path(rejectedOut), s.overwrite(), conf);
+        } finally {
+            HadoopFiles.deleteQuietly(tmp, conf);
+        }
+
+        // Counts come from what was written, so the report can never disagree with the outputs.
+        long keptCount = spark.read().parquet(corpusOut).count();
+        List<PrepareReport.ReasonCount> reasons = new ArrayList<>();
+        for (Row r : spark.read().parquet(rejectedOut).groupBy("stage", "reason").count().collectAsList()) {
+            reasons.add(new PrepareReport.ReasonCount(r.getString(0), r.getString(1), r.getLong(2)));
+        }
+        long fallback = cleaned.where(col("fallback_decoded")).count();
+        cleaned.unpersist(false);
+        double seconds = secondsSince(t0);
+        PrepareReport report = new PrepareReport(s.inputs(), files.size(), inputBytes, records, keptCount, fallback,
+                reasons, near == null ? -1 : near.candidateEdges(), near == null ? -1 : near.verifiedEdges(),
+                seconds, s.configJson());
+        HadoopFiles.writeStringAtomically(reportOut, report.toJson(), conf);
+        return report;
+    }
+
+    static List<InputFile> listInputs(PrepareSettings s, Configuration conf) {
+        List<InputFile> files = new ArrayList<>();
+        for (int k = 0; k < s.inputs().size(); k++) {
+            String input = s.inputs().get(k);
+            String base = baseOf(input, conf);
+            for (FileStatus f : HadoopFiles.expandInputs(List.of(input), conf)) {
+                String p = f.getPath().toUri().getPath();
+                String rel = p.startsWith(base + "/") ? p.substring(base.length() + 1) : f.getPath().getName();
+                String prefix = s.inputs().size() > 1 ? (k + 1) + ":" + rel : rel;
+                InputFormat format = s.format() != null ? s.format() : InputFormat.fromFileName(f.getPath().getName());
+                files.add(new InputFile(files.size(), f.getPath().toString(), format, prefix, f.getLen()));
+            }
+        }
+        return files;
+    }
+
+    /** The directory ids are made relative to: the input itself when it is a directory, else its parent. */
+    private static String baseOf(String input, Configuration conf) {
+        Path p = new Path(input);
+        try {
+            boolean dir = !isGlob(input) && p.getFileSystem(conf).getFileStatus(p).isDirectory();
+            Path base = dir ? p : p.getParent();
+            while (base != null && isGlob(base.toString())) {
+                base = base.getParent();
+            }
+            return base == null ? "" : base.toUri().getPath();
+        } catch (java.io.IOException e) {
+            return p.getParent() == null ? "" : p.getParent().toUri().getPath();
+        }
+    }
+
+    private static boolean isGlob(String s) {
+        return s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{");
+    }
+
+    private static Dataset<Row> read(SparkSession spark, List<InputFile> files, PrepareSettings s, Configuration conf) {
+        List<InputFile> textLike = files.stream().filter(f -> f.format() != InputFormat.PARQUET).toList();
+        List<InputFile> parquet = files.stream().filter(f -> f.format() == InputFormat.PARQUET).toList();
+        Dataset<Row> out = spark.createDataFrame(List.of(), DocRows.SCHEMA);
+        if (!textLike.isEmpty()) {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            int slices = Math.max(1, (textLike.size() + s.filesPerTask() - 1) / s.filesPerTask());
+            final HadoopConf hc = new HadoopConf(conf);
+            final ReaderOptions options = s.reader();
+            final String idField = s.idField();
+            JavaRDD<Row> rows = jsc.parallelize(textLike, slices)
+                    .flatMap(f -> new FileRecordReader(f, options, idField, hc.get()));
+            out = out.union(spark.createDataFrame(rows, DocRows.SCHEMA));
+        }
+        if (!parquet.isEmpty()) {
+            out = out.union(ParquetInputs.read(spark, parquet, s.textCol(), s.idCol(), conf));
+        }
+        return out;
+    }
+
+    /** Normalisation then the quality filters, per partition; rejections pass through untouched. */
+    static Iterator<Row> clean(Iterator<Row> rows, QualityConfig quality) {
+        QualityFilters filters = new QualityFilters(quality);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                Row r = rows.next();
+                if (!r.isNullAt(6)) {
+                    return r;
+                }
+                String text = TextNormalizer.normalize(r.getString(3));
+                if (text.isEmpty()) {
+                    return DocRows.reject(r, DocRows.STAGE_NORMALISE, "empty", "no text after normalisation");
+                }
+                Verdict v = filters.apply(text);
+                if (!v.kept()) {
+                    return DocRows.reject(r, DocRows.STAGE_QUALITY, v.rejectReason(), v.detail());
+                }
+                return DocRows.withText(r, v.text());
+            }
+        };
+    }
+
+    private static Dataset<Row> asRejected(Dataset<Row> docs, String stage, String reason, org.apache.spark.sql.Column detail) {
+        return docs.select(col("doc_key"), col("id"), col("source"), lit(null).cast("string").as("text"),
+                        lit(null).cast(DocRows.SCHEMA.apply("metadata").dataType()).as("metadata"),
+                        lit(stage).as("stage"), lit(reason).as("reason"), coalesce(detail, lit("")).as("detail"),
+                        col("fallback_decoded"))
+                .select(columns(DocRows.SCHEMA.fieldNames()));
+    }
+
+    private static org.apache.spark.sql.Column[] columns(String[] names) {
+        org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[names.length];
+        for (int i = 0; i < names.length; i++) {
+            c[i] = col(names[i]);
+        }
+        return c;
+    }
+
+    private static double secondsSince(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}

@@ -1,0 +1,70 @@
+package org.verbo.jobs.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad usage fails at start, before any Spark work, with one clear line and exit code 2. */
+class VerboCliTest {
+
+    @TempDir
+    Path tmp;
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Verbo.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void unknownKeyFailsWithOneLineNamingIt() {
+        Run r = run("prepare", "--input=" + tmp, "--out=" + tmp.resolve("o"), "--prepare.dedup.neer=false");
+        assertEquals(2, r.code());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("--prepare.dedup.neer"), r.err());
+    }
+
+    @Test
+    void wrongValueTypeAndMissingPathsFailClearly() {
+        Run badType = run("tokenize", "--out=" + tmp, "--tokenize.context_length=abc");
+        assertEquals(2, badType.code());
+        assertTrue(badType.err().contains("tokenize.context_length"), badType.err());
+
+        Run missing = run("prepare", "--input=" + tmp.resolve("does-not-exist"), "--out=" + tmp.resolve("o"));
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("input not found"), missing.err());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+
+        Run noInput = run("prepare", "--out=" + tmp);
+        assertEquals(2, noInput.code());
+        assertTrue(noInput.err().contains("--input"), noInput.err());
+    }
+
+    @Test
+    void unknownKeyInConfFileIsRejected() throws Exception {
+        Path conf = tmp.resolve("bad.conf");
+        Files.writeString(conf, "verbo.prepare.dedup.nearr = false\n");
+        Run r = run("prepare", "--conf=" + conf, "--input=" + tmp, "--out=" + tmp.resolve("o"));
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("verbo.prepare.dedup.nearr"), r.err());
+    }
+
+    @Test
+    void helpListsConfigKeysWithDefaults() {
+        Run r = run("prepare", "--help");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("--prepare.dedup.minhash.bands=14"), r.out());
+        assertTrue(r.out().contains("--input"), r.out());
+    }
+}
