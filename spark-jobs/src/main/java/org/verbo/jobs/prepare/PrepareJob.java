@@ -57,8 +57,10 @@ public final class PrepareJob {
                 HadoopFiles.child(s.out(), "report.json"));
     }
 
-    public static PrepareReport run(SparkSession spark, PrepareSettings s, Consumer<String> progress) {
+    public static PrepareReport run(SparkSession spark, PrepareSettings s, Consumer<String> sink) {
         long t0 = System.nanoTime();
+        // Every progress line carries the job's elapsed time, so a slow stage shows in the log.
+        Consumer<String> progress = line -> sink.accept(String.format("[%6.1f s] %s", secondsSince(t0), line));
         Configuration conf = spark.sparkContext().hadoopConfiguration();
         String corpusOut = HadoopFiles.child(s.out(), "corpus");
         String rejectedOut = HadoopFiles.child(s.out(), "rejected");
@@ -75,7 +77,8 @@ public final class PrepareJob {
                 .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality), Encoders.row(DocRows.SCHEMA))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         long records = cleaned.count();
-        progress.accept(String.format("read + normalise + quality: %,d records in %.1f s", records, secondsSince(t0)));
+        progress.accept(String.format("read + normalise + quality: %,d records (%,.0f records/s)", records,
+                records / secondsSince(t0)));
 
         Dataset<Row> kept = cleaned.where(col("reason").isNull());
         Dataset<Row> rejected = cleaned.where(col("reason").isNotNull());
@@ -107,8 +110,10 @@ public final class PrepareJob {
         try {
             kept.orderBy("doc_key").select("id", "text", "source", "metadata")
                     .write().parquet(new Path(tmp, "corpus").toString());
+            progress.accept("wrote corpus");
             rejected.orderBy("doc_key").select("id", "stage", "reason", "detail", "source")
                     .write().parquet(new Path(tmp, "rejected").toString());
+            progress.accept("wrote rejected");
             HadoopFiles.publish(new Path(tmp, "corpus"), new Path(corpusOut), s.overwrite(), conf);
             HadoopFiles.publish(new Path(tmp, "rejected"), new Path(rejectedOut), s.overwrite(), conf);
         } finally {

@@ -25,7 +25,8 @@ public final class SparkSessions {
                 .master(master)
                 .config("spark.sql.shuffle.partitions", config.root().getInt("spark.shuffle_partitions"))
                 .config("spark.sql.session.timeZone", "UTC")
-                .config("spark.ui.showConsoleProgress", "true");
+                // Spark's progress bar on a terminal; in logs (CI, spark-submit) verbo's own stage lines suffice.
+                .config("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
         if (local) {
             // No web UI for a laptop run; it only costs start-up time and a port.
             b.config("spark.ui.enabled", "false");
