@@ -48,6 +48,7 @@ final class TokenizeCommand extends JobCommand {
     static TokenizeJob.Settings settings(VerboConfig config, String corpus, String tokenizer, String out) {
         Config t = config.at("tokenize");
         return new TokenizeJob.Settings(corpus, tokenizer, out, t.getInt("context_length"), t.getDouble("val_fraction"),
-                t.getLong("seed"), t.getString("encoder"), t.getString("eos_token"), t.getBoolean("overwrite"));
+                t.getLong("seed"), t.getString("encoder"), t.getString("eos_token"), t.getInt("num_shards"),
+                t.getBoolean("overwrite"));
     }
 }

@@ -206,4 +206,38 @@ public final class HadoopFiles {
     public static Path tempDirBeside(String outDir, String job) {
         return new Path(new Path(outDir), "_tmp_" + job + "_" + UUID.randomUUID().toString().substring(0, 8));
     }
+
+    /** True for a path without scheme or with the file: scheme. */
+    public static boolean isLocal(String path) {
+        String scheme = new Path(path).toUri().getScheme();
+        return scheme == null || scheme.equals("file");
+    }
+
+    public static java.nio.file.Path localPath(String path) {
+        return java.nio.file.Path.of(new Path(path).toUri().getPath()).toAbsolutePath();
+    }
+
+    /** Copies a directory tree from any Hadoop file system into a local directory; returns the local copy. */
+    public static java.nio.file.Path fetchDir(String source, java.nio.file.Path localParent, Configuration conf) {
+        try {
+            Path src = new Path(source);
+            src.getFileSystem(conf).copyToLocalFile(false, src, new Path(localParent.toUri()), true);
+            return localParent.resolve(src.getName());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + source + " to " + localParent + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Copies a finished local directory tree to a Hadoop path (through a temp name, then rename). */
+    public static void putDir(java.nio.file.Path local, String target, Configuration conf) {
+        Path dst = new Path(target);
+        Path tmp = new Path(dst.getParent(), "_tmp_" + dst.getName() + "_" + UUID.randomUUID().toString().substring(0, 8));
+        try {
+            FileSystem fs = dst.getFileSystem(conf);
+            fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
+            publish(tmp, dst, true, conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + local + " to " + target + ": " + e.getMessage(), e);
+        }
+    }
 }

@@ -156,7 +156,9 @@ public final class PrepareJob {
     private static String baseOf(String input, Configuration conf) {
         Path p = new Path(input);
         try {
-            boolean dir = !isGlob(input) && p.getFileSystem(conf).getFileStatus(p).isDirectory();
+            org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(conf);
+            p = fs.makeQualified(p); // a relative input must give the same ids as its absolute spelling
+            boolean dir = !isGlob(input) && fs.getFileStatus(p).isDirectory();
             Path base = dir ? p : p.getParent();
             while (base != null && isGlob(base.toString())) {
                 base = base.getParent();

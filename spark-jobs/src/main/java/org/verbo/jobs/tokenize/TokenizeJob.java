@@ -22,6 +22,8 @@ import org.verbo.prep.pack.ShardWriter;
 import org.verbo.prep.pack.SplitAssigner;
 
 import java.io.IOException;
+
+import static org.apache.spark.sql.functions.col;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -42,8 +44,11 @@ public final class TokenizeJob {
     }
 
     public record Settings(String corpus, String tokenizer, String out, int contextLength, double valFraction, long seed,
-                           String encoder, String eosToken, boolean overwrite) implements Serializable {
+                           String encoder, String eosToken, int numShards, boolean overwrite) implements Serializable {
         public Settings {
+            if (numShards < 1) {
+                throw new IllegalArgumentException("tokenize.num_shards must be >= 1");
+            }
             if (contextLength < 1) {
                 throw new IllegalArgumentException("tokenize.context_length must be >= 1");
             }
@@ -87,7 +92,12 @@ public final class TokenizeJob {
         final Settings settings = s;
         final Broadcast<String> broadcastJson = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokenizerJson);
 
-        JavaRDD<Row> docs = spark.read().parquet(s.corpus()).select("id", "text").javaRDD();
+        // Shard k holds the documents whose id hashes to k, in id order: the shards are the same bytes whatever the
+        // cluster's size or the corpus files' split sizes (Spark's Murmur3 hash of the id, not the JVM's).
+        JavaRDD<Row> docs = spark.read().parquet(s.corpus()).select("id", "text")
+                .repartition(s.numShards(), col("id"))
+                .sortWithinPartitions("id")
+                .javaRDD();
         List<ShardStats> stats;
         try {
             stats = docs.mapPartitionsWithIndex((part, rows) -> encodePartition(part, rows,
@@ -206,6 +216,7 @@ public final class TokenizeJob {
         root.put("corpus", s.corpus());
         root.put("val_fraction", s.valFraction());
         root.put("seed", s.seed());
+        root.put("num_shards", s.numShards());
         ObjectNode splits = root.putObject("splits");
         for (String split : List.of("train", "val")) {
             ObjectNode sp = splits.putObject(split);

@@ -143,6 +143,20 @@ class PrepareJobTest {
         assertTrue(missing.getMessage().startsWith("input not found: "), missing.getMessage());
     }
 
+    @Test
+    void idsAreRelativeToTheInputWhetherItIsGivenRelativeOrAbsolute() throws IOException {
+        Path in = Files.createDirectories(tmp.resolve("in/sub"));
+        Files.writeString(in.resolve("a.txt"), GOOD);
+        Path cwd = Path.of("").toAbsolutePath();
+        String[] opts = TestSpark.concat(TestSpark.qualityOff(), "prepare.dedup.near", "false");
+        for (String input : List.of(tmp.resolve("in").toString(), cwd.relativize(tmp.resolve("in")).toString())) {
+            Path out = tmp.resolve("out-" + Math.abs(input.hashCode()));
+            prepare(Path.of(input), out, opts);
+            Row r = TestSpark.session().read().parquet(out.resolve("corpus").toString()).first();
+            assertEquals("sub/a.txt#0", r.getString(r.fieldIndex("id")), input);
+        }
+    }
+
     static void copyParquetPart(Path sparkDir, Path target) throws IOException {
         List<Path> parts = new ArrayList<>();
         try (var s = Files.list(sparkDir)) {

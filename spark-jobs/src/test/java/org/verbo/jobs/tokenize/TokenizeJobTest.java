@@ -71,7 +71,7 @@ class TokenizeJobTest {
         assertEquals(300, tr.documents());
 
         TokenizeJob.Settings s = new TokenizeJob.Settings(corpus.toString(), out.resolve("tokenizer.json").toString(),
-                out.toString(), 16, 0.2, 42, "verbo", "</s>", false);
+                out.toString(), 16, 0.2, 42, "verbo", "</s>", 1, false);
         TokenizeJob.Result result = TokenizeJob.run(spark, s, line -> { });
 
         // Expected streams from Hugging Face tokenizers, independent of verbo's encoder.
@@ -81,7 +81,10 @@ class TokenizeJobTest {
         try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(out.resolve("tokenizer.json"),
                 Map.of("addSpecialTokens", "false"))) {
             eos = (int) hf.encode("</s>", false, false).getIds()[0];
-            for (Row d : docs) {
+            // One shard: every document, in id order.
+            List<Row> byId = new ArrayList<>(docs);
+            byId.sort(java.util.Comparator.comparing((Row d) -> d.getString(0)));
+            for (Row d : byId) {
                 List<Integer> target = SplitAssigner.isValidation(d.getString(0), 0.2, 42) ? val : train;
                 for (long id : hf.encode(d.getString(1), false, false).getIds()) {
                     target.add((int) id);
@@ -101,13 +104,34 @@ class TokenizeJobTest {
         // The DJL encoding path writes byte-identical shards.
         Path outHf = tmp.resolve("run-hf");
         TokenizeJob.run(spark, new TokenizeJob.Settings(corpus.toString(), out.resolve("tokenizer.json").toString(),
-                outHf.toString(), 16, 0.2, 42, "hf", "</s>", false), line -> { });
+                outHf.toString(), 16, 0.2, 42, "hf", "</s>", 1, false), line -> { });
         assertArrayEquals(Files.readAllBytes(out.resolve("shards/train/part-00000.bin")),
                 Files.readAllBytes(outHf.resolve("shards/train/part-00000.bin")));
 
         // A rerun refuses to mix with existing shards.
         IllegalArgumentException again = assertThrows(IllegalArgumentException.class, () -> TokenizeJob.run(spark, s, l -> { }));
         assertTrue(again.getMessage().contains("already exists"));
+    }
+
+    @Test
+    void shardsDoNotDependOnHowTheCorpusIsPartitioned() throws IOException {
+        SparkSession spark = TestSpark.session();
+        Path tok = tmp.resolve("tok-p.json");
+        TokenizerJob.run(spark, corpus.toString(), tok.toString(),
+                BpeTrainerConfig.from(TestSpark.config("tokenizer.vocab_size", "280").at("tokenizer")), 1_000_000, false, s -> { });
+        Path fiveFiles = tmp.resolve("corpus-5");
+        spark.read().parquet(corpus.toString()).repartition(5).write().parquet(fiveFiles.toString());
+        for (String c : List.of(corpus.toString(), fiveFiles.toString())) {
+            TokenizeJob.run(spark, new TokenizeJob.Settings(c, tok.toString(), tmp.resolve("p-" + c.hashCode()).toString(),
+                    8, 0.2, 42, "verbo", "</s>", 3, false), line -> { });
+        }
+        for (String split : List.of("train", "val")) {
+            for (int part = 0; part < 3; part++) {
+                String name = String.format("shards/%s/part-%05d.bin", split, part);
+                assertArrayEquals(Files.readAllBytes(tmp.resolve("p-" + corpus.toString().hashCode()).resolve(name)),
+                        Files.readAllBytes(tmp.resolve("p-" + fiveFiles.toString().hashCode()).resolve(name)), name);
+            }
+        }
     }
 
     private static void checkSplit(Path shards, JsonNode manifest, String split, List<Integer> stream) throws IOException {
