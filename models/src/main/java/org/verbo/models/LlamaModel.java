@@ -1,0 +1,262 @@
+package org.verbo.models;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.verbo.models.nn.CausalSelfAttention;
+import org.verbo.models.nn.CrossEntropyLoss;
+import org.verbo.models.nn.DecoderBlock;
+import org.verbo.models.nn.Embedding;
+import org.verbo.models.nn.Param;
+import org.verbo.models.nn.RmsNorm;
+import org.verbo.models.nn.RotaryEmbedding;
+import org.verbo.models.nn.SwiGluFeedForward;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Llama-style decoder-only transformer (HF {@code LlamaForCausalLM}): token embedding, N pre-norm
+ * {@link DecoderBlock}s, final RMSNorm, LM head. All parameters live in one flat vector laid out by
+ * {@link ParameterLayout}; gradients live in a second flat vector with the same layout. Not thread-safe:
+ * one forward, then its backward.
+ */
+@SuppressWarnings("try")   // workspace scopes are opened for their side effect only
+public final class LlamaModel {
+    private final ModelConfig config;
+    private final ParameterLayout layout;
+    private final DataType dtype;
+    private final INDArray params;         // [P]
+    private INDArray grads;                // [P], allocated on first backward
+    private final Map<String, Param> byName = new LinkedHashMap<>();
+    private final Embedding embedding;
+    private final List<DecoderBlock> blocks = new ArrayList<>();
+    private final RmsNorm finalNorm;
+    private final Param lmHead;
+    private final RotaryEmbedding rope;
+
+    // forward cache for backward
+    private INDArray finalHidden;          // [N, C]
+
+    private LlamaModel(ModelConfig config, INDArray params) {
+        this.config = config;
+        this.layout = ParameterLayout.of(config);
+        if (params.rank() != 1 || params.length() != layout.size()) {
+            throw new IllegalArgumentException("flat parameter vector has " + params.length() + " values, config needs "
+                    + layout.size());
+        }
+        this.dtype = params.dataType();
+        this.params = params;
+        for (ParameterLayout.Entry e : layout.entries()) {
+            byName.put(e.name(), new Param(e.name(), view(params, e)));
+        }
+        this.rope = new RotaryEmbedding(config.headDim(), config.contextLength(), config.ropeTheta(), dtype);
+        this.embedding = new Embedding(byName.get("model.embed_tokens.weight"));
+        for (int l = 0; l < config.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            CausalSelfAttention attn = new CausalSelfAttention(byName.get(p + "self_attn.q_proj.weight"),
+                    byName.get(p + "self_attn.k_proj.weight"), byName.get(p + "self_attn.v_proj.weight"),
+                    byName.get(p + "self_attn.o_proj.weight"), config.numHeads(), config.numKvHeads(), rope);
+            SwiGluFeedForward mlp = new SwiGluFeedForward(byName.get(p + "mlp.gate_proj.weight"),
+                    byName.get(p + "mlp.up_proj.weight"), byName.get(p + "mlp.down_proj.weight"));
+            blocks.add(new DecoderBlock(new RmsNorm(byName.get(p + "input_layernorm.weight"), config.normEps()), attn,
+                    new RmsNorm(byName.get(p + "post_attention_layernorm.weight"), config.normEps()), mlp));
+        }
+        this.finalNorm = new RmsNorm(byName.get("model.norm.weight"), config.normEps());
+        this.lmHead = config.tiedEmbeddings() ? embedding.weight() : byName.get("lm_head.weight");
+    }
+
+    /** A row-major view of one tensor inside a flat vector. */
+    static INDArray view(INDArray flat, ParameterLayout.Entry e) {
+        return flat.get(NDArrayIndex.interval(e.offset(), e.offset() + e.size())).reshape('c', e.shape());
+    }
+
+    /** New float32 model, weights drawn from N(0, 0.02) (HF {@code initializer_range}), norms at 1. */
+    public static LlamaModel initialize(ModelConfig config, long seed) {
+        return initialize(config, seed, DataType.FLOAT);
+    }
+
+    public static LlamaModel initialize(ModelConfig config, long seed, DataType dtype) {
+        ParameterLayout layout = ParameterLayout.of(config);
+        INDArray flat = Nd4j.create(dtype, layout.size());
+        Random rng = new Random(seed);
+        for (ParameterLayout.Entry e : layout.entries()) {
+            double[] values = new double[Math.toIntExact(e.size())];
+            boolean norm = e.name().endsWith("norm.weight");
+            for (int i = 0; i < values.length; i++) {
+                values[i] = norm ? 1.0 : 0.02 * rng.nextGaussian();
+            }
+            view(flat, e).assign(Nd4j.createFromArray(values).castTo(dtype).reshape('c', e.shape()));
+        }
+        return new LlamaModel(config, flat);
+    }
+
+    /** A model over the given flat parameter vector (shared, not copied). */
+    public static LlamaModel withParameters(ModelConfig config, INDArray flatParams) {
+        return new LlamaModel(config, flatParams);
+    }
+
+    /** Loads a Hugging Face Llama checkpoint directory (config.json + model.safetensors). */
+    public static LlamaModel load(Path checkpointDir) {
+        return org.verbo.models.io.Checkpoints.loadModel(checkpointDir);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public ParameterLayout layout() {
+        return layout;
+    }
+
+    public DataType dataType() {
+        return dtype;
+    }
+
+    /** The live flat parameter vector [P] (writes change the model). */
+    public INDArray parameters() {
+        return params;
+    }
+
+    /** A live view of one named parameter tensor. */
+    public INDArray parameter(String name) {
+        Param p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named " + name);
+        }
+        return p.value();
+    }
+
+    /** The live flat gradient vector [P] (allocated on first use). */
+    public INDArray gradients() {
+        if (grads == null) {
+            try (var ws = Workspaces.outside()) {
+                grads = Nd4j.zeros(dtype, layout.size());
+            }
+            for (ParameterLayout.Entry e : layout.entries()) {
+                byName.get(e.name()).bindGrad(view(grads, e));
+            }
+        }
+        return grads;
+    }
+
+    public void zeroGradients() {
+        gradients().assign(0);
+    }
+
+    /** Forward pass: tokens [B*T] (row-major, b-major) -> logits [B*T, V]. */
+    public INDArray logits(int[] tokens, int batch, int len) {
+        if (tokens.length != batch * len) {
+            throw new IllegalArgumentException("expected " + batch * len + " tokens, got " + tokens.length);
+        }
+        if (len > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + len + " exceeds context length " + config.contextLength());
+        }
+        INDArray x = embedding.forward(tokens);                 // [N, C]
+        for (DecoderBlock block : blocks) {
+            x = block.forward(x, batch, len);
+        }
+        finalHidden = finalNorm.forward(x);                     // [N, C]
+        return Nd4j.gemm(finalHidden, lmHead.value(), false, true);   // [N, V]
+    }
+
+    /** Loss without gradients. */
+    public CrossEntropyLoss.Result loss(Batch batch) {
+        INDArray logits = logits(batch.inputs(), batch.batchSize(), batch.seqLen());
+        return CrossEntropyLoss.compute(logits, batch.targets(), 0.0);
+    }
+
+    /**
+     * Forward and backward; gradients of {@code gradScale * (sum of token losses)} are ADDED to
+     * {@link #gradients()}. Use gradScale = 1 / (tokens * accumulation steps) for a mean loss.
+     */
+    public CrossEntropyLoss.Result lossAndBackward(Batch batch, double gradScale) {
+        gradients();
+        INDArray logits = logits(batch.inputs(), batch.batchSize(), batch.seqLen());
+        CrossEntropyLoss.Result r = CrossEntropyLoss.compute(logits, batch.targets(), gradScale);
+        backward(r.dlogits());
+        return new CrossEntropyLoss.Result(r.lossSum(), r.tokens(), null);
+    }
+
+    /** Mean-loss variant: scales by the batch's own counted tokens. */
+    public double meanLossAndBackward(Batch batch, double extraScale) {
+        long counted = 0;
+        for (int t : batch.targets()) {
+            if (t >= 0) {
+                counted++;
+            }
+        }
+        if (counted == 0) {
+            return 0.0;
+        }
+        CrossEntropyLoss.Result r = lossAndBackward(batch, extraScale / counted);
+        return r.meanLoss();
+    }
+
+    private void backward(INDArray dlogits) {
+        Nd4j.gemm(dlogits, finalHidden, lmHead.grad(), true, false, 1.0, 1.0);   // dW_head += dlogits^T h [V, C]
+        INDArray dx = Nd4j.gemm(dlogits, lmHead.value(), false, false);          // [N, C]
+        dx = finalNorm.backward(dx);
+        for (int l = blocks.size() - 1; l >= 0; l--) {
+            dx = blocks.get(l).backward(dx);
+        }
+        embedding.backward(dx);
+    }
+
+    /** Key/value cache for one sequence: per layer [Hk, Tmax, D]. */
+    public final class KvCache {
+        final INDArray[] keys = new INDArray[config.numLayers()];
+        final INDArray[] values = new INDArray[config.numLayers()];
+        int length;
+
+        KvCache() {
+            try (var ws = Workspaces.outside()) {
+                for (int l = 0; l < keys.length; l++) {
+                    keys[l] = Nd4j.zeros(dtype, config.numKvHeads(), config.contextLength(), config.headDim());
+                    values[l] = Nd4j.zeros(dtype, config.numKvHeads(), config.contextLength(), config.headDim());
+                }
+            }
+        }
+
+        public int length() {
+            return length;
+        }
+    }
+
+    public KvCache newCache() {
+        return new KvCache();
+    }
+
+    /**
+     * Feeds tokens at the cache's current position and returns logits of the last one [V]. The cache grows by
+     * tokens.length.
+     */
+    public INDArray forwardCached(int[] tokens, KvCache cache) {
+        if (cache.length + tokens.length > config.contextLength()) {
+            throw new IllegalArgumentException("KV cache full: " + cache.length + " + " + tokens.length
+                    + " tokens exceed context length " + config.contextLength());
+        }
+        INDArray x = embedding.forward(tokens);                  // [T, C]
+        for (int l = 0; l < blocks.size(); l++) {
+            x = blocks.get(l).forwardCached(x, cache.length, cache.keys[l], cache.values[l]);
+        }
+        cache.length += tokens.length;
+        INDArray last = finalNorm.forward(x.getRow(x.size(0) - 1).reshape(1, config.hiddenSize()));
+        return Nd4j.gemm(last, lmHead.value(), false, true).reshape(config.vocabSize());   // [V]
+    }
+
+    /**
+     * Autoregressive sampling with a KV cache. Stops at {@code eosId} (included in the output; pass -1 for none),
+     * after maxNewTokens, or when the context is full. A prompt longer than the context keeps its last tokens.
+     *
+     * @return the new tokens only
+     */
+    public int[] generate(int[] promptIds, SamplingConfig sampling, int eosId) {
+        return new Sampler(sampling).generate(this, promptIds, eosId);
+    }
+}

@@ -1,0 +1,220 @@
+package org.verbo.models.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.nd4j.linalg.factory.Nd4j;
+import org.verbo.models.LlamaModel;
+import org.verbo.models.ModelConfig;
+import org.verbo.models.train.LossCurvePlot;
+import org.verbo.models.train.MemoryStats;
+import org.verbo.models.train.TrainConfig;
+import org.verbo.models.train.Trainer;
+
+import java.awt.Color;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Training throughput benchmark (scripts/bench/train.sh): a preset model (default bench-7m), batch B, context T, a
+ * fixed number of steps for AdamW and then SGD-SaI from the same initial weights on the same blocks. Then a longer,
+ * cheaper optimizer comparison (a 0.4M-parameter Llama, 150 steps of 8 x 64 tokens) for the loss curves. Writes
+ * {@code data.bin} (the blocks, int32 little-endian, so the PyTorch twin trains on identical tokens),
+ * {@code java.json} and {@code optimizers.png} (AdamW and SGD-SaI loss curves on the same data) under --out.
+ */
+public final class TrainBench {
+    private TrainBench() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        String preset = "bench-7m";
+        int batch = 8;
+        int steps = 10;
+        int warmup = 1;
+        double lr = 1e-3;
+        double saiLr = 0.3;
+        int curveSteps = 150;
+        double curveLr = 3e-3;
+        double curveSaiLr = 1.0;
+        Path out = Path.of("target/bench/train");
+        for (String a : args) {
+            String[] kv = a.replaceFirst("^--", "").split("=", 2);
+            if (kv.length != 2) {
+                usage("bad argument " + a);
+            }
+            switch (kv[0]) {
+                case "preset" -> preset = kv[1];
+                case "batch" -> batch = Integer.parseInt(kv[1]);
+                case "steps" -> steps = Integer.parseInt(kv[1]);
+                case "warmup" -> warmup = Integer.parseInt(kv[1]);
+                case "lr" -> lr = Double.parseDouble(kv[1]);
+                case "sai-lr" -> saiLr = Double.parseDouble(kv[1]);
+                case "out" -> out = Path.of(kv[1]);
+                case "curve-steps" -> curveSteps = Integer.parseInt(kv[1]);
+                case "curve-lr" -> curveLr = Double.parseDouble(kv[1]);
+                case "curve-sai-lr" -> curveSaiLr = Double.parseDouble(kv[1]);
+                default -> usage("unknown option --" + kv[0]);
+            }
+        }
+        ModelConfig mc = ModelConfig.preset(preset);
+        int t = mc.contextLength();
+        Files.createDirectories(out);
+        int nBlocks = (warmup + steps) * batch;
+        List<int[]> blocks = markovBlocks(mc.vocabSize(), t + 1, nBlocks, 42);
+        writeBlocks(out.resolve("data.bin"), blocks);
+
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode result = json.createObjectNode();
+        result.put("engine", "verbo/ND4J " + Nd4j.getBackend().getClass().getSimpleName());
+        result.put("preset", preset);
+        result.put("parameters", mc.parameterCount());
+        result.put("batch", batch);
+        result.put("context", t);
+        result.put("steps", steps);
+        result.put("warmup_steps", warmup);
+        result.put("omp_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
+        result.put("flops_per_token", mc.trainFlopsPerToken(t));
+        List<LossCurvePlot.Series> curves = new ArrayList<>();
+        for (TrainConfig.OptimizerKind kind : TrainConfig.OptimizerKind.values()) {
+            double rate = kind == TrainConfig.OptimizerKind.ADAMW ? lr : saiLr;
+            TrainConfig cfg = TrainConfig.builder().steps(warmup + steps).microBatchSize(batch).lr(rate).minLr(rate / 10)
+                    .warmupSteps(0).weightDecay(0.1).optimizer(kind).seed(1).build();
+            System.gc();
+            LlamaModel model = LlamaModel.initialize(mc, 1);
+            Trainer trainer = new Trainer(model, cfg);
+            MemoryStats mem = new MemoryStats(8L * mc.parameterCount() + trainer.optimizer().stateBytes());
+            var it = blocks.iterator();
+            double[] losses = new double[warmup + steps];
+            for (int i = 0; i < warmup; i++) {
+                losses[i] = trainer.trainStep(it).loss();
+                mem.sample();
+            }
+            long t0 = System.nanoTime();
+            long tokens = 0;
+            double[] stepSeconds = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long s0 = System.nanoTime();
+                Trainer.StepResult r = trainer.trainStep(it);
+                stepSeconds[i] = (System.nanoTime() - s0) / 1e9;
+                tokens += (long) batch * t;
+                losses[warmup + i] = r.loss();
+                mem.sample();
+                System.out.printf(Locale.ROOT, "%s step %d loss %.4f %.2fs%n", kind.id(), r.step(), r.loss(), r.seconds());
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            // median step time: robust to other jobs stealing the CPU for a few steps (shared machines)
+            double[] sorted = stepSeconds.clone();
+            java.util.Arrays.sort(sorted);
+            double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+            double tps = (double) batch * t / median;
+            ObjectNode o = result.putObject(kind.id());
+            o.put("seconds", secs);
+            o.put("median_step_s", median);
+            o.put("tokens_per_s_mean", tokens / secs);
+            o.put("tokens_per_s", tps);
+            o.put("gflops_per_s", tps * mc.trainFlopsPerToken(t) / 1e9);
+            o.put("peak_heap_bytes", mem.peakHeapBytes());
+            o.put("peak_offheap_bytes", mem.peakOffHeapBytes());
+            o.put("peak_rss_bytes", mem.peakRssBytes());
+            o.put("optimizer_state_bytes", trainer.optimizer().stateBytes());
+            o.put("lr", rate);
+            ArrayNode l = o.putArray("losses");
+            for (double v : losses) {
+                l.add(v);
+            }
+        }
+        if (curveSteps > 0) {
+            // Same data, same initial weights, each optimizer at its own tuned peak lr (sweep in docs/BENCHMARKS.md).
+            ModelConfig small = new ModelConfig(512, 64, 2, 4, 4, 172, 64, 10000.0, 1e-5, false);
+            List<int[]> data = markovBlocks(small.vocabSize(), small.contextLength() + 1, 8 * curveSteps, 7);
+            ObjectNode cn = result.putObject("curve");
+            cn.put("parameters", small.parameterCount());
+            cn.put("batch", 8);
+            cn.put("context", small.contextLength());
+            cn.put("steps", curveSteps);
+            for (TrainConfig.OptimizerKind kind : TrainConfig.OptimizerKind.values()) {
+                double rate = kind == TrainConfig.OptimizerKind.ADAMW ? curveLr : curveSaiLr;
+                TrainConfig cfg = TrainConfig.builder().steps(curveSteps).microBatchSize(8).lr(rate).minLr(rate / 10)
+                        .warmupSteps(0).weightDecay(0.1).optimizer(kind).seed(1).build();
+                Trainer trainer = new Trainer(LlamaModel.initialize(small, 1), cfg);
+                List<Trainer.StepResult> rs = trainer.run(curveSteps, data.iterator(), null);
+                double[] x = new double[curveSteps];
+                double[] y = new double[curveSteps];
+                ArrayNode l = cn.putObject(kind.id()).put("lr", rate).put("optimizer_state_bytes",
+                        trainer.optimizer().stateBytes()).putArray("losses");
+                for (int i = 0; i < curveSteps; i++) {
+                    x[i] = i + 1;
+                    y[i] = rs.get(i).loss();
+                    l.add(y[i]);
+                }
+                System.out.printf(Locale.ROOT, "curve %s lr %g: loss %.4f -> %.4f%n", kind.id(), rate, y[0], y[curveSteps - 1]);
+                curves.add(new LossCurvePlot.Series(kind.id() + " (peak lr " + rate + ")", x, y,
+                        kind == TrainConfig.OptimizerKind.ADAMW ? new Color(31, 119, 180) : new Color(214, 39, 40)));
+            }
+        }
+        long adamBytes = result.get("adamw").get("optimizer_state_bytes").asLong();
+        long saiBytes = result.get("sgd-sai").get("optimizer_state_bytes").asLong();
+        result.put("sgd_sai_over_adamw_state", (double) saiBytes / adamBytes);
+        if (!curves.isEmpty()) {
+            LossCurvePlot.write(out.resolve("optimizers.png"), "AdamW vs SGD-SaI, same data and initial weights", "step",
+                    curves);
+        }
+        Files.write(out.resolve("java.json"), json.writeValueAsBytes(result));
+        System.out.println(json.writeValueAsString(result));
+        System.out.printf(Locale.ROOT, "optimizer state: adamw %,d B, sgd-sai %,d B (ratio %.3f)%n", adamBytes, saiBytes,
+                (double) saiBytes / adamBytes);
+    }
+
+    private static void usage(String msg) {
+        System.err.println(msg + "; usage: TrainBench [--preset=bench-7m] [--batch=8] [--steps=10] [--warmup=1] "
+                + "[--lr=1e-3] [--sai-lr=0.1] [--out=target/bench/train]");
+        System.exit(2);
+    }
+
+    /**
+     * Learnable synthetic text: a seeded first-order Markov chain where each token has 4 likely successors
+     * (so the achievable loss is about ln 4 plus noise, well below ln V).
+     */
+    static List<int[]> markovBlocks(int vocab, int len, int n, long seed) {
+        Random rng = new Random(seed);
+        int[][] next = new int[vocab][4];
+        for (int v = 0; v < vocab; v++) {
+            for (int j = 0; j < 4; j++) {
+                next[v][j] = rng.nextInt(vocab);
+            }
+        }
+        List<int[]> out = new ArrayList<>();
+        int cur = rng.nextInt(vocab);
+        for (int b = 0; b < n; b++) {
+            int[] blk = new int[len];
+            for (int i = 0; i < len; i++) {
+                blk[i] = cur;
+                cur = rng.nextDouble() < 0.9 ? next[cur][rng.nextInt(4)] : rng.nextInt(vocab);
+            }
+            out.add(blk);
+        }
+        return out;
+    }
+
+    static void writeBlocks(Path file, List<int[]> blocks) throws IOException {
+        try (DataOutputStream o = new DataOutputStream(Files.newOutputStream(file))) {
+            ByteBuffer bb = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            for (int[] b : blocks) {
+                for (int v : b) {
+                    bb.clear();
+                    bb.putInt(v);
+                    o.write(bb.array());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package org.verbo.models.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Next-token cross-entropy over logits [N, V]. A negative target id marks padding and is ignored
+ * (PyTorch's {@code ignore_index=-100} convention, widened to every negative id).
+ */
+public final class CrossEntropyLoss {
+    private CrossEntropyLoss() {
+    }
+
+    /** Sum of per-token losses, the number of counted tokens, and (optionally) dL/dlogits. */
+    public record Result(double lossSum, long tokens, INDArray dlogits) {
+        public double meanLoss() {
+            return tokens == 0 ? 0.0 : lossSum / tokens;
+        }
+    }
+
+    /**
+     * @param logits    [N, V]
+     * @param targets   [N]; negative ids ignored
+     * @param gradScale if > 0, dlogits of the loss {@code gradScale * sum of token losses} is returned
+     */
+    public static Result compute(INDArray logits, int[] targets, double gradScale) {
+        long n = logits.size(0);
+        INDArray max = logits.max(1).reshape(n, 1);                       // [N, 1]
+        INDArray z = logits.subColumnVector(max);                         // [N, V], row max = 0
+        INDArray e = Transforms.exp(z, true);                             // [N, V]
+        INDArray sumE = e.sum(1).reshape(n, 1);                           // [N, 1]
+        double[] logSum = Transforms.log(sumE, true).toDoubleVector();
+        double lossSum = 0.0;
+        long count = 0;
+        for (int i = 0; i < n; i++) {
+            if (targets[i] >= 0) {
+                lossSum += logSum[i] - z.getDouble(i, targets[i]);        // -log softmax(z)[target]
+                count++;
+            }
+        }
+        INDArray dlogits = null;
+        if (gradScale > 0) {
+            dlogits = e.diviColumnVector(sumE);                           // softmax [N, V]
+            double[] rowScale = new double[(int) n];
+            for (int i = 0; i < n; i++) {
+                if (targets[i] >= 0) {
+                    dlogits.putScalar(i, targets[i], dlogits.getDouble(i, targets[i]) - 1.0);
+                    rowScale[i] = gradScale;
+                }
+            }
+            dlogits.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(dlogits.dataType()).reshape(n, 1));
+        }
+        return new Result(lossSum, count, dlogits);
+    }
+}

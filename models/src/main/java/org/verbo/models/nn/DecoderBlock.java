@@ -1,0 +1,37 @@
+package org.verbo.models.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Pre-norm residual block, as HF {@code LlamaDecoderLayer}: h = x + attn(norm1(x)); y = h + mlp(norm2(h)). */
+public final class DecoderBlock {
+    private final RmsNorm inputNorm;
+    private final CausalSelfAttention attention;
+    private final RmsNorm postAttentionNorm;
+    private final SwiGluFeedForward mlp;
+
+    public DecoderBlock(RmsNorm inputNorm, CausalSelfAttention attention, RmsNorm postAttentionNorm,
+                        SwiGluFeedForward mlp) {
+        this.inputNorm = inputNorm;
+        this.attention = attention;
+        this.postAttentionNorm = postAttentionNorm;
+        this.mlp = mlp;
+    }
+
+    /** x [B*T, C] -> [B*T, C]. */
+    public INDArray forward(INDArray x, int batch, int len) {
+        INDArray h = x.add(attention.forward(inputNorm.forward(x), batch, len));
+        return h.add(mlp.forward(postAttentionNorm.forward(h)));
+    }
+
+    /** dy [B*T, C] -> dx [B*T, C]. */
+    public INDArray backward(INDArray dy) {
+        INDArray dh = dy.add(postAttentionNorm.backward(mlp.backward(dy)));
+        return dh.add(inputNorm.backward(attention.backward(dh)));
+    }
+
+    /** One sequence, positions pos..pos+T-1, with a KV cache: x [T, C] -> [T, C]. */
+    public INDArray forwardCached(INDArray x, int pos, INDArray keys, INDArray values) {
+        INDArray h = x.add(attention.forwardCached(inputNorm.forward(x), pos, keys, values));
+        return h.add(mlp.forward(postAttentionNorm.forward(h)));
+    }
+}

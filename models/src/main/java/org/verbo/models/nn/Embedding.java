@@ -1,0 +1,75 @@
+package org.verbo.models.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.scatter.ScatterAdd;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Token embedding lookup: ids [N] -> rows of W [V, C]. */
+public final class Embedding {
+    private final Param weight;
+    private int[] ids;
+
+    public Embedding(Param weight) {
+        this.weight = weight;
+    }
+
+    public Param weight() {
+        return weight;
+    }
+
+    /** ids [N] -> [N, C]. */
+    public INDArray forward(int[] ids) {
+        this.ids = ids;
+        return Nd4j.pullRows(weight.value(), 1, ids);
+    }
+
+    /**
+     * dW[id] += sum of dy rows with that id. Duplicates are summed in Java first so the native scatter sees each
+     * row once (no races, deterministic order).
+     */
+    public void backward(INDArray dy) {
+        Map<Integer, Integer> slot = new LinkedHashMap<>();
+        int[] rowSlot = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            rowSlot[i] = slot.computeIfAbsent(ids[i], k -> slot.size());
+        }
+        INDArray sums;
+        if (slot.size() == ids.length) {
+            sums = dy;
+        } else {
+            // group rows by token in plain Java: O(N C) time and O(U C) memory, deterministic order
+            int c = (int) dy.size(1);
+            if (dy.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE) {
+                double[] src = dy.reshape((long) ids.length * c).toDoubleVector();
+                double[] acc = new double[slot.size() * c];
+                for (int i = 0; i < ids.length; i++) {
+                    int base = rowSlot[i] * c;
+                    for (int j = 0; j < c; j++) {
+                        acc[base + j] += src[i * c + j];
+                    }
+                }
+                sums = Nd4j.createFromArray(acc).reshape(slot.size(), c);
+            } else {
+                float[] src = dy.reshape((long) ids.length * c).toFloatVector();
+                float[] acc = new float[slot.size() * c];
+                for (int i = 0; i < ids.length; i++) {
+                    int base = rowSlot[i] * c;
+                    for (int j = 0; j < c; j++) {
+                        acc[base + j] += src[i * c + j];
+                    }
+                }
+                sums = Nd4j.createFromArray(acc).reshape(slot.size(), c).castTo(dy.dataType());
+            }
+        }
+        int[] unique = new int[slot.size()];
+        for (Map.Entry<Integer, Integer> e : slot.entrySet()) {
+            unique[e.getValue()] = e.getKey();
+        }
+        // the op writes a new array (it does not update its input in place), so copy the result back
+        INDArray updated = Nd4j.exec(new ScatterAdd(weight.grad(), Nd4j.createFromArray(unique), sums))[0];
+        weight.grad().assign(updated);
+    }
+}

@@ -1,0 +1,45 @@
+package org.verbo.models.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * RMSNorm (Zhang and Sennrich 2019): y = x / sqrt(mean(x^2) + eps) * w, as HF {@code LlamaRMSNorm}
+ * (no mean subtraction, no bias).
+ */
+public final class RmsNorm {
+    private final Param weight;
+    private final double eps;
+    private INDArray x;      // [N, C] input of the last forward
+    private INDArray inv;    // [N, 1] 1 / rms
+    private INDArray xhat;   // [N, C] x * inv
+
+    public RmsNorm(Param weight, double eps) {
+        this.weight = weight;
+        this.eps = eps;
+    }
+
+    /** x [N, C] -> [N, C]; keeps what backward needs. */
+    public INDArray forward(INDArray x) {
+        long n = x.size(0);
+        INDArray ms = x.mul(x).mean(1).reshape(n, 1);                 // [N, 1]
+        INDArray inv = Transforms.pow(ms.addi(eps), -0.5, false);      // [N, 1]
+        INDArray xhat = x.mulColumnVector(inv);                        // [N, C]
+        this.x = x;
+        this.inv = inv;
+        this.xhat = xhat;
+        return xhat.mulRowVector(weight.value());
+    }
+
+    /** dy [N, C] -> dx [N, C]; accumulates dw. */
+    public INDArray backward(INDArray dy) {
+        long c = x.size(1);
+        weight.grad().addi(dy.mul(xhat).sum(0));
+        INDArray dxhat = dy.mulRowVector(weight.value());              // [N, C]
+        // d(inv)/dx_k = -inv^3 x_k / C, so dx = inv * dxhat - x * inv^3 * sum(dxhat * x) / C
+        INDArray dot = dxhat.mul(x).sum(1).reshape(x.size(0), 1);     // [N, 1]
+        INDArray coef = inv.mul(inv).muli(inv).muli(dot).divi(c);     // [N, 1]
+        INDArray dx = dxhat.muliColumnVector(inv);
+        return dx.subi(x.mulColumnVector(coef));
+    }
+}

@@ -1,0 +1,2 @@
+/** verbo models. */
+package org.verbo.models;

@@ -1,0 +1,74 @@
+package org.verbo.models.train;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.verbo.models.ParameterLayout;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * AdamW (Loshchilov and Hutter 2019, "Decoupled Weight Decay Regularization"), the same arithmetic as
+ * {@code torch.optim.AdamW}: p *= 1 - lr wd; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ * p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps). State layout: [m (P) | v (P)].
+ */
+public final class AdamW implements Optimizer {
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final double weightDecay;
+    private final INDArray state;
+    private final INDArray m;
+    private final INDArray v;
+    private final List<long[]> decayRanges = new ArrayList<>();
+
+    public AdamW(ParameterLayout layout, DataType dtype, double beta1, double beta2, double eps, double weightDecay,
+                 boolean decayAll) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+        long p = layout.size();
+        this.state = Nd4j.zeros(dtype, 2 * p);
+        this.m = state.get(NDArrayIndex.interval(0, p));
+        this.v = state.get(NDArrayIndex.interval(p, 2 * p));
+        for (ParameterLayout.Entry e : layout.entries()) {
+            if (decayAll || e.weightDecay()) {
+                decayRanges.add(new long[]{e.offset(), e.offset() + e.size()});
+            }
+        }
+    }
+
+    @Override
+    public TrainConfig.OptimizerKind kind() {
+        return TrainConfig.OptimizerKind.ADAMW;
+    }
+
+    @Override
+    public void step(INDArray params, INDArray grads, double lr, long t) {
+        if (weightDecay > 0) {
+            for (long[] r : decayRanges) {
+                params.get(NDArrayIndex.interval(r[0], r[1])).muli(1 - lr * weightDecay);
+            }
+        }
+        m.muli(beta1).addi(grads.mul(1 - beta1));
+        v.muli(beta2).addi(grads.mul(grads).muli(1 - beta2));
+        double bc1 = 1 - Math.pow(beta1, t);
+        double bc2 = 1 - Math.pow(beta2, t);
+        INDArray denom = Transforms.sqrt(v, true).divi(Math.sqrt(bc2)).addi(eps);
+        params.subi(m.div(denom).muli(lr / bc1));
+    }
+
+    @Override
+    public INDArray state() {
+        return state;
+    }
+
+    @Override
+    public String stateLayout() {
+        return "[exp_avg (P) | exp_avg_sq (P)]";
+    }
+}

@@ -1,0 +1,169 @@
+package org.verbo.models.train;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.verbo.models.Batch;
+import org.verbo.models.LlamaModel;
+import org.verbo.models.ModelConfig;
+import org.verbo.models.Workspaces;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.function.Consumer;
+
+/**
+ * Single-JVM training as a library: given parameters, optimizer state and a step counter, {@link #run} does a given
+ * number of optimizer steps on a given stream of blocks (each of length T+1). One step = gradient accumulation over
+ * {@code gradAccumulation} micro-batches of {@code microBatchSize} blocks, global-norm clipping, the scheduled
+ * learning rate, one optimizer update. Parameters and optimizer state are flat vectors with a stable layout
+ * ({@link org.verbo.models.ParameterLayout}, {@link Optimizer#stateLayout()}), so a distributed driver can ship them
+ * as float[] and call this per task.
+ */
+@SuppressWarnings("try")   // workspace scopes are opened for their side effect only
+public final class Trainer {
+    private final LlamaModel model;
+    private final TrainConfig config;
+    private final Optimizer optimizer;
+    private long step;
+
+    /** Result of one optimizer step; {@code step} is the 1-based number of the step just done. */
+    public record StepResult(long step, double loss, double lr, double gradNorm, long tokens, double seconds) {
+    }
+
+    public Trainer(LlamaModel model, TrainConfig config) {
+        this(model, config, Optimizer.create(config, model.layout(), model.dataType()), 0);
+    }
+
+    public Trainer(LlamaModel model, TrainConfig config, Optimizer optimizer, long step) {
+        if (optimizer.kind() != config.optimizer()) {
+            throw new IllegalArgumentException("optimizer " + optimizer.kind().id() + " does not match config " + config.optimizer().id());
+        }
+        if (step < 0) {
+            throw new IllegalArgumentException("step must be >= 0");
+        }
+        this.model = model;
+        this.config = config;
+        this.optimizer = optimizer;
+        this.step = step;
+        model.gradients();   // allocate the long-lived gradient vector outside any workspace
+    }
+
+    /**
+     * Builds a trainer from flat vectors (copied): {@code params} in {@link org.verbo.models.ParameterLayout} order,
+     * {@code optimizerState} in the optimizer's layout (null = fresh), {@code step} optimizer steps already done.
+     */
+    public static Trainer fromVectors(ModelConfig modelConfig, TrainConfig config, float[] params, float[] optimizerState,
+                                      long step) {
+        LlamaModel model = LlamaModel.withParameters(modelConfig, Nd4j.createFromArray(params.clone()));
+        Optimizer opt = Optimizer.create(config, model.layout(), DataType.FLOAT);
+        if (optimizerState != null) {
+            if (optimizerState.length != opt.state().length()) {
+                throw new IllegalArgumentException("optimizer state has " + optimizerState.length + " values, "
+                        + config.optimizer().id() + " needs " + opt.state().length());
+            }
+            opt.state().assign(Nd4j.createFromArray(optimizerState));
+        }
+        return new Trainer(model, config, opt, step);
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public TrainConfig config() {
+        return config;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** Optimizer steps done so far. */
+    public long step() {
+        return step;
+    }
+
+    /** Live flat parameter vector. */
+    public INDArray parameters() {
+        return model.parameters();
+    }
+
+    /** Live flat optimizer state. */
+    public INDArray optimizerState() {
+        return optimizer.state();
+    }
+
+    public float[] parameterVector() {
+        return model.parameters().toFloatVector();
+    }
+
+    public float[] optimizerStateVector() {
+        return optimizer.state().toFloatVector();
+    }
+
+    public void setParameterVector(float[] values) {
+        model.parameters().assign(Nd4j.createFromArray(values).castTo(model.dataType()));
+    }
+
+    public void setOptimizerStateVector(float[] values) {
+        optimizer.state().assign(Nd4j.createFromArray(values).castTo(optimizer.state().dataType()));
+    }
+
+    /** Runs {@code steps} optimizer steps; the listener (nullable) sees each result. */
+    public List<StepResult> run(int steps, Iterator<int[]> blocks, Consumer<StepResult> listener) {
+        List<StepResult> out = new ArrayList<>(steps);
+        for (int i = 0; i < steps; i++) {
+            StepResult r = trainStep(blocks);
+            out.add(r);
+            if (listener != null) {
+                listener.accept(r);
+            }
+        }
+        return out;
+    }
+
+    /** One optimizer step: consumes microBatchSize x gradAccumulation blocks. */
+    public StepResult trainStep(Iterator<int[]> blocks) {
+        long t0 = System.nanoTime();
+        ModelConfig mc = model.config();
+        model.zeroGradients();
+        double loss = 0;
+        long tokens = 0;
+        for (int a = 0; a < config.gradAccumulation(); a++) {
+            List<int[]> micro = new ArrayList<>(config.microBatchSize());
+            for (int i = 0; i < config.microBatchSize(); i++) {
+                if (!blocks.hasNext()) {
+                    throw new NoSuchElementException("training block stream ended inside step " + (step + 1));
+                }
+                micro.add(blocks.next());
+            }
+            Batch batch = Batch.of(micro, mc.vocabSize(), mc.contextLength());
+            for (int target : batch.targets()) {
+                if (target >= 0) {
+                    tokens++;
+                }
+            }
+            try (var ws = Workspaces.step("verbo-train")) {
+                loss += model.meanLossAndBackward(batch, 1.0 / config.gradAccumulation()) / config.gradAccumulation();
+            }
+        }
+        if (!Double.isFinite(loss)) {
+            throw new IllegalStateException("training loss is " + loss + " at step " + (step + 1)
+                    + "; lower the learning rate or check the data");
+        }
+        INDArray grads = model.gradients();
+        double norm = grads.norm2Number().doubleValue();
+        if (config.clipNorm() > 0 && norm > config.clipNorm()) {
+            grads.muli(config.clipNorm() / norm);
+        }
+        double lr = LrSchedule.at(config, step);
+        try (var ws = Workspaces.step("verbo-train")) {
+            optimizer.step(model.parameters(), grads, lr, step + 1);
+        }
+        step++;
+        return new StepResult(step, loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9);
+    }
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""PyTorch (eager, CPU) twin of verbo's training benchmark.
+
+Trains the same Llama architecture as org.verbo.models (HF LlamaForCausalLM semantics: RMSNorm, RoPE in the
+rotate_half convention, grouped-query causal attention, SwiGLU, untied LM head for bench-7m) on the same blocks
+(data.bin written by org.verbo.models.bench.TrainBench, int32 little-endian) with the same batch, AdamW settings
+and global-norm clipping, and prints one JSON object. Attention is written out (matmul, mask, softmax, matmul) like
+verbo's, not fused, so both sides do the same arithmetic.
+
+Usage: train_torch.py --data DIR/data.bin [--steps 10] [--warmup 1] [--batch 8] [--threads N] [--out FILE]
+       train_torch.py --parity DIR   (DIR from org.verbo.models.bench.ParityDump: loads verbo's model.safetensors by
+                                      its Hugging Face names into this implementation and compares logits)
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PRESETS = {
+    # vocab, hidden, layers, heads, kv_heads, ffn, context, tied
+    "tiny": (64, 32, 2, 4, 2, 64, 32, False),
+    "bench-7m": (8192, 256, 4, 4, 4, 688, 256, False),
+    "small-25m": (16384, 512, 6, 8, 4, 1376, 512, True),
+}
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def rotate_half(x):
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, c, h, hk):
+        super().__init__()
+        self.h, self.hk, self.d = h, hk, c // h
+        self.q_proj = nn.Linear(c, h * self.d, bias=False)
+        self.k_proj = nn.Linear(c, hk * self.d, bias=False)
+        self.v_proj = nn.Linear(c, hk * self.d, bias=False)
+        self.o_proj = nn.Linear(h * self.d, c, bias=False)
+
+    def forward(self, x, cos, sin, mask):
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.h, self.d).transpose(1, 2)    # [B, H, T, D]
+        k = self.k_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)   # [B, Hk, T, D]
+        v = self.v_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        if self.hk != self.h:
+            k = k.repeat_interleave(self.h // self.hk, dim=1)
+            v = v.repeat_interleave(self.h // self.hk, dim=1)
+        s = (q @ k.transpose(-2, -1)) / math.sqrt(self.d) + mask        # [B, H, T, T]
+        o = torch.softmax(s, dim=-1) @ v                                 # [B, H, T, D]
+        return self.o_proj(o.transpose(1, 2).reshape(b, t, -1))
+
+
+class MLP(nn.Module):
+    def __init__(self, c, f):
+        super().__init__()
+        self.gate_proj = nn.Linear(c, f, bias=False)
+        self.up_proj = nn.Linear(c, f, bias=False)
+        self.down_proj = nn.Linear(f, c, bias=False)
+
+    def forward(self, x):
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))
+
+
+class Block(nn.Module):
+    def __init__(self, c, h, hk, f, eps):
+        super().__init__()
+        self.input_layernorm = RMSNorm(c, eps)
+        self.self_attn = CausalSelfAttention(c, h, hk)
+        self.post_attention_layernorm = RMSNorm(c, eps)
+        self.mlp = MLP(c, f)
+
+    def forward(self, x, cos, sin, mask):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class Llama(nn.Module):
+    def __init__(self, vocab, c, layers, h, hk, f, ctx, tied, eps=1e-5, theta=10000.0):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(vocab, c)
+        self.layers = nn.ModuleList([Block(c, h, hk, f, eps) for _ in range(layers)])
+        self.norm = RMSNorm(c, eps)
+        self.lm_head = nn.Linear(c, vocab, bias=False)
+        if tied:
+            self.lm_head.weight = self.embed_tokens.weight
+        d = c // h
+        inv = 1.0 / (theta ** (torch.arange(0, d, 2).float() / d))
+        ang = torch.outer(torch.arange(ctx).float(), inv)
+        emb = torch.cat((ang, ang), dim=-1)
+        self.register_buffer("cos", emb.cos(), persistent=False)
+        self.register_buffer("sin", emb.sin(), persistent=False)
+        self.register_buffer("mask", torch.full((ctx, ctx), -1e9).triu(1), persistent=False)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+
+    def forward(self, idx):
+        t = idx.shape[1]
+        x = self.embed_tokens(idx)
+        cos, sin, mask = self.cos[:t], self.sin[:t], self.mask[:t, :t]
+        for blk in self.layers:
+            x = blk(x, cos, sin, mask)
+        return self.lm_head(self.norm(x))
+
+
+def read_safetensors(path):
+    """Reads a safetensors file from the spec: u64 LE header length, JSON header, raw little-endian data."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", info["dtype"]
+        b, e = info["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(raw[8 + n + b:8 + n + e], dtype="<f4").reshape(info["shape"]).copy())
+    return out
+
+
+def parity(d):
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    model = Llama(cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
+                  cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["max_position_embeddings"],
+                  cfg["tie_word_embeddings"], eps=cfg["rms_norm_eps"], theta=cfg["rope_theta"])
+    state = {k[len("model."):] if k.startswith("model.") else k: v
+             for k, v in read_safetensors(os.path.join(d, "model.safetensors")).items()}
+    if cfg["tie_word_embeddings"]:
+        state["lm_head.weight"] = state["embed_tokens.weight"]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and not missing, (missing, unexpected)
+    tokens = torch.from_numpy(np.fromfile(os.path.join(d, "tokens.bin"), dtype="<i4").astype(np.int64))[None, :]
+    ref = torch.from_numpy(np.fromfile(os.path.join(d, "logits.bin"), dtype="<f4").reshape(tokens.shape[1], -1))
+    with torch.no_grad():
+        logits = model(tokens)[0]
+    diff = (logits - ref).abs().max().item()
+    scale = ref.abs().max().item()
+    same_argmax = (logits.argmax(-1) == ref.argmax(-1)).float().mean().item()
+    print(json.dumps({"max_abs_diff": diff, "max_abs_logit": scale, "argmax_agreement": same_argmax}))
+    return 0 if diff <= 1e-3 * max(1.0, scale) else 1
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--parity":
+        sys.exit(parity(sys.argv[2]))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--preset", default="bench-7m")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--out")
+    a = ap.parse_args()
+    torch.manual_seed(1)
+    torch.set_num_threads(a.threads)
+    vocab, c, layers, h, hk, f, ctx, tied = PRESETS[a.preset]
+    data = np.fromfile(a.data, dtype="<i4").reshape(-1, ctx + 1)
+    need = (a.warmup + a.steps) * a.batch
+    if data.shape[0] < need:
+        sys.exit(f"{a.data} has {data.shape[0]} blocks, need {need}")
+    model = Llama(vocab, c, layers, h, hk, f, ctx, tied)
+    n_params = sum(p.numel() for p in model.parameters())
+    decay = [p for n, p in model.named_parameters() if p.dim() == 2 and "embed_tokens" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.dim() == 2 and "embed_tokens" not in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=a.lr, betas=(0.9, 0.95), eps=1e-8, foreach=False)
+    blocks = torch.from_numpy(data[:need].astype(np.int64))
+    losses = []
+
+    def step(i):
+        batch = blocks[i * a.batch:(i + 1) * a.batch]
+        x, y = batch[:, :-1], batch[:, 1:]
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        return loss.item()
+
+    for i in range(a.warmup):
+        losses.append(step(i))
+    t0 = time.perf_counter()
+    step_s = []
+    for i in range(a.warmup, a.warmup + a.steps):
+        s0 = time.perf_counter()
+        losses.append(step(i))
+        step_s.append(time.perf_counter() - s0)
+        print(f"torch step {i + 1} loss {losses[-1]:.4f} {step_s[-1]:.2f}s", file=sys.stderr)
+    secs = time.perf_counter() - t0
+    median = float(np.median(step_s))   # robust to other jobs stealing the CPU for a few steps
+    tps = a.batch * ctx / median
+    flops_per_token = 6.0 * n_params + 12.0 * layers * ctx * c
+    state_bytes = sum(t.numel() * t.element_size() for st in opt.state.values() for t in st.values()
+                      if torch.is_tensor(t) and t.dim() > 0)
+    result = {
+        "engine": f"PyTorch {torch.__version__} eager CPU",
+        "threads": torch.get_num_threads(),
+        "preset": a.preset, "parameters": n_params, "batch": a.batch, "context": ctx, "steps": a.steps,
+        "seconds": secs, "median_step_s": median, "tokens_per_s_mean": a.steps * a.batch * ctx / secs,
+        "tokens_per_s": tps, "gflops_per_s": tps * flops_per_token / 1e9,
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "optimizer_state_bytes": state_bytes, "losses": losses,
+    }
+    text = json.dumps(result, indent=2)
+    if a.out:
+        with open(a.out, "w") as fh:
+            fh.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
