@@ -19,7 +19,8 @@ import java.util.TreeMap;
  */
 @Command(name = "verbo", mixinStandardHelpOptions = true, versionProvider = Verbo.Version.class,
         description = "From raw text to token shards, a trained model and vector stores, on Apache Spark.",
-        subcommands = {PrepareCommand.class, TokenizerCommand.class, TokenizeCommand.class, DemoCommand.class,
+        subcommands = {PrepareCommand.class, TokenizerCommand.class, TokenizeCommand.class, PretrainCommand.class,
+                EvaluateCommand.class, GenerateCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Verbo implements Runnable {
 
@@ -46,6 +47,9 @@ public final class Verbo implements Runnable {
                 case "prepare" -> List.of("prepare", "spark");
                 case "tokenizer" -> List.of("tokenizer", "spark");
                 case "tokenize" -> List.of("tokenize", "spark");
+                case "pretrain" -> List.of("pretrain");
+                case "evaluate" -> List.of("evaluate");
+                case "generate" -> List.of("generate");
                 case "demo" -> List.of("prepare", "tokenizer", "tokenize", "spark");
                 default -> List.of();
             };
