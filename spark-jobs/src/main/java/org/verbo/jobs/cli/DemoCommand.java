@@ -9,15 +9,24 @@ import org.verbo.jobs.prepare.PrepareSettings;
 import org.verbo.jobs.tokenize.TokenizeJob;
 import org.verbo.jobs.tokenize.TokenizerJob;
 import org.verbo.prep.bpe.BpeTrainerConfig;
+import org.verbo.jobs.train.ShardBlocks;
+import org.verbo.models.LlamaModel;
+import org.verbo.models.SamplingConfig;
+import org.verbo.models.train.Evaluator;
+import org.verbo.models.train.PretrainSummary;
+import org.verbo.prep.bpe.BpeEncoder;
+import org.verbo.prep.bpe.BpeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.List;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the pipeline end to end on the bundled sample (scripts/demo.sh fetches it):",
-                "prepare → tokenizer → tokenize, in one embedded Spark session. Replaces OUT's previous demo outputs."})
-final class DemoCommand extends JobCommand {
+                "prepare → tokenizer → tokenize in one embedded Spark session, then a short pretrain (tiny model),",
+                "evaluate and generate. Replaces OUT's previous demo outputs."})
+final class DemoCommand extends ModelCommand {
 
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "Sample corpus (repeatable).")
     List<String> inputs;
@@ -28,6 +37,7 @@ final class DemoCommand extends JobCommand {
     @Override
     public Integer call() throws Exception {
         VerboConfig config = config(named("prepare.overwrite", true, "tokenizer.overwrite", true, "tokenize.overwrite", true));
+        checkBackend();
         PrepareSettings prepare = PrepareSettings.from(config, inputs, out);
         PrepareJob.preflight(prepare, HadoopFiles.preflightConf(config.sparkConf()));
         try (SparkSession spark = session(config)) {
@@ -46,7 +56,32 @@ final class DemoCommand extends JobCommand {
             TokenizeJob.Settings ts = TokenizeCommand.settings(config, corpus, HadoopFiles.child(out, "tokenizer.json"), out);
             TokenizeJob.Result r = TokenizeJob.run(spark, ts, this::say);
             say(String.format("%,d train tokens, %,d validation tokens (%.1f s)", r.trainTokens(), r.valTokens(), r.seconds()));
-            say("demo outputs under " + out + ": corpus/, rejected/, report.json, tokenizer.json, shards/");
+
+            say("== pretrain");
+            String pretrainOut = HadoopFiles.child(out, "pretrain");
+            HadoopFiles.deleteQuietly(new org.apache.hadoop.fs.Path(pretrainOut), spark.sparkContext().hadoopConfiguration());
+            VerboConfig trainConfig = config.with("pretrain.steps", config.root().getInt("demo.pretrain_steps"))
+                    .with("pretrain.warmup", Math.max(1, config.root().getInt("demo.pretrain_steps") / 10))
+                    .with("pretrain.eval_interval", 0);
+            PretrainSummary summary = PretrainCommand.train(trainConfig, HadoopFiles.child(out, "shards"), pretrainOut,
+                    null, HadoopFiles.child(out, "tokenizer.json"), this::say);
+
+            say("== evaluate (validation shards)");
+            Path ckpt = summary.lastCheckpoint();
+            LlamaModel model = LlamaModel.load(ckpt);
+            ShardBlocks val = ShardBlocks.open(HadoopFiles.child(out, "shards"), "val",
+                    spark.sparkContext().hadoopConfiguration());
+            if (val.blocks() > 0) {
+                say(Evaluator.evaluate(model, val.get(), config.root().getInt("evaluate.batch_size"), 0).line());
+            }
+
+            say("== generate");
+            BpeModel tokenizer = EvaluateCommand.tokenizerOf(ckpt);
+            BpeEncoder enc = new BpeEncoder(tokenizer);
+            String prompt = config.root().getString("demo.prompt");
+            int[] ids = model.generate(enc.encode(prompt), new SamplingConfig(32, 0.8, 50, 0.95, 42), tokenizer.idOf("</s>"));
+            say(prompt + enc.decode(ids, true));
+            say("demo outputs under " + out + ": corpus/, rejected/, report.json, tokenizer.json, shards/, pretrain/");
         }
         return 0;
     }

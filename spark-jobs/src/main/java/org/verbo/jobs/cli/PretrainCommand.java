@@ -9,13 +9,17 @@ import org.verbo.models.ModelConfig;
 import org.verbo.models.train.Pretrain;
 import org.verbo.models.train.PretrainSummary;
 import org.verbo.models.train.TrainConfig;
+import org.verbo.prep.bpe.BpeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false,
@@ -47,6 +51,13 @@ final class PretrainCommand extends ModelCommand {
     public Integer call() throws Exception {
         VerboConfig config = config(named("pretrain.preset", preset, "pretrain.steps", steps));
         checkBackend();
+        train(config, shards, out, checkpoint, tokenizer, this::say);
+        return 0;
+    }
+
+    /** Trains per {@code verbo.pretrain} on {@code shards}; the demo calls this too. */
+    static PretrainSummary train(VerboConfig config, String shards, String out, String checkpoint, String tokenizer,
+                                 Consumer<String> say) throws IOException {
         Configuration conf = HadoopFiles.preflightConf(config.sparkConf());
         ShardBlocks train = ShardBlocks.open(shards, "train", conf);
         ShardBlocks val = ShardBlocks.open(shards, "val", conf);
@@ -66,17 +77,17 @@ final class PretrainCommand extends ModelCommand {
         Path start = checkpoint == null ? null : HadoopFiles.isLocal(checkpoint) ? HadoopFiles.localPath(checkpoint)
                 : HadoopFiles.fetchDir(checkpoint, Files.createTempDirectory("verbo-checkpoint-"), conf);
         String tok = tokenizer != null ? tokenizer : train.tokenizer();
-        say(String.format("pretrain: %s (%,d parameters), %,d train blocks and %,d val blocks of %d tokens, %s, %d steps",
+        String tokJson = tok != null && HadoopFiles.exists(tok, conf) ? HadoopFiles.readString(tok, conf) : null;
+        say.accept(String.format("pretrain: %s (%,d parameters), %,d train blocks and %,d val blocks of %d tokens, %s, %d steps",
                 config.root().getString("pretrain.preset"), mc.parameterCount(), train.blocks(), val.blocks(),
                 train.blockLength(), tc.optimizer().id(), tc.steps()));
-        PretrainSummary summary = Pretrain.run(mc, tc, train, val.blocks() > 0 ? val : null, outDir, start, this::say,
-                Map.of("bos_token_id", 1, "eos_token_id", 2, "pad_token_id", 3));
-        if (tok != null && HadoopFiles.exists(tok, conf)) {
-            String json = HadoopFiles.readString(tok, conf);
+        PretrainSummary summary = Pretrain.run(mc, tc, train, val.blocks() > 0 ? val : null, outDir, start, say,
+                tokJson == null ? Map.of() : specialTokenIds(BpeModel.fromHuggingFaceJson(tokJson)));
+        if (tokJson != null) {
             try (Stream<Path> dirs = Files.list(outDir.resolve("checkpoints"))) {
                 for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
                     Path tmp = d.resolve(".tokenizer.json.tmp");
-                    Files.writeString(tmp, json);
+                    Files.writeString(tmp, tokJson);
                     Files.move(tmp, d.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 }
             }
@@ -84,9 +95,20 @@ final class PretrainCommand extends ModelCommand {
         if (!localOut) {
             HadoopFiles.putDir(outDir, out, conf);
         }
-        say(String.format("final train loss %.4f%s; outputs under %s", summary.finalLoss(),
+        say.accept(String.format("final train loss %.4f%s; outputs under %s", summary.finalLoss(),
                 summary.finalValidation() == null ? "" : String.format(", validation loss %.4f (perplexity %.2f)",
                         summary.finalValidation().loss(), summary.finalValidation().perplexity()), out));
-        return 0;
+        return summary;
+    }
+
+    /** config.json's bos/eos/pad ids, from the tokenizer's special tokens (HF LlamaConfig keys). */
+    private static Map<String, Object> specialTokenIds(BpeModel tok) {
+        Map<String, Object> ids = new LinkedHashMap<>();
+        for (String[] kv : new String[][] {{"bos_token_id", "<s>"}, {"eos_token_id", "</s>"}, {"pad_token_id", "<pad>"}}) {
+            if (tok.contains(kv[1])) {
+                ids.put(kv[0], tok.idOf(kv[1]));
+            }
+        }
+        return ids;
     }
 }

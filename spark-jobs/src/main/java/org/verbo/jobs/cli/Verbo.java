@@ -50,7 +50,7 @@ public final class Verbo implements Runnable {
                 case "pretrain" -> List.of("pretrain");
                 case "evaluate" -> List.of("evaluate");
                 case "generate" -> List.of("generate");
-                case "demo" -> List.of("prepare", "tokenizer", "tokenize", "spark");
+                case "demo" -> List.of("demo", "prepare", "tokenizer", "tokenize", "pretrain", "spark");
                 default -> List.of();
             };
             if (!sections.isEmpty()) {
