@@ -226,20 +226,24 @@ public final class DocumentReader {
     }
   }
 
-  /** LINE split: each non-blank line is a document. */
-  private static final class LineIterator extends RecordIterator {
+  /**
+   * One record per non-blank line, read with a byte limit: the shared part of LINE and JSONL (too-long lines,
+   * blank lines, per-line decoding); {@link #record} turns one decoded line into a document, a rejection, or
+   * null to skip it.
+   */
+  private abstract static class LineRecordIterator extends RecordIterator {
     private final ByteLineReader lines;
     private final TextDecoder decoder;
     private final int max;
 
-    LineIterator(InputStream in, ReaderOptions options) {
+    LineRecordIterator(InputStream in, ReaderOptions options) {
       this.lines = new ByteLineReader(in, options.maxDocumentBytes());
       this.decoder = new TextDecoder(options.fallbackCharset());
       this.max = options.maxDocumentBytes();
     }
 
     @Override
-    protected RawDocument compute() throws IOException {
+    protected final RawDocument compute() throws IOException {
       while (lines.next()) {
         long index = lines.lineNumber();
         if (lines.tooLong()) {
@@ -252,13 +256,28 @@ public final class DocumentReader {
         if (!d.ok()) {
           return RawDocument.rejected(index, DECODE, d.error(), d.usedFallbackCharset());
         }
-        String text = TextNormalizer.normalize(d.text());
-        if (text.isEmpty()) {
-          continue; // a line of invisible characters is as blank as an empty one
+        RawDocument r = record(index, d);
+        if (r != null) {
+          return r;
         }
-        return RawDocument.ok(index, text, Map.of(), d.usedFallbackCharset());
       }
       return null;
+    }
+
+    protected abstract RawDocument record(long index, TextDecoder.Decoded d);
+  }
+
+  /** LINE split: each non-blank line is a document. */
+  private static final class LineIterator extends LineRecordIterator {
+    LineIterator(InputStream in, ReaderOptions options) {
+      super(in, options);
+    }
+
+    @Override
+    protected RawDocument record(long index, TextDecoder.Decoded d) {
+      String text = TextNormalizer.normalize(d.text());
+      // a line of invisible characters is as blank as an empty one
+      return text.isEmpty() ? null : RawDocument.ok(index, text, Map.of(), d.usedFallbackCharset());
     }
   }
 
@@ -331,70 +350,51 @@ public final class DocumentReader {
   }
 
   /** JSONL: each non-blank line is one JSON object holding the text in a configured field. */
-  private static final class JsonlIterator extends RecordIterator {
-    private final ByteLineReader lines;
-    private final TextDecoder decoder;
+  private static final class JsonlIterator extends LineRecordIterator {
     private final String field;
-    private final int max;
 
     JsonlIterator(InputStream in, ReaderOptions options) {
-      this.lines = new ByteLineReader(in, options.maxDocumentBytes());
-      this.decoder = new TextDecoder(options.fallbackCharset());
+      super(in, options);
       this.field = options.jsonTextField();
-      this.max = options.maxDocumentBytes();
     }
 
     @Override
-    protected RawDocument compute() throws IOException {
-      while (lines.next()) {
-        long index = lines.lineNumber();
-        if (lines.tooLong()) {
-          return RawDocument.rejected(index, TOO_LONG, tooLongDetail(lines.size(), max));
-        }
-        if (lines.blank()) {
-          continue;
-        }
-        TextDecoder.Decoded d = decoder.decode(lines.bytes(), 0, lines.length());
-        if (!d.ok()) {
-          return RawDocument.rejected(index, DECODE, d.error(), d.usedFallbackCharset());
-        }
-        boolean fb = d.usedFallbackCharset();
-        JsonNode node;
-        try {
-          node = JSON.readTree(d.text());
-        } catch (JsonProcessingException e) {
-          return RawDocument.rejected(index, MALFORMED_JSON, shorten(e.getOriginalMessage()), fb);
-        }
-        if (node == null || !node.isObject()) {
-          String kind = node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT);
-          return RawDocument.rejected(index, MALFORMED_JSON, "not a JSON object but " + kind, fb);
-        }
-        JsonNode value = node.get(field);
-        if (value == null) {
-          return RawDocument.rejected(index, MISSING_FIELD, "no field '" + field + "'", fb);
-        }
-        if (!value.isTextual()) {
-          return RawDocument.rejected(
-              index,
-              MISSING_FIELD,
-              "field '" + field + "' is " + value.getNodeType().name().toLowerCase(Locale.ROOT)
-                  + ", not a string",
-              fb);
-        }
-        String text = TextNormalizer.normalize(value.textValue());
-        if (text.isEmpty()) {
-          return RawDocument.rejected(index, EMPTY, "field '" + field + "' is blank", fb);
-        }
-        Map<String, String> meta = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-          if (!e.getKey().equals(field)) {
-            JsonNode v = e.getValue();
-            meta.put(e.getKey(), v.isTextual() ? v.textValue() : v.toString());
-          }
-        }
-        return RawDocument.ok(index, text, meta, fb);
+    protected RawDocument record(long index, TextDecoder.Decoded d) {
+      boolean fb = d.usedFallbackCharset();
+      JsonNode node;
+      try {
+        node = JSON.readTree(d.text());
+      } catch (JsonProcessingException e) {
+        return RawDocument.rejected(index, MALFORMED_JSON, shorten(e.getOriginalMessage()), fb);
       }
-      return null;
+      if (node == null || !node.isObject()) {
+        String kind = node == null ? "nothing" : node.getNodeType().name().toLowerCase(Locale.ROOT);
+        return RawDocument.rejected(index, MALFORMED_JSON, "not a JSON object but " + kind, fb);
+      }
+      JsonNode value = node.get(field);
+      if (value == null) {
+        return RawDocument.rejected(index, MISSING_FIELD, "no field '" + field + "'", fb);
+      }
+      if (!value.isTextual()) {
+        return RawDocument.rejected(
+            index,
+            MISSING_FIELD,
+            "field '" + field + "' is " + value.getNodeType().name().toLowerCase(Locale.ROOT)
+                + ", not a string",
+            fb);
+      }
+      String text = TextNormalizer.normalize(value.textValue());
+      if (text.isEmpty()) {
+        return RawDocument.rejected(index, EMPTY, "field '" + field + "' is blank", fb);
+      }
+      Map<String, String> meta = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        if (!e.getKey().equals(field)) {
+          JsonNode v = e.getValue();
+          meta.put(e.getKey(), v.isTextual() ? v.textValue() : v.toString());
+        }
+      }
+      return RawDocument.ok(index, text, meta, fb);
     }
   }
 
