@@ -54,10 +54,7 @@ public final class ConnectedComponents {
                 .groupByKey()
                 .flatMapToPair(g -> {
                     long u = g._1();
-                    long m = u;
-                    for (long v : g._2()) {
-                        m = Math.min(m, v);
-                    }
+                    long m = minOf(u, g._2());
                     List<Tuple2<Long, Long>> out = new ArrayList<>();
                     for (long v : g._2()) {
                         if (v > u) {
@@ -75,10 +72,7 @@ public final class ConnectedComponents {
                 .groupByKey()
                 .flatMapToPair(g -> {
                     long u = g._1();
-                    long m = u;
-                    for (long v : g._2()) {
-                        m = Math.min(m, v);
-                    }
+                    long m = minOf(u, g._2());
                     List<Tuple2<Long, Long>> out = new ArrayList<>();
                     if (u != m) {
                         out.add(new Tuple2<>(u, m));
@@ -91,5 +85,14 @@ public final class ConnectedComponents {
                     return out.iterator();
                 })
                 .distinct();
+    }
+
+    /** min(neighbours ∪ {u}). */
+    private static long minOf(long u, Iterable<Long> neighbours) {
+        long m = u;
+        for (long v : neighbours) {
+            m = Math.min(m, v);
+        }
+        return m;
     }
 }
