@@ -80,6 +80,7 @@ public final class PrepareJob {
         progress.accept(String.format("read + normalise + quality: %,d records (%,.0f records/s)", records,
                 records / secondsSince(t0)));
 
+        List<Dataset<Row>> cached = new ArrayList<>(List.of(cleaned)); // released at the end of the job
         Dataset<Row> kept = cleaned.where(col("reason").isNull());
         Dataset<Row> rejected = cleaned.where(col("reason").isNotNull());
 
@@ -90,6 +91,7 @@ public final class PrepareJob {
                     .withColumn("first_key", first("doc_key").over(byHash))
                     .withColumn("first_id", first("id").over(byHash))
                     .persist(StorageLevel.MEMORY_AND_DISK());
+            cached.add(hashed);
             Dataset<Row> dups = hashed.where(col("doc_key").notEqual(col("first_key")));
             rejected = rejected.unionByName(asRejected(dups, DocRows.STAGE_EXACT, "exact_dup",
                     concat(lit("duplicate of "), col("first_id"))));
@@ -98,6 +100,7 @@ public final class PrepareJob {
         NearDuplicates.Result near = null;
         if (s.nearDedup()) {
             kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
+            cached.add(kept);
             near = NearDuplicates.find(spark, kept, s.minHash(), s.minHashBatch(), s.ccMaxRounds(), progress);
             Dataset<Row> reps = kept.select(col("doc_key").as("rep_key"), col("id").as("rep_id"));
             Dataset<Row> dups = kept.join(near.duplicates(), "doc_key").join(reps, "rep_key");
@@ -127,7 +130,7 @@ public final class PrepareJob {
             reasons.add(new PrepareReport.ReasonCount(r.getString(0), r.getString(1), r.getLong(2)));
         }
         long fallback = cleaned.where(col("fallback_decoded")).count();
-        cleaned.unpersist(false);
+        cached.forEach(d -> d.unpersist(false));
         double seconds = secondsSince(t0);
         PrepareReport report = new PrepareReport(s.inputs(), files.size(), inputBytes, records, keptCount, fallback,
                 reasons, near == null ? -1 : near.candidateEdges(), near == null ? -1 : near.verifiedEdges(),
