@@ -2,8 +2,11 @@
 # Training throughput: verbo (ND4J, CPU backend) vs PyTorch eager on CPU, same architecture (bench-7m), same
 # batch (8 x 256 tokens), same blocks, AdamW; then SGD-SaI on the same data. Called by `scripts/bench.sh train`.
 #
-# Env: STEPS (timed steps, default 10), WARMUP (untimed steps, 1), BATCH (8), PRESET (bench-7m),
-#      THREADS (CPU threads for both engines, default nproc), ROUNDS (2), OUT (default target/bench/train).
+# Env: STEPS (timed steps, default 10), WARMUP (untimed steps, 3: the JIT and the ND4J workspace, which learns its
+#      size in step 1 and allocates it in step 2, settle by step 3; PyTorch gets the same 3), BATCH (8), PRESET (bench-7m),
+#      THREADS (CPU threads for both engines, default nproc), ROUNDS (2), OUT (default target/bench/train),
+#      OMP_WAIT_POLICY (both engines, default PASSIVE: idle OpenMP workers sleep instead of spinning, so they do not
+#      steal the cores OpenBLAS's own pthreads need for the next GEMM; docs/PERFORMANCE.md measures ~1.5x for each engine).
 # The engines run alternately ROUNDS times and each engine's best round (by median step time) is reported, so a
 # burst of other work on a shared machine does not decide the ratio.
 # Writes $OUT/rN/{java,torch}.json, $OUT/optimizers.png and $OUT/summary.md (the table for docs/BENCHMARKS.md).
@@ -11,12 +14,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 STEPS="${STEPS:-10}"
-WARMUP="${WARMUP:-1}"
+WARMUP="${WARMUP:-3}"
 BATCH="${BATCH:-8}"
 PRESET="${PRESET:-bench-7m}"
 THREADS="${THREADS:-$(nproc)}"
 ROUNDS="${ROUNDS:-2}"
 OUT="${OUT:-target/bench/train}"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 PY=/usr/bin/python3   # Debian's python, where python3-torch lives (not a pyenv python on PATH)
 mkdir -p "$OUT"
 
@@ -78,7 +82,8 @@ lines = [
     f"### Training throughput: {j['preset']} ({j['parameters']:,} parameters), batch {j['batch']} x {j['context']} tokens, "
     f"{j['steps']} timed steps after {j['warmup_steps']} warm-up, best of {rounds} alternating rounds per engine",
     "",
-    f"CPU: {cpu}, {os.cpu_count()} cores; {j['omp_threads']} threads for both engines. "
+    f"CPU: {cpu}, {os.cpu_count()} cores; {j['omp_threads']} threads for both engines, "
+    f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}. "
     f"FLOPs/token = 6 x parameters + 12 x layers x context x hidden = {j['flops_per_token'] / 1e6:.1f} MFLOP.",
     "",
     "| | verbo AdamW | verbo SGD-SaI | PyTorch eager AdamW |",

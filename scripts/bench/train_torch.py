@@ -162,9 +162,35 @@ def parity(d):
     return 0 if diff <= 1e-3 * max(1.0, scale) else 1
 
 
+def infer(argv):
+    """Forward-only throughput (torch.no_grad, logits of every position) on seeded random tokens; one line per
+    forward: 'forward I SECONDS s, TOKENS_PER_S tokens/s' (the first is warm-up and is dropped by infer.sh)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--infer", action="store_true")
+    ap.add_argument("--preset", default="bench-7m")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    a = ap.parse_args(argv)
+    torch.manual_seed(1)
+    torch.set_num_threads(a.threads)
+    vocab, c, layers, h, hk, f, ctx, tied = PRESETS[a.preset]
+    model = Llama(vocab, c, layers, h, hk, f, ctx, tied).eval()
+    x = torch.randint(0, vocab, (a.batch, ctx))
+    with torch.no_grad():
+        for i in range(a.steps + 1):
+            t0 = time.perf_counter()
+            model(x)
+            s = time.perf_counter() - t0
+            print(f"forward {i} {s:.3f} s, {a.batch * ctx / s:.0f} tokens/s", flush=True)
+    return 0
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--parity":
         sys.exit(parity(sys.argv[2]))
+    if "--infer" in sys.argv:
+        sys.exit(infer(sys.argv[1:]))
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--preset", default="bench-7m")

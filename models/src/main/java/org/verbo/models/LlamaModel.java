@@ -4,6 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.verbo.models.nn.BatchedMatmul;
 import org.verbo.models.nn.CausalSelfAttention;
 import org.verbo.models.nn.CrossEntropyLoss;
 import org.verbo.models.nn.DecoderBlock;
@@ -162,7 +163,7 @@ public final class LlamaModel {
             x = block.forward(x, batch, len);
         }
         finalHidden = finalNorm.forward(x);                     // [N, C]
-        return Nd4j.gemm(finalHidden, lmHead.value(), false, true);   // [N, V]
+        return BatchedMatmul.gemm(finalHidden, lmHead.value(), null, false, true, 1.0, 0.0);   // [N, V]
     }
 
     /** Loss without gradients. */
@@ -199,8 +200,8 @@ public final class LlamaModel {
     }
 
     private void backward(INDArray dlogits) {
-        Nd4j.gemm(dlogits, finalHidden, lmHead.grad(), true, false, 1.0, 1.0);   // dW_head += dlogits^T h [V, C]
-        INDArray dx = Nd4j.gemm(dlogits, lmHead.value(), false, false);          // [N, C]
+        BatchedMatmul.gemm(dlogits, finalHidden, lmHead.grad(), true, false, 1.0, 1.0);   // dW_head += dlogits^T h [V, C]
+        INDArray dx = BatchedMatmul.gemm(dlogits, lmHead.value(), null, false, false, 1.0, 0.0);   // [N, C]
         dx = finalNorm.backward(dx);
         for (int l = blocks.size() - 1; l >= 0; l--) {
             dx = blocks.get(l).backward(dx);

@@ -99,12 +99,12 @@ public final class CausalSelfAttention {
         this.vh = toHeads(Linear.forward(xn, wv), kvHeads);                // [B*Hk, T, D]
         this.qg = rope.apply(q, 0).reshape((long) b * kvHeads, (long) g * t, headDim);   // [B*Hk, G*T, D]
         this.kr = rope.apply(k, 0);                                        // [B*Hk, T, D]
-        INDArray s = Nd4j.matmul(qg, kr, false, true, false).muli(scale);  // [B*Hk, G*T, T]
+        INDArray s = BatchedMatmul.matmul(qg, kr, false, true).muli(scale);  // [B*Hk, G*T, T]
         s.reshape((long) b * heads, (long) t * t).addiRowVector(mask(t, s.dataType()));
         INDArray s2 = s.reshape((long) b * heads * t, t);                  // [B*H*T, T]
         INDArray probs = softmaxRows(s2);
         this.p = probs.reshape((long) b * kvHeads, (long) g * t, t);
-        INDArray o = Nd4j.matmul(p, vh, false, false, false);              // [B*Hk, G*T, D]
+        INDArray o = BatchedMatmul.matmul(p, vh, false, false);              // [B*Hk, G*T, D]
         this.o2 = fromHeads(o.reshape((long) b * heads, t, headDim), heads);   // [N, H*D]
         return Linear.forward(o2, wo);
     }
@@ -114,15 +114,15 @@ public final class CausalSelfAttention {
         int g = heads / kvHeads;
         INDArray do2 = Linear.backward(dy, o2, wo);                                         // [N, H*D]
         INDArray dog = toHeads(do2, heads).reshape((long) b * kvHeads, (long) g * t, headDim);  // [B*Hk, G*T, D]
-        INDArray dp = Nd4j.matmul(dog, vh, false, true, false);                            // [B*Hk, G*T, T]
-        INDArray dv = Nd4j.matmul(p, dog, true, false, false);                             // [B*Hk, T, D]
+        INDArray dp = BatchedMatmul.matmul(dog, vh, false, true);                            // [B*Hk, G*T, T]
+        INDArray dv = BatchedMatmul.matmul(p, dog, true, false);                             // [B*Hk, T, D]
         // softmax backward: ds = p * (dp - sum_j dp_j p_j)
         INDArray p2 = p.reshape((long) b * heads * t, t);
         INDArray dp2 = dp.reshape((long) b * heads * t, t);
         INDArray rowDot = dp2.mul(p2).sum(1).reshape(p2.size(0), 1);
         INDArray ds = dp2.subiColumnVector(rowDot).muli(p2).muli(scale).reshape((long) b * kvHeads, (long) g * t, t);
-        INDArray dq = Nd4j.matmul(ds, kr, false, false, false);                            // [B*Hk, G*T, D]
-        INDArray dk = Nd4j.matmul(ds, qg, true, false, false);                             // [B*Hk, T, D]
+        INDArray dq = BatchedMatmul.matmul(ds, kr, false, false);                            // [B*Hk, G*T, D]
+        INDArray dk = BatchedMatmul.matmul(ds, qg, true, false);                             // [B*Hk, T, D]
         dq = rope.backward(dq.reshape((long) b * heads, t, headDim), 0);
         dk = rope.backward(dk, 0);
         INDArray dx = Linear.backward(fromHeads(dq, heads), xn, wq);
@@ -149,7 +149,7 @@ public final class CausalSelfAttention {
         INDArray kAll = keys.get(NDArrayIndex.all(), NDArrayIndex.interval(0, total), NDArrayIndex.all()).dup('c');
         INDArray vAll = values.get(NDArrayIndex.all(), NDArrayIndex.interval(0, total), NDArrayIndex.all()).dup('c');
         INDArray qgl = q.reshape(kvHeads, (long) g * len, headDim);                        // [Hk, G*T, D]
-        INDArray s = Nd4j.matmul(qgl, kAll, false, true, false).muli(scale);               // [Hk, G*T, L]
+        INDArray s = BatchedMatmul.matmul(qgl, kAll, false, true).muli(scale);               // [Hk, G*T, L]
         double[] m = new double[len * total];
         for (int i = 0; i < len; i++) {
             for (int j = pos + i + 1; j < total; j++) {
@@ -159,7 +159,7 @@ public final class CausalSelfAttention {
         s.reshape(heads, (long) len * total).addiRowVector(Nd4j.createFromArray(m).castTo(s.dataType()));
         INDArray s2 = s.reshape((long) heads * len, total);
         INDArray probs = softmaxRows(s2).reshape(kvHeads, (long) g * len, total);
-        INDArray o = Nd4j.matmul(probs, vAll, false, false, false);                        // [Hk, G*T, D]
+        INDArray o = BatchedMatmul.matmul(probs, vAll, false, false);                        // [Hk, G*T, D]
         return Linear.forward(fromHeads(o.reshape(heads, len, headDim), heads), wo);
     }
 }

@@ -26,30 +26,43 @@ public final class CrossEntropyLoss {
      */
     public static Result compute(INDArray logits, int[] targets, double gradScale) {
         long n = logits.size(0);
+        // Five passes over [N, V] and one temporary (the input is left untouched): max, subtract, exp in place,
+        // row sum, one row scaling. The target logits are read before exp overwrites them.
         INDArray max = logits.max(1).reshape(n, 1);                       // [N, 1]
         INDArray z = logits.subColumnVector(max);                         // [N, V], row max = 0
-        INDArray e = Transforms.exp(z, true);                             // [N, V]
+        double[] zTarget = new double[(int) n];
+        for (int i = 0; i < n; i++) {
+            if (targets[i] >= 0) {
+                zTarget[i] = z.getDouble(i, targets[i]);
+            }
+        }
+        INDArray e = Transforms.exp(z, false);                            // [N, V], in place
         INDArray sumE = e.sum(1).reshape(n, 1);                           // [N, 1]
-        double[] logSum = Transforms.log(sumE, true).toDoubleVector();
+        double[] sums = sumE.toDoubleVector();
         double lossSum = 0.0;
         long count = 0;
         for (int i = 0; i < n; i++) {
             if (targets[i] >= 0) {
-                lossSum += logSum[i] - z.getDouble(i, targets[i]);        // -log softmax(z)[target]
+                lossSum += Math.log(sums[i]) - zTarget[i];                // -log softmax(z)[target]
                 count++;
             }
         }
         INDArray dlogits = null;
         if (gradScale > 0) {
-            dlogits = e.diviColumnVector(sumE);                           // softmax [N, V]
+            // dlogits = gradScale * (softmax - onehot): scale each row by gradScale / sum (0 for ignored rows) in one
+            // pass, then subtract gradScale at the target entries
             double[] rowScale = new double[(int) n];
             for (int i = 0; i < n; i++) {
                 if (targets[i] >= 0) {
-                    dlogits.putScalar(i, targets[i], dlogits.getDouble(i, targets[i]) - 1.0);
-                    rowScale[i] = gradScale;
+                    rowScale[i] = gradScale / sums[i];
                 }
             }
-            dlogits.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(dlogits.dataType()).reshape(n, 1));
+            dlogits = e.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(e.dataType()).reshape(n, 1));
+            for (int i = 0; i < n; i++) {
+                if (targets[i] >= 0) {
+                    dlogits.putScalar(i, targets[i], dlogits.getDouble(i, targets[i]) - gradScale);
+                }
+            }
         }
         return new Result(lossSum, count, dlogits);
     }

@@ -1,0 +1,172 @@
+package org.verbo.models.nn;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Matrix products that call OpenBLAS's {@code cblas_?gemm} directly on ND4J's buffers: {@link #matmul} over rank-3
+ * row-major arrays (one call per batch slice) and {@link #gemm} for rank 2. The binding is
+ * {@code org.bytedeco.openblas.global.openblas}, i.e. the same {@code libopenblas.so.0} (and thread pool) that
+ * libnd4jcpu links; {@code openblas_nolapack} would load a second copy with a second pool of spinning threads.
+ * Why: ND4J's rank-3 {@code matmul} runs its own batched loop, which fell to 10-25 GFLOP/s for the attention shapes
+ * on a loaded 2-core machine, and direct calls skip ND4J's per-op overhead; end to end the gain is within noise on a
+ * quiet machine (docs/PERFORMANCE.md). Anything that is not a dense row-major float/double array on the CPU backend
+ * takes the reference twin ({@link #reference}, {@link Nd4j#gemm}); {@code BatchedMatmulTest} holds them equal.
+ */
+public final class BatchedMatmul {
+    /** {@code -Dverbo.directBlas=false} routes every call to the ND4J reference path (A/B runs in docs/PERFORMANCE.md). */
+    static final boolean DIRECT = !"false".equals(System.getProperty("verbo.directBlas"))
+            && "CpuBackend".equals(Nd4j.getBackend().getClass().getSimpleName());   // host pointers only
+    /** {@code -Dverbo.directBatchedBlas=false} routes only the rank-3 calls to ND4J. */
+    static final boolean DIRECT_BATCHED = DIRECT && !"false".equals(System.getProperty("verbo.directBatchedBlas"));
+    /** {@code -Dverbo.gemmStats=true} accumulates wall time and FLOPs of the direct calls (profiling only). */
+    static final boolean STATS = Boolean.getBoolean("verbo.gemmStats");
+    private static final java.util.concurrent.atomic.AtomicLongArray STAT =
+            new java.util.concurrent.atomic.AtomicLongArray(4);
+
+    /** [2-D nanos, 2-D flops, batched nanos, batched flops] since the last reset (zeros unless verbo.gemmStats). */
+    public static long[] stats(boolean reset) {
+        long[] out = new long[4];
+        for (int i = 0; i < 4; i++) {
+            out[i] = reset ? STAT.getAndSet(i, 0) : STAT.get(i);
+        }
+        return out;
+    }
+
+    private static void record(int slot, long t0, double flops) {
+        STAT.addAndGet(slot, System.nanoTime() - t0);
+        STAT.addAndGet(slot + 1, (long) flops);
+    }
+
+    private BatchedMatmul() {
+    }
+
+    /** Reference twin: ND4J's own batched matmul. */
+    public static INDArray reference(INDArray a, INDArray b, boolean transA, boolean transB) {
+        return Nd4j.matmul(a, b, transA, transB, false);
+    }
+
+    /** a [B, M, K] (or [B, K, M] if transA), b [B, K, N] (or [B, N, K] if transB) -> new [B, M, N]. */
+    public static INDArray matmul(INDArray a, INDArray b, boolean transA, boolean transB) {
+        DataType dt = a.dataType();
+        if (!DIRECT_BATCHED || a.rank() != 3 || b.rank() != 3 || dt != b.dataType()
+                || (dt != DataType.FLOAT && dt != DataType.DOUBLE) || !dense(a) || !dense(b)) {
+            return reference(a, b, transA, transB);
+        }
+        long batch = a.size(0);
+        int m = (int) (transA ? a.size(2) : a.size(1));
+        int k = (int) (transA ? a.size(1) : a.size(2));
+        int n = (int) (transB ? b.size(1) : b.size(2));
+        int kb = (int) (transB ? b.size(2) : b.size(1));
+        if (b.size(0) != batch || kb != k) {
+            throw new IllegalArgumentException("matmul shapes " + java.util.Arrays.toString(a.shape()) + " x "
+                    + java.util.Arrays.toString(b.shape()) + " do not agree");
+        }
+        INDArray c = Nd4j.createUninitialized(dt, new long[]{batch, m, n}, 'c');
+        int lda = (int) a.size(2);
+        int ldb = (int) b.size(2);
+        int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
+        int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
+        long sa = a.size(1) * a.size(2);
+        long sb = b.size(1) * b.size(2);
+        long sc = (long) m * n;
+        long t0 = STATS ? System.nanoTime() : 0;
+        Pointer ra = at(a);
+        Pointer rb = at(b);
+        Pointer rc = at(c);
+        // One threaded sgemm per slice. (One single-threaded sgemm per core over a split of the slices measured the
+        // same on 2 cores, docs/PERFORMANCE.md, so the simple loop stays.)
+        slices(dt, ra, rb, rc, 0, batch, ta, tb, m, n, k, lda, ldb, sa, sb, sc);
+        if (STATS) {
+            record(2, t0, 2.0 * batch * m * n * k);
+        }
+        return c;
+    }
+
+    /**
+     * 2-D GEMM c = alpha op(a) op(b) + beta c straight into OpenBLAS for dense row-major float/double arrays (c null:
+     * a new array, beta ignored); anything else goes through {@link Nd4j#gemm}, the reference twin. Why: with
+     * row-major operands libnd4j 1.0.0-M2.1 copies some transposed operands to column-major before calling BLAS.
+     */
+    public static INDArray gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
+                                double beta) {
+        DataType dt = a.dataType();
+        boolean direct = DIRECT && a.rank() == 2 && b.rank() == 2 && dt == b.dataType()
+                && (dt == DataType.FLOAT || dt == DataType.DOUBLE) && dense2(a) && dense2(b)
+                && (c == null || (c.dataType() == dt && dense2(c)));
+        int m = (int) (transA ? a.size(1) : a.size(0));
+        int k = (int) (transA ? a.size(0) : a.size(1));
+        int n = (int) (transB ? b.size(0) : b.size(1));
+        if (!direct || (transB ? b.size(1) : b.size(0)) != k || (c != null && (c.size(0) != m || c.size(1) != n))) {
+            return c == null ? Nd4j.gemm(a, b, transA, transB) : Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+        }
+        if (c == null) {
+            c = Nd4j.createUninitialized(dt, new long[]{m, n}, 'c');
+            beta = 0.0;
+        }
+        int ta = transA ? openblas.CblasTrans : openblas.CblasNoTrans;
+        int tb = transB ? openblas.CblasTrans : openblas.CblasNoTrans;
+        int lda = (int) a.size(1);
+        int ldb = (int) b.size(1);
+        long t0 = STATS ? System.nanoTime() : 0;
+        if (dt == DataType.FLOAT) {
+            openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, (float) alpha,
+                    new FloatPointer(at(a)), lda, new FloatPointer(at(b)), ldb, (float) beta, new FloatPointer(at(c)), n);
+        } else {
+            openblas.cblas_dgemm(openblas.CblasRowMajor, ta, tb, m, n, k, alpha,
+                    new DoublePointer(at(a)), lda, new DoublePointer(at(b)), ldb, beta, new DoublePointer(at(c)), n);
+        }
+        if (STATS) {
+            record(0, t0, 2.0 * m * n * k);
+        }
+        return c;
+    }
+
+    /** Slices [from, to) of one batched product, each a single cblas call. */
+    private static void slices(DataType dt, Pointer ra, Pointer rb, Pointer rc, long from, long to, int ta, int tb, int m,
+                               int n, int k, int lda, int ldb, long sa, long sb, long sc) {
+        if (dt == DataType.FLOAT) {
+            FloatPointer pa = new FloatPointer(ra);
+            FloatPointer pb = new FloatPointer(rb);
+            FloatPointer pc = new FloatPointer(rc);
+            for (long i = from; i < to; i++) {
+                openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1f,
+                        pa.position(i * sa), lda, pb.position(i * sb), ldb, 0f, pc.position(i * sc), n);
+            }
+        } else {
+            DoublePointer pa = new DoublePointer(ra);
+            DoublePointer pb = new DoublePointer(rb);
+            DoublePointer pc = new DoublePointer(rc);
+            for (long i = from; i < to; i++) {
+                openblas.cblas_dgemm(openblas.CblasRowMajor, ta, tb, m, n, k, 1.0,
+                        pa.position(i * sa), lda, pb.position(i * sb), ldb, 0.0, pc.position(i * sc), n);
+            }
+        }
+    }
+
+    private static boolean dense2(INDArray x) {
+        return x.ordering() == 'c' && !x.isEmpty() && x.stride(1) == 1 && x.stride(0) == x.size(1)
+                && x.elementWiseStride() == 1;
+    }
+
+    private static boolean dense(INDArray x) {
+        return x.ordering() == 'c' && x.elementWiseStride() == 1 && x.stride(2) == 1
+                && x.stride(1) == x.size(2) && x.stride(0) == x.size(1) * x.size(2) && !x.isEmpty();
+    }
+
+    /** A raw pointer to element 0 of x. */
+    private static Pointer at(INDArray x) {
+        Pointer base = x.data().addressPointer();
+        long addr = base.address() + base.position() * x.dataType().width();   // a view's buffer already starts at its offset
+        return new Pointer() {
+            {
+                address = addr;
+            }
+        };
+    }
+}
