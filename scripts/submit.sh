@@ -20,6 +20,8 @@ if [[ ! -f "$JAR" || "${VERBO_REBUILD:-0}" == "1" ]]; then
   echo "submit: building the cluster jar (mvn -Pcluster package)..." >&2
   (cd "$ROOT" && mvn -B -q -Pcluster -DskipTests package) >&2
 fi
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"   # a client-mode driver inherits it (docs/PERFORMANCE.md)
 exec "$SUBMIT" --class org.verbo.jobs.cli.Verbo \
   --conf spark.executorEnv.DJL_OFFLINE=true --conf spark.executorEnv.RUST_FLAVOR=cpu \
+  --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE \
   "${SPARK_ARGS[@]}" "$JAR" "$@"
