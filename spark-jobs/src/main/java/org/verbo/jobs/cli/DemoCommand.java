@@ -14,8 +14,6 @@ import org.verbo.models.LlamaModel;
 import org.verbo.models.SamplingConfig;
 import org.verbo.models.train.Evaluator;
 import org.verbo.models.train.PretrainSummary;
-import org.verbo.prep.bpe.BpeEncoder;
-import org.verbo.prep.bpe.BpeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -76,11 +74,8 @@ final class DemoCommand extends ModelCommand {
             }
 
             say("== generate");
-            BpeModel tokenizer = EvaluateCommand.tokenizerOf(ckpt);
-            BpeEncoder enc = new BpeEncoder(tokenizer);
-            String prompt = config.root().getString("demo.prompt");
-            int[] ids = model.generate(enc.encode(prompt), new SamplingConfig(32, 0.8, 50, 0.95, 42), tokenizer.idOf("</s>"));
-            say(prompt + enc.decode(ids, true));
+            say(GenerateCommand.continuation(ckpt, model, config.root().getString("demo.prompt"),
+                    new SamplingConfig(32, 0.8, 50, 0.95, 42)));
             say("demo outputs under " + out + ": corpus/, rejected/, report.json, tokenizer.json, shards/, pretrain/");
         }
         return 0;

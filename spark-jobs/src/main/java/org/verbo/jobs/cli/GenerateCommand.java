@@ -49,15 +49,20 @@ final class GenerateCommand extends ModelCommand {
         Configuration conf = HadoopFiles.preflightConf(config.sparkConf());
         HadoopFiles.requireExists("checkpoint", checkpoint, conf);
         Path dir = EvaluateCommand.localCheckpoint(checkpoint, conf);
-        BpeModel tokenizer = EvaluateCommand.tokenizerOf(dir);
+        say(continuation(dir, LlamaModel.load(dir), prompt, sampling));
+        return 0;
+    }
+
+    /** The prompt followed by the sampled continuation, with the checkpoint's tokenizer.json (the demo uses it too). */
+    static String continuation(Path checkpointDir, LlamaModel model, String prompt, SamplingConfig sampling)
+            throws java.io.IOException {
+        BpeModel tokenizer = EvaluateCommand.tokenizerOf(checkpointDir);
         BpeEncoder enc = new BpeEncoder(tokenizer);
-        LlamaModel model = LlamaModel.load(dir);
         int[] ids = enc.encode(prompt);
         if (ids.length == 0) {
             throw new IllegalArgumentException("the prompt encodes to no tokens");
         }
         int[] out = model.generate(ids, sampling, tokenizer.contains("</s>") ? tokenizer.idOf("</s>") : -1);
-        say(prompt + enc.decode(out, true));
-        return 0;
+        return prompt + enc.decode(out, true);
     }
 }
