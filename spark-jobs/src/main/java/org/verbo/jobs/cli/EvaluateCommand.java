@@ -47,7 +47,7 @@ final class EvaluateCommand extends ModelCommand {
         Config e = config.at("evaluate");
         Configuration conf = HadoopFiles.preflightConf(config.sparkConf());
         HadoopFiles.requireExists("checkpoint", checkpoint, conf);
-        Path dir = localCheckpoint(checkpoint, conf);
+        Path dir = HadoopFiles.localDir(checkpoint, conf);
         LlamaModel model = LlamaModel.load(dir);
         Iterator<int[]> blocks;
         if (source.shards != null) {
@@ -64,11 +64,6 @@ final class EvaluateCommand extends ModelCommand {
         EvalResult r = Evaluator.evaluate(model, blocks, e.getInt("batch_size"), 0);
         say(String.format("loss=%.6f perplexity=%.4f tokens=%d", r.loss(), r.perplexity(), r.tokens()));
         return 0;
-    }
-
-    static Path localCheckpoint(String checkpoint, Configuration conf) throws java.io.IOException {
-        return HadoopFiles.isLocal(checkpoint) ? HadoopFiles.localPath(checkpoint)
-                : HadoopFiles.fetchDir(checkpoint, Files.createTempDirectory("verbo-checkpoint-"), conf);
     }
 
     static BpeModel tokenizerOf(Path checkpointDir) throws java.io.IOException {

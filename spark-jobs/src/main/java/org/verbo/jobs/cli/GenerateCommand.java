@@ -48,7 +48,7 @@ final class GenerateCommand extends ModelCommand {
                 g.getInt("top_k"), g.getDouble("top_p"), g.getLong("seed"));
         Configuration conf = HadoopFiles.preflightConf(config.sparkConf());
         HadoopFiles.requireExists("checkpoint", checkpoint, conf);
-        Path dir = EvaluateCommand.localCheckpoint(checkpoint, conf);
+        Path dir = HadoopFiles.localDir(checkpoint, conf);
         say(continuation(dir, LlamaModel.load(dir), prompt, sampling));
         return 0;
     }

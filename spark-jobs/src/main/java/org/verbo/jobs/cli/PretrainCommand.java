@@ -74,8 +74,7 @@ final class PretrainCommand extends ModelCommand {
         // into a local staging directory and copied there at the end; a non-local --checkpoint is fetched first.
         boolean localOut = HadoopFiles.isLocal(out);
         Path outDir = localOut ? HadoopFiles.localPath(out) : Files.createTempDirectory("verbo-pretrain-");
-        Path start = checkpoint == null ? null : HadoopFiles.isLocal(checkpoint) ? HadoopFiles.localPath(checkpoint)
-                : HadoopFiles.fetchDir(checkpoint, Files.createTempDirectory("verbo-checkpoint-"), conf);
+        Path start = checkpoint == null ? null : HadoopFiles.localDir(checkpoint, conf);
         String tok = tokenizer != null ? tokenizer : train.tokenizer();
         String tokJson = tok != null && HadoopFiles.exists(tok, conf) ? HadoopFiles.readString(tok, conf) : null;
         say.accept(String.format("pretrain: %s (%,d parameters), %,d train blocks and %,d val blocks of %d tokens, %s, %d steps",

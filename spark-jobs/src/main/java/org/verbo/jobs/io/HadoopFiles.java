@@ -217,6 +217,18 @@ public final class HadoopFiles {
         return java.nio.file.Path.of(new Path(path).toUri().getPath()).toAbsolutePath();
     }
 
+    /** The directory itself when it is local, else a copy fetched into a fresh local temp directory. */
+    public static java.nio.file.Path localDir(String dir, Configuration conf) {
+        if (isLocal(dir)) {
+            return localPath(dir);
+        }
+        try {
+            return fetchDir(dir, java.nio.file.Files.createTempDirectory("verbo-fetch-"), conf);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Copies a directory tree from any Hadoop file system into a local directory; returns the local copy. */
     public static java.nio.file.Path fetchDir(String source, java.nio.file.Path localParent, Configuration conf) {
         try {
