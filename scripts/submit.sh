@@ -21,7 +21,11 @@ if [[ ! -f "$JAR" || "${VERBO_REBUILD:-0}" == "1" ]]; then
   (cd "$ROOT" && mvn -B -q -Pcluster -DskipTests package) >&2
 fi
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"   # a client-mode driver inherits it (docs/PERFORMANCE.md)
+# --add-modules=jdk.incubator.vector: the models' SIMD kernels (org.verbo.models.nn.Kernels) on driver and executors.
+# Options of your own for spark.executor.extraJavaOptions must repeat it (a later --conf replaces this one).
 exec "$SUBMIT" --class org.verbo.jobs.cli.Verbo \
   --conf spark.executorEnv.DJL_OFFLINE=true --conf spark.executorEnv.RUST_FLAVOR=cpu \
   --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE \
+  --driver-java-options "--add-modules=jdk.incubator.vector" \
+  --conf spark.executor.extraJavaOptions=--add-modules=jdk.incubator.vector \
   "${SPARK_ARGS[@]}" "$JAR" "$@"

@@ -14,7 +14,7 @@ mkdir -p "$OUT"
 mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" >&2
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 {
-  OMP_NUM_THREADS="$THREADS" java -cp "$CP" org.verbo.models.bench.StepProfile gemm --sizes="$SIZES" --reps="$REPS"
+  OMP_NUM_THREADS="$THREADS" java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile gemm --sizes="$SIZES" --reps="$REPS"
   echo
-  OMP_NUM_THREADS="$THREADS" java -cp "$CP" org.verbo.models.bench.StepProfile shapes --reps="$REPS"
+  OMP_NUM_THREADS="$THREADS" java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile shapes --reps="$REPS"
 } 2>&1 | grep -v -E '^SLF4J|^Warning: Versions' | tee "$OUT/gemm.md"

@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" >&2
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 for r in $(seq 1 "$ROUNDS"); do
-  OMP_NUM_THREADS="$THREADS" java -Xmx4g -cp "$CP" org.verbo.models.bench.StepProfile infer --preset="$PRESET" \
+  OMP_NUM_THREADS="$THREADS" java -Xmx4g --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile infer --preset="$PRESET" \
     --batch="$BATCH" --steps="$STEPS" 2>&1 | grep '^forward' | tail -n +2 >"$OUT/java-r$r.txt"
   "$PY" "$ROOT/scripts/bench/train_torch.py" --infer --preset "$PRESET" --batch "$BATCH" --steps "$STEPS" \
     --threads "$THREADS" >"$OUT/torch-r$r.txt"

@@ -38,14 +38,14 @@ mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$R
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 
 echo "== parity: verbo checkpoint loaded by HF names into the PyTorch twin, logits compared" >&2
-java -cp "$CP" org.verbo.models.bench.ParityDump --preset="$PRESET" --out="$OUT/parity" 2>&1 | grep -v '^SLF4J' >&2
+java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.ParityDump --preset="$PRESET" --out="$OUT/parity" 2>&1 | grep -v '^SLF4J' >&2
 "$PY" "$ROOT/scripts/bench/train_torch.py" --parity "$OUT/parity" | tee "$OUT/parity.json" >&2
 
 for r in $(seq 1 "$ROUNDS"); do
   mkdir -p "$OUT/r$r"
   curve=0; [ "$r" = 1 ] && curve=150   # the optimizer loss-curve comparison runs once
   echo "== round $r: verbo (ND4J) $PRESET batch $BATCH, $STEPS timed steps, $THREADS threads" >&2
-  OMP_NUM_THREADS="$THREADS" java -Xmx4g -cp "$CP" org.verbo.models.bench.TrainBench --preset="$PRESET" \
+  OMP_NUM_THREADS="$THREADS" java -Xmx4g --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.TrainBench --preset="$PRESET" \
     --batch="$BATCH" --steps="$STEPS" --warmup="$WARMUP" --curve-steps="$curve" --out="$OUT/r$r" 2>&1 \
     | grep -v '^SLF4J' >"$OUT/r$r/java.log"
   grep -E ' step |^curve' "$OUT/r$r/java.log" >&2 || true

@@ -35,6 +35,8 @@ public final class LlamaModel {
     private final INDArray params;         // [P]
     private INDArray grads;                // [P], allocated on first backward
     private final Map<String, Param> byName = new LinkedHashMap<>();
+    /** Views spanning adjacent tensors (q|k|v, gate|up) for fused projections, with their [offset, rows, cols]. */
+    private final Map<Param, long[]> fused = new LinkedHashMap<>();
     private final Embedding embedding;
     private final List<DecoderBlock> blocks = new ArrayList<>();
     private final RmsNorm finalNorm;
@@ -60,16 +62,36 @@ public final class LlamaModel {
         this.embedding = new Embedding(byName.get("model.embed_tokens.weight"));
         for (int l = 0; l < config.numLayers(); l++) {
             String p = "model.layers." + l + ".";
+            long qkvRows = (long) (config.numHeads() + 2 * config.numKvHeads()) * config.headDim();
             CausalSelfAttention attn = new CausalSelfAttention(byName.get(p + "self_attn.q_proj.weight"),
                     byName.get(p + "self_attn.k_proj.weight"), byName.get(p + "self_attn.v_proj.weight"),
-                    byName.get(p + "self_attn.o_proj.weight"), config.numHeads(), config.numKvHeads(), rope);
+                    byName.get(p + "self_attn.o_proj.weight"), config.numHeads(), config.numKvHeads(), rope,
+                    fusedView(p + "self_attn.qkv_proj(fused)", p + "self_attn.q_proj.weight", qkvRows));
             SwiGluFeedForward mlp = new SwiGluFeedForward(byName.get(p + "mlp.gate_proj.weight"),
-                    byName.get(p + "mlp.up_proj.weight"), byName.get(p + "mlp.down_proj.weight"));
+                    byName.get(p + "mlp.up_proj.weight"), byName.get(p + "mlp.down_proj.weight"),
+                    fusedView(p + "mlp.gate_up_proj(fused)", p + "mlp.gate_proj.weight", 2L * config.ffnSize()));
             blocks.add(new DecoderBlock(new RmsNorm(byName.get(p + "input_layernorm.weight"), config.normEps()), attn,
                     new RmsNorm(byName.get(p + "post_attention_layernorm.weight"), config.normEps()), mlp));
         }
         this.finalNorm = new RmsNorm(byName.get("model.norm.weight"), config.normEps());
         this.lmHead = config.tiedEmbeddings() ? embedding.weight() : byName.get("lm_head.weight");
+    }
+
+    /**
+     * A [rows, hidden] parameter viewing consecutive tensors of the layout that start at {@code first} (q, k, v and
+     * gate, up are adjacent with the same column count), so their projections run as one GEMM.
+     */
+    private Param fusedView(String name, String first, long rows) {
+        ParameterLayout.Entry e = layout.entries().stream().filter(x -> x.name().equals(first)).findFirst()
+                .orElseThrow();
+        long[] spec = {e.offset(), rows, config.hiddenSize()};
+        Param fusedParam = new Param(name, fusedSlice(params, spec));
+        fused.put(fusedParam, spec);
+        return fusedParam;
+    }
+
+    private static INDArray fusedSlice(INDArray flat, long[] spec) {
+        return flat.get(NDArrayIndex.interval(spec[0], spec[0] + spec[1] * spec[2])).reshape('c', spec[1], spec[2]);
     }
 
     /** A row-major view of one tensor inside a flat vector. */
@@ -142,6 +164,7 @@ public final class LlamaModel {
             for (ParameterLayout.Entry e : layout.entries()) {
                 byName.get(e.name()).bindGrad(view(grads, e));
             }
+            fused.forEach((param, spec) -> param.bindGrad(fusedSlice(grads, spec)));
         }
         return grads;
     }

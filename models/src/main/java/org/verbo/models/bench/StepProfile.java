@@ -276,7 +276,7 @@ public final class StepProfile {
                         g[0] / 1e6, (double) g[1] / g[0], g[2] / 1e6, (double) g[3] / Math.max(1, g[2]));
             }
             t0 = System.nanoTime();
-            double norm = grads.norm2Number().doubleValue();
+            double norm = org.verbo.models.nn.Kernels.norm2(grads);
             grads.muli(Math.min(1.0, 1.0 / norm));
             row[4] = lap(t0);
             try (var ws = org.verbo.models.Workspaces.step("verbo-train")) {

@@ -24,6 +24,7 @@ public final class CausalSelfAttention {
     private final Param wk;
     private final Param wv;
     private final Param wo;
+    private final Param wqkv;   // [(H + 2 Hk) D, C] view over q, k, v weights, or null
     private final int heads;
     private final int kvHeads;
     private final int headDim;
@@ -40,8 +41,19 @@ public final class CausalSelfAttention {
     private INDArray vh;   // [B*Hk, T, D]
     private INDArray p;    // [B*Hk, G*T, T] attention probabilities
     private INDArray o2;   // [N, H*D] attention output before o_proj
+    private boolean kernelPath;   // the forward used the SIMD kernels (p then holds probabilities, mask implied)
 
     public CausalSelfAttention(Param wq, Param wk, Param wv, Param wo, int heads, int kvHeads, RotaryEmbedding rope) {
+        this(wq, wk, wv, wo, heads, kvHeads, rope, null);
+    }
+
+    /**
+     * @param wqkv a [(H + 2 Hk) D, C] parameter viewing the q, k and v weights (and gradients) one after the other
+     *             (adjacent in {@code ParameterLayout}), so the three projections are one GEMM; or null
+     */
+    public CausalSelfAttention(Param wq, Param wk, Param wv, Param wo, int heads, int kvHeads, RotaryEmbedding rope,
+                               Param wqkv) {
+        this.wqkv = wqkv;
         this.wq = wq;
         this.wk = wk;
         this.wv = wv;
@@ -94,9 +106,21 @@ public final class CausalSelfAttention {
         this.t = len;
         int g = heads / kvHeads;
         this.xn = xn;
-        INDArray q = toHeads(Linear.forward(xn, wq), heads);               // [B*H, T, D]
-        INDArray k = toHeads(Linear.forward(xn, wk), kvHeads);             // [B*Hk, T, D]
-        this.vh = toHeads(Linear.forward(xn, wv), kvHeads);                // [B*Hk, T, D]
+        long hd = (long) heads * headDim;
+        long kd = (long) kvHeads * headDim;
+        INDArray qkv = wqkv == null ? null : Linear.forward(xn, wqkv);    // [N, (H + 2 Hk) D]
+        INDArray q2 = qkv == null ? Linear.forward(xn, wq) : qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, hd));
+        INDArray k2 = qkv == null ? Linear.forward(xn, wk)
+                : qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(hd, hd + kd));
+        INDArray v2 = qkv == null ? Linear.forward(xn, wv)
+                : qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(hd + kd, hd + 2 * kd));
+        this.kernelPath = qkv != null ? Kernels.applies(qkv) : Kernels.applies(q2, k2, v2);
+        if (kernelPath) {
+            return forwardKernels(qkv, q2, k2, v2);
+        }
+        INDArray q = toHeads(q2, heads);                                   // [B*H, T, D]
+        INDArray k = toHeads(k2, kvHeads);                                 // [B*Hk, T, D]
+        this.vh = toHeads(v2, kvHeads);                                    // [B*Hk, T, D]
         this.qg = rope.apply(q, 0).reshape((long) b * kvHeads, (long) g * t, headDim);   // [B*Hk, G*T, D]
         this.kr = rope.apply(k, 0);                                        // [B*Hk, T, D]
         INDArray s = BatchedMatmul.matmul(qg, kr, false, true).muli(scale);  // [B*Hk, G*T, T]
@@ -113,6 +137,9 @@ public final class CausalSelfAttention {
     public INDArray backward(INDArray dy) {
         int g = heads / kvHeads;
         INDArray do2 = Linear.backward(dy, o2, wo);                                         // [N, H*D]
+        if (kernelPath) {
+            return backwardKernels(do2);
+        }
         INDArray dog = toHeads(do2, heads).reshape((long) b * kvHeads, (long) g * t, headDim);  // [B*Hk, G*T, D]
         INDArray dp = BatchedMatmul.matmul(dog, vh, false, true);                            // [B*Hk, G*T, T]
         INDArray dv = BatchedMatmul.matmul(p, dog, true, false);                             // [B*Hk, T, D]
@@ -125,10 +152,91 @@ public final class CausalSelfAttention {
         INDArray dk = BatchedMatmul.matmul(ds, qg, true, false);                             // [B*Hk, T, D]
         dq = rope.backward(dq.reshape((long) b * heads, t, headDim), 0);
         dk = rope.backward(dk, 0);
+        if (wqkv != null) {
+            return Linear.backward(Nd4j.concat(1, fromHeads(dq, heads), fromHeads(dk, kvHeads), fromHeads(dv, kvHeads)),
+                    xn, wqkv);
+        }
         INDArray dx = Linear.backward(fromHeads(dq, heads), xn, wq);
         dx.addi(Linear.backward(fromHeads(dk, kvHeads), xn, wk));
         dx.addi(Linear.backward(fromHeads(dv, kvHeads), xn, wv));
         return dx;
+    }
+
+    /** Source or target of a head permutation: a token-major array, its row stride and first column. */
+    private record TokenMajor(java.nio.ByteBuffer buffer, int rowStride, int colOff) {
+    }
+
+    private TokenMajor tokenMajor(INDArray fused, INDArray part, long colOff) {
+        return fused != null ? new TokenMajor(Kernels.buffer(fused), (int) fused.size(1), (int) colOff)
+                : new TokenMajor(Kernels.buffer(part), (int) part.size(1), 0);
+    }
+
+    /** Token-major [N, nh*D] (maybe a column block of a wider array) -> head-major [B*nh, T, D], RoPE'd if asked. */
+    private INDArray heads(TokenMajor src, int nHeads, int rotate) {
+        INDArray out = Nd4j.createUninitialized(xn.dataType(), (long) b * nHeads, t, headDim);
+        VectorKernels.permuteHeads(src.buffer(), src.rowStride(), src.colOff(), Kernels.buffer(out), b, t, nHeads,
+                headDim, true, rotate, rope.cosTable(), rope.sinTable(), 0);
+        return out;
+    }
+
+    /** Head-major [B*nh, T, D] -> token-major columns of dst, inverse RoPE'd if asked. */
+    private void unheads(INDArray src, TokenMajor dst, int nHeads, int rotate) {
+        VectorKernels.permuteHeads(dst.buffer(), dst.rowStride(), dst.colOff(), Kernels.buffer(src), b, t, nHeads,
+                headDim, false, rotate, rope.cosTable(), rope.sinTable(), 0);
+    }
+
+    /**
+     * The forward pass with the fused kernels: head split + RoPE in one copy (no [D, D] rotation GEMM, no permute
+     * dup), scores without a materialised mask, softmax with its scale and causal mask in one row pass.
+     */
+    private INDArray forwardKernels(INDArray qkv, INDArray q2, INDArray k2, INDArray v2) {
+        int g = heads / kvHeads;
+        long hd = (long) heads * headDim;
+        long kd = (long) kvHeads * headDim;
+        INDArray q = heads(tokenMajor(qkv, q2, 0), heads, 1);                              // [B*H, T, D] rotated
+        this.kr = heads(tokenMajor(qkv, k2, hd), kvHeads, 1);                              // [B*Hk, T, D] rotated
+        this.vh = heads(tokenMajor(qkv, v2, hd + kd), kvHeads, 0);                         // [B*Hk, T, D]
+        this.qg = q.reshape((long) b * kvHeads, (long) g * t, headDim);                    // [B*Hk, G*T, D]
+        INDArray s = BatchedMatmul.matmul(qg, kr, false, true);                            // [B*Hk, G*T, T] raw
+        VectorKernels.causalSoftmax(Kernels.buffer(s), b * heads * t, t, t, 0, (float) scale);
+        this.p = s;
+        INDArray o = BatchedMatmul.matmul(p, vh, false, false);                            // [B*Hk, G*T, D]
+        this.o2 = Nd4j.createUninitialized(xn.dataType(), (long) b * t, hd);               // [N, H*D]
+        unheads(o, new TokenMajor(Kernels.buffer(o2), (int) hd, 0), heads, 0);
+        return Linear.forward(o2, wo);
+    }
+
+    private INDArray backwardKernels(INDArray do2) {
+        int g = heads / kvHeads;
+        long n = (long) b * t;
+        long hd = (long) heads * headDim;
+        long kd = (long) kvHeads * headDim;
+        INDArray dog = heads(new TokenMajor(Kernels.buffer(do2), (int) hd, 0), heads, 0)
+                .reshape((long) b * kvHeads, (long) g * t, headDim);                       // [B*Hk, G*T, D]
+        INDArray dp = BatchedMatmul.matmul(dog, vh, false, true);                         // [B*Hk, G*T, T]
+        INDArray dv = BatchedMatmul.matmul(p, dog, true, false);                          // [B*Hk, T, D]
+        VectorKernels.causalSoftmaxBackward(Kernels.buffer(p), Kernels.buffer(dp), b * heads * t, t, t, 0,
+                (float) scale);                                                           // dp -> ds
+        INDArray dq = BatchedMatmul.matmul(dp, kr, false, false);                         // [B*Hk, G*T, D]
+        INDArray dk = BatchedMatmul.matmul(dp, qg, true, false);                          // [B*Hk, T, D]
+        if (wqkv != null) {
+            INDArray dqkv = Nd4j.createUninitialized(xn.dataType(), n, hd + 2 * kd);      // [N, (H + 2 Hk) D]
+            java.nio.ByteBuffer buf = Kernels.buffer(dqkv);
+            int stride = (int) (hd + 2 * kd);
+            unheads(dq, new TokenMajor(buf, stride, 0), heads, -1);
+            unheads(dk, new TokenMajor(buf, stride, (int) hd), kvHeads, -1);
+            unheads(dv, new TokenMajor(buf, stride, (int) (hd + kd)), kvHeads, 0);
+            return Linear.backward(dqkv, xn, wqkv);
+        }
+        INDArray dq2 = Nd4j.createUninitialized(xn.dataType(), n, hd);
+        INDArray dk2 = Nd4j.createUninitialized(xn.dataType(), n, kd);
+        INDArray dv2 = Nd4j.createUninitialized(xn.dataType(), n, kd);
+        unheads(dq, new TokenMajor(Kernels.buffer(dq2), (int) hd, 0), heads, -1);
+        unheads(dk, new TokenMajor(Kernels.buffer(dk2), (int) kd, 0), kvHeads, -1);
+        unheads(dv, new TokenMajor(Kernels.buffer(dv2), (int) kd, 0), kvHeads, 0);
+        INDArray dx = Linear.backward(dq2, xn, wq);
+        dx.addi(Linear.backward(dk2, xn, wk));
+        return dx.addi(Linear.backward(dv2, xn, wv));
     }
 
     /**

@@ -22,9 +22,28 @@ public final class CrossEntropyLoss {
     /**
      * @param logits    [N, V]
      * @param targets   [N]; negative ids ignored
-     * @param gradScale if > 0, dlogits of the loss {@code gradScale * sum of token losses} is returned
+     * @param gradScale if > 0, dlogits of the loss {@code gradScale * sum of token losses} is returned; the fused
+     *                  path writes them over the logits, which the caller must not use afterwards
      */
     public static Result compute(INDArray logits, int[] targets, double gradScale) {
+        if (logits.rank() == 2 && Kernels.applies(logits)) {
+            // fused path: max, exp + sum, scaling per row in cache; dlogits overwrite the logits (used once)
+            long count = 0;
+            for (int t : targets) {
+                if (t >= 0) {
+                    count++;
+                }
+            }
+            boolean grad = gradScale > 0;
+            double lossSum = VectorKernels.crossEntropy(Kernels.buffer(logits), (int) logits.size(0),
+                    (int) logits.size(1), targets, (float) gradScale, grad);
+            return new Result(lossSum, count, grad ? logits : null);
+        }
+        return reference(logits, targets, gradScale);
+    }
+
+    /** Reference twin of the fused kernel: ND4J ops, logits left untouched. */
+    static Result reference(INDArray logits, int[] targets, double gradScale) {
         long n = logits.size(0);
         // Five passes over [N, V] and one temporary (the input is left untouched): max, subtract, exp in place,
         // row sum, one row scaling. The target logits are read before exp overwrites them.

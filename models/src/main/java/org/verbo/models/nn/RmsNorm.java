@@ -1,6 +1,7 @@
 package org.verbo.models.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -12,7 +13,8 @@ public final class RmsNorm {
     private final double eps;
     private INDArray x;      // [N, C] input of the last forward
     private INDArray inv;    // [N, 1] 1 / rms
-    private INDArray xhat;   // [N, C] x * inv
+    private INDArray xhat;   // [N, C] x * inv (reference path only)
+    private float[] invRows; // [N] 1 / rms (kernel path)
 
     public RmsNorm(Param weight, double eps) {
         this.weight = weight;
@@ -21,6 +23,19 @@ public final class RmsNorm {
 
     /** x [N, C] -> [N, C]; keeps what backward needs. */
     public INDArray forward(INDArray x) {
+        if (x.rank() == 2 && Kernels.applies(x, weight.value())) {
+            int n = (int) x.size(0);
+            int c = (int) x.size(1);
+            INDArray y = Nd4j.createUninitialized(x.dataType(), n, c);
+            if (invRows == null || invRows.length != n) {
+                invRows = new float[n];
+            }
+            VectorKernels.rmsNormForward(Kernels.buffer(x), Kernels.buffer(weight.value()), Kernels.buffer(y), invRows, n,
+                    c, eps);
+            this.x = x;
+            this.xhat = null;
+            return y;
+        }
         long n = x.size(0);
         INDArray ms = x.mul(x).mean(1).reshape(n, 1);                 // [N, 1]
         INDArray inv = Transforms.pow(ms.addi(eps), -0.5, false);      // [N, 1]
@@ -33,6 +48,14 @@ public final class RmsNorm {
 
     /** dy [N, C] -> dx [N, C]; accumulates dw. */
     public INDArray backward(INDArray dy) {
+        if (xhat == null) {   // forward took the kernel path
+            int n = (int) x.size(0);
+            int c = (int) x.size(1);
+            INDArray dx = Nd4j.createUninitialized(x.dataType(), n, c);
+            VectorKernels.rmsNormBackward(Kernels.buffer(Kernels.dense(dy) ? dy : dy.dup('c')), Kernels.buffer(x), Kernels.buffer(weight.value()),
+                    invRows, Kernels.buffer(dx), Kernels.buffer(weight.grad()), n, c);
+            return dx;
+        }
         long c = x.size(1);
         weight.grad().addi(dy.mul(xhat).sum(0));
         INDArray dxhat = dy.mulRowVector(weight.value());              // [N, C]

@@ -18,6 +18,8 @@ public final class RotaryEmbedding {
     private final INDArray cos;   // [Tmax, D]
     private final INDArray sin;   // [Tmax, D]
     private final INDArray rot;   // [D, D], x @ rot == rotate_half(x)
+    private final float[] cosTable;   // [Tmax * D] for the SIMD kernels
+    private final float[] sinTable;   // [Tmax * D]
 
     public RotaryEmbedding(int headDim, int maxPositions, double theta, DataType dtype) {
         this.headDim = headDim;
@@ -40,6 +42,24 @@ public final class RotaryEmbedding {
         this.cos = Nd4j.create(c).castTo(dtype);
         this.sin = Nd4j.create(s).castTo(dtype);
         this.rot = Nd4j.create(r).castTo(dtype);
+        this.cosTable = new float[maxPositions * headDim];
+        this.sinTable = new float[maxPositions * headDim];
+        for (int t = 0; t < maxPositions; t++) {
+            for (int i = 0; i < headDim; i++) {
+                cosTable[t * headDim + i] = (float) c[t][i];
+                sinTable[t * headDim + i] = (float) s[t][i];
+            }
+        }
+    }
+
+    /** cos(t f) as [Tmax * D] row-major floats (shared, do not modify). */
+    float[] cosTable() {
+        return cosTable;
+    }
+
+    /** sin(t f) as [Tmax * D] row-major floats (shared, do not modify). */
+    float[] sinTable() {
+        return sinTable;
     }
 
     public int maxPositions() {

@@ -1,45 +1,94 @@
 package org.verbo.models.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * SwiGLU feed-forward (Shazeer 2020, "GLU Variants Improve Transformer"), as HF {@code LlamaMLP}:
- * down(silu(gate(x)) * up(x)).
+ * down(silu(gate(x)) * up(x)). When the model hands it a fused [2F, C] view over the gate and up weights (they are
+ * adjacent in {@code ParameterLayout}), both projections are one GEMM forward and one {@code dx} GEMM backward.
  */
 public final class SwiGluFeedForward {
     private final Param gate;
     private final Param up;
     private final Param down;
-    private INDArray x;   // [N, C]
-    private INDArray a;   // [N, F] gate pre-activation
-    private INDArray s;   // [N, F] sigmoid(a)
-    private INDArray u;   // [N, F] up projection
-    private INDArray h;   // [N, F] silu(a) * u
+    private final Param gateUp;   // [2F, C] view over gate then up, or null
+    private INDArray x;    // [N, C]
+    private INDArray gu;   // [N, 2F] fused projection (a | u), or null
+    private INDArray a;    // [N, F] gate pre-activation
+    private INDArray s;    // [N, F] sigmoid(a) (reference path only; null after the kernel path)
+    private INDArray u;    // [N, F] up projection
+    private INDArray h;    // [N, F] silu(a) * u
 
     public SwiGluFeedForward(Param gate, Param up, Param down) {
+        this(gate, up, down, null);
+    }
+
+    /** @param gateUp a [2F, C] parameter viewing gate's then up's weights (and gradients), or null */
+    public SwiGluFeedForward(Param gate, Param up, Param down, Param gateUp) {
         this.gate = gate;
         this.up = up;
         this.down = down;
+        this.gateUp = gateUp;
     }
 
     /** x [N, C] -> [N, C]. */
     public INDArray forward(INDArray x) {
         this.x = x;
-        this.a = Linear.forward(x, gate);
-        this.u = Linear.forward(x, up);
-        this.s = Transforms.sigmoid(a, true);
-        this.h = a.mul(s).muli(u);
+        int f = (int) up.value().size(0);
+        if (gateUp != null) {
+            gu = Linear.forward(x, gateUp);                                   // [N, 2F]
+            a = gu.get(NDArrayIndex.all(), NDArrayIndex.interval(0, f));
+            u = gu.get(NDArrayIndex.all(), NDArrayIndex.interval(f, 2 * f));
+        } else {
+            gu = null;
+            a = Linear.forward(x, gate);
+            u = Linear.forward(x, up);
+        }
+        if (gu != null ? Kernels.applies(gu) : Kernels.applies(a, u)) {
+            int n = (int) x.size(0);
+            h = Nd4j.createUninitialized(x.dataType(), n, f);
+            if (gu != null) {
+                VectorKernels.swigluForward(Kernels.buffer(gu), 0, 2 * f, Kernels.buffer(gu), f, 2 * f,
+                        Kernels.buffer(h), n, f);
+            } else {
+                VectorKernels.swigluForward(Kernels.buffer(a), 0, f, Kernels.buffer(u), 0, f, Kernels.buffer(h), n, f);
+            }
+            s = null;
+        } else {
+            s = Transforms.sigmoid(a, true);
+            h = a.mul(s).muli(u);
+        }
         return Linear.forward(h, down);
     }
 
     /** dy [N, C] -> dx [N, C]. */
     public INDArray backward(INDArray dy) {
         INDArray dh = Linear.backward(dy, h, down);                 // [N, F]
+        int n = (int) dh.size(0);
+        int f = (int) dh.size(1);
+        if (s == null) {   // forward took the kernel path
+            if (gu != null) {
+                INDArray dgu = Nd4j.createUninitialized(dh.dataType(), n, 2 * f);   // [N, 2F] = (da | du)
+                VectorKernels.swigluBackward(Kernels.buffer(dh), Kernels.buffer(gu), 0, 2 * f, Kernels.buffer(gu), f,
+                        2 * f, Kernels.buffer(dgu), 0, 2 * f, Kernels.buffer(dgu), f, 2 * f, n, f);
+                return Linear.backward(dgu, x, gateUp);
+            }
+            INDArray da = Nd4j.createUninitialized(dh.dataType(), n, f);
+            INDArray du = Nd4j.createUninitialized(dh.dataType(), n, f);
+            VectorKernels.swigluBackward(Kernels.buffer(dh), Kernels.buffer(a), 0, f, Kernels.buffer(u), 0, f,
+                    Kernels.buffer(da), 0, f, Kernels.buffer(du), 0, f, n, f);
+            return Linear.backward(da, x, gate).addi(Linear.backward(du, x, up));
+        }
         INDArray du = dh.mul(a).muli(s);                            // d/du = silu(a)
         // silu'(a) = s * (1 + a * (1 - s))
         INDArray dsilu = s.rsub(1.0).muli(a).addi(1.0).muli(s);
         INDArray da = dh.muli(u).muli(dsilu);
+        if (gu != null) {
+            return Linear.backward(Nd4j.concat(1, da, du), x, gateUp);
+        }
         INDArray dx = Linear.backward(da, x, gate);
         return dx.addi(Linear.backward(du, x, up));
     }

@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.verbo.models.ParameterLayout;
+import org.verbo.models.nn.Kernels;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,10 @@ public final class AdamW implements Optimizer {
 
     @Override
     public void step(INDArray params, INDArray grads, double lr, long t) {
+        if (Kernels.adamw(params, grads, m, v, decayRanges, 1 - lr * weightDecay, beta1,
+                beta2, lr / (1 - Math.pow(beta1, t)), 1 / Math.sqrt(1 - Math.pow(beta2, t)), eps)) {
+            return;   // one fused pass over p, g, m, v
+        }
         if (weightDecay > 0) {
             for (long[] r : decayRanges) {
                 params.get(NDArrayIndex.interval(r[0], r[1])).muli(1 - lr * weightDecay);

@@ -155,7 +155,7 @@ public final class Trainer {
                     + "; lower the learning rate or check the data");
         }
         INDArray grads = model.gradients();
-        double norm = grads.norm2Number().doubleValue();
+        double norm = org.verbo.models.nn.Kernels.norm2(grads);
         if (config.clipNorm() > 0 && norm > config.clipNorm()) {
             grads.muli(config.clipNorm() / norm);
         }

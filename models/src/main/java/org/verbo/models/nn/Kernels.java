@@ -1,0 +1,197 @@
+package org.verbo.models.nn;
+
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * When and how the fused SIMD kernels of {@link VectorKernels} run. Why they exist: one ND4J elementwise op is one
+ * pass over memory plus a native call, and a training step issued about 500 of them (docs/PERFORMANCE.md); libnd4j's
+ * exp is scalar. The kernels fuse each block's elementwise work (softmax with its causal mask, RMSNorm, SwiGLU, RoPE
+ * with the head permutation, cross-entropy, AdamW) into one or two passes with the JDK Vector API, whose exp is
+ * Intel's SVML on x86.
+ *
+ * <p>The Vector API is an incubator module in Java 17: the JVM needs {@code --add-modules=jdk.incubator.vector}
+ * (the pom's surefire line, {@code scripts/verbo}, {@code scripts/submit.sh} and the bench scripts pass it).
+ * Without it, for non-float arrays, for anything that is not a dense row-major array, or with
+ * {@code -Dverbo.vectorKernels=false}, every block takes its reference path of plain ND4J ops, which the parity
+ * tests hold equal to the kernels.
+ */
+public final class Kernels {
+    /** The module is resolved and the CPU backend holds the arrays in host memory. */
+    public static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && "CpuBackend".equals(Nd4j.getBackend().getClass().getSimpleName());
+    private static volatile boolean enabled = AVAILABLE && !"false".equals(System.getProperty("verbo.vectorKernels"));
+
+    /** Worker threads: OMP_NUM_THREADS when set (the same budget as ND4J's and OpenBLAS's pools), else the cores. */
+    static final int THREADS = threads();
+    private static final ExecutorService POOL = THREADS > 1 ? Executors.newFixedThreadPool(THREADS - 1, r -> {
+        Thread t = new Thread(r, "verbo-kernels");
+        t.setDaemon(true);
+        return t;
+    }) : null;
+
+    private Kernels() {
+    }
+
+    private static int threads() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        try {
+            String omp = System.getenv("OMP_NUM_THREADS");
+            return omp == null ? cores : Math.max(1, Math.min(cores, Integer.parseInt(omp.trim())));
+        } catch (NumberFormatException e) {
+            return cores;
+        }
+    }
+
+    /** Whether the kernels are in use (false when the module is missing or they were switched off). */
+    public static boolean enabled() {
+        return enabled;
+    }
+
+    /**
+     * Switches the kernels on or off for this JVM (parity tests, A/B benchmarks); switching on without the module
+     * is refused.
+     */
+    public static void setEnabled(boolean on) {
+        if (on && !AVAILABLE) {
+            throw new IllegalStateException("the SIMD kernels need the JVM option --add-modules=jdk.incubator.vector");
+        }
+        enabled = on;
+    }
+
+    /** True when the kernels are on and every array is a dense row-major float array small enough for int offsets. */
+    static boolean applies(INDArray... xs) {
+        if (!enabled) {
+            return false;
+        }
+        for (INDArray x : xs) {
+            if (x == null || x.dataType() != DataType.FLOAT || !dense(x) || x.length() >= Integer.MAX_VALUE / 4) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Row-major with unit element stride and no gaps (a contiguous view is fine). */
+    static boolean dense(INDArray x) {
+        if (x.isEmpty() || x.elementWiseStride() != 1) {
+            return false;
+        }
+        if (x.rank() <= 1) {
+            return true;   // ND4J reports 'f' ordering for some vector views; a unit-stride vector is dense either way
+        }
+        if (x.ordering() != 'c') {
+            return false;
+        }
+        long expected = 1;
+        for (int d = x.rank() - 1; d >= 0; d--) {
+            if (x.size(d) != 1 && x.stride(d) != expected) {
+                return false;
+            }
+            expected *= x.size(d);
+        }
+        return true;
+    }
+
+    /** A native-order ByteBuffer over x's elements, starting at element 0 of x (views included). */
+    static ByteBuffer buffer(INDArray x) {
+        Pointer base = x.data().addressPointer();
+        long addr = base.address() + base.position() * x.dataType().width();   // a view's buffer starts at its offset
+        long bytes = x.length() * x.dataType().width();
+        return new Pointer() {
+            {
+                address = addr;
+                limit = bytes;
+                capacity = bytes;
+            }
+        }.asByteBuffer().order(ByteOrder.nativeOrder());
+    }
+
+    /**
+     * AdamW in one fused pass when the kernels apply (see {@code org.verbo.models.train.AdamW} for the arithmetic and
+     * its reference path): p *= decay inside decayRanges ([from, to) offsets), m, v updated,
+     * p -= stepSize m / (sqrt(v) invSqrtBc2 + eps). Returns false, having done nothing, when they do not apply.
+     */
+    public static boolean adamw(INDArray p, INDArray g, INDArray m, INDArray v, List<long[]> decayRanges, double decay,
+                                double beta1, double beta2, double stepSize, double invSqrtBc2, double eps) {
+        if (!applies(p, g, m, v) || p.length() != g.length() || p.length() != m.length() || p.length() != v.length()) {
+            return false;
+        }
+        int[] from = new int[decayRanges.size()];
+        int[] to = new int[decayRanges.size()];
+        for (int i = 0; i < from.length; i++) {
+            from[i] = Math.toIntExact(decayRanges.get(i)[0]);
+            to[i] = Math.toIntExact(decayRanges.get(i)[1]);
+        }
+        VectorKernels.adamw(buffer(p), buffer(g), buffer(m), buffer(v), (int) p.length(), from, to, (float) decay,
+                (float) beta1, (float) beta2, (float) stepSize, (float) invSqrtBc2, (float) eps);
+        return true;
+    }
+
+    /** The L2 norm of x: one SIMD pass when the kernels apply, else ND4J's norm2. */
+    public static double norm2(INDArray x) {
+        if (applies(x)) {
+            return Math.sqrt(VectorKernels.sumSquares(buffer(x), (int) x.length()));
+        }
+        return x.norm2Number().doubleValue();
+    }
+
+    /** A range task over [from, to). */
+    @FunctionalInterface
+    interface Range {
+        void run(int part, int from, int to);
+    }
+
+    /**
+     * Runs body over [0, n) split into at most {@link #THREADS} contiguous parts, part p on [n p / k, n (p+1) / k).
+     * The split depends only on n and the thread count, so per-part partial sums make results reproducible.
+     * Below minPerPart items per part it runs on fewer threads.
+     */
+    static int parallel(int n, int minPerPart, Range body) {
+        int parts = (int) Math.max(1, Math.min(THREADS, n / (long) Math.max(1, minPerPart)));
+        if (parts == 1 || POOL == null) {
+            body.run(0, 0, n);
+            return 1;
+        }
+        List<Future<?>> futures = new ArrayList<>(parts - 1);
+        for (int p = 1; p < parts; p++) {
+            int part = p;
+            int from = (int) ((long) n * p / parts);
+            int to = (int) ((long) n * (p + 1) / parts);
+            futures.add(POOL.submit(() -> body.run(part, from, to)));
+        }
+        RuntimeException failure = null;
+        try {
+            body.run(0, 0, (int) ((long) n / parts));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a kernel", e);
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return parts;
+    }
+}

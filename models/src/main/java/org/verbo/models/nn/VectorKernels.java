@@ -1,0 +1,508 @@
+package org.verbo.models.nn;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Fused float32 kernels over ND4J's off-heap buffers, written with the JDK Vector API (AVX-512 gives 16 lanes; exp is
+ * SVML's). Each kernel does in one or two passes what its block's reference path does in several ND4J ops; the
+ * reference paths stay beside the calls and {@code VectorKernelsTest} holds both equal. Only loaded when
+ * {@link Kernels#applies} said yes, so a JVM without the incubator module never links this class.
+ *
+ * <p>Indices are element offsets into the buffers (int: {@link Kernels#applies} caps arrays at 2^29 floats). Work is
+ * split over {@link Kernels#parallel} by rows; reductions across rows keep one partial per part and add them in part
+ * order, so a result depends only on the inputs and the thread count.
+ */
+final class VectorKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private VectorKernels() {
+    }
+
+    private static FloatVector load(ByteBuffer b, int i) {
+        return FloatVector.fromByteBuffer(S, b, i << 2, ORDER);
+    }
+
+    private static void store(FloatVector v, ByteBuffer b, int i) {
+        v.intoByteBuffer(b, i << 2, ORDER);
+    }
+
+    private static float get(ByteBuffer b, int i) {
+        return b.getFloat(i << 2);
+    }
+
+    private static void put(ByteBuffer b, int i, float x) {
+        b.putFloat(i << 2, x);
+    }
+
+    private static void fill(ByteBuffer b, int from, int to, float x) {
+        FloatVector xv = FloatVector.broadcast(S, x);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            store(xv, b, i);
+        }
+        for (; i < to; i++) {
+            put(b, i, x);
+        }
+    }
+
+    private static void scale(ByteBuffer b, int from, int to, float x) {
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            store(load(b, i).mul(x), b, i);
+        }
+        for (; i < to; i++) {
+            put(b, i, get(b, i) * x);
+        }
+    }
+
+    private static float max(ByteBuffer b, int from, int to) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            mv = mv.max(load(b, i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < to; i++) {
+            max = Math.max(max, get(b, i));
+        }
+        return max;
+    }
+
+    /** b[i] = exp(scale (b[i] - shift)) over [from, to); returns the sum. */
+    private static double expShifted(ByteBuffer b, int from, int to, float shift, float scale) {
+        FloatVector sv = FloatVector.zero(S);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector e = load(b, i).sub(shift).mul(scale).lanewise(VectorOperators.EXP);
+            store(e, b, i);
+            sv = sv.add(e);
+        }
+        double sum = sv.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            float e = (float) Math.exp((get(b, i) - shift) * scale);
+            put(b, i, e);
+            sum += e;
+        }
+        return sum;
+    }
+
+    // ---------------------------------------------------------------------------------------------- cross-entropy
+
+    /**
+     * Next-token cross-entropy over z [n, v] (row r scored against targets[r], negative = ignored). Returns the sum
+     * of the counted rows' losses. With grad, z is overwritten by dL/dz for the loss gradScale * sum: gradScale
+     * (softmax - onehot) on counted rows, 0 on ignored ones. Per row: max, one exp pass that also sums, one scaling
+     * pass; a row of 8,192 floats (32 KiB) stays in cache across the three.
+     */
+    static double crossEntropy(ByteBuffer z, int n, int v, int[] targets, float gradScale, boolean grad) {
+        for (int r = 0; r < n; r++) {
+            if (targets[r] >= v) {
+                throw new IllegalArgumentException("target id " + targets[r] + " at row " + r + " outside vocabulary of "
+                        + v);
+            }
+        }
+        double[] partial = new double[Kernels.THREADS];
+        Kernels.parallel(n, 8, (part, from, to) -> {
+            double loss = 0;
+            for (int r = from; r < to; r++) {
+                int base = r * v;
+                int target = targets[r];
+                if (target < 0) {
+                    if (grad) {
+                        fill(z, base, base + v, 0f);
+                    }
+                    continue;
+                }
+                float max = max(z, base, base + v);
+                float zt = get(z, base + target) - max;
+                double sum;
+                if (grad) {
+                    sum = expShifted(z, base, base + v, max, 1f);
+                    scale(z, base, base + v, (float) (gradScale / sum));
+                    put(z, base + target, get(z, base + target) - gradScale);
+                } else {
+                    sum = sumExpShifted(z, base, base + v, max);
+                }
+                loss += Math.log(sum) - zt;                        // -log softmax(z)[target]
+            }
+            partial[part] = loss;
+        });
+        double total = 0;
+        for (double p : partial) {
+            total += p;
+        }
+        return total;
+    }
+
+    private static double sumExpShifted(ByteBuffer b, int from, int to, float shift) {
+        FloatVector sv = FloatVector.zero(S);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            sv = sv.add(load(b, i).sub(shift).lanewise(VectorOperators.EXP));
+        }
+        double sum = sv.reduceLanes(VectorOperators.ADD);
+        for (; i < to; i++) {
+            sum += Math.exp(get(b, i) - shift);
+        }
+        return sum;
+    }
+
+    // ------------------------------------------------------------------------------------------ causal softmax
+
+    /**
+     * In place over s [rows, cols]: row r holds the scores of query position offset + (r mod qLen) against keys
+     * 0..cols-1; it becomes softmax over the keys j <= that position of scale * s, and 0 for the later keys (the
+     * causal mask without materialising it).
+     */
+    static void causalSoftmax(ByteBuffer s, int rows, int cols, int qLen, int offset, float scale) {
+        Kernels.parallel(rows, 32, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * cols;
+                int valid = Math.min(cols, offset + r % qLen + 1);
+                float max = max(s, base, base + valid);           // scale > 0: max of scale*s is scale*max
+                double sum = expShifted(s, base, base + valid, max, scale);
+                scale(s, base, base + valid, (float) (1.0 / sum));
+                fill(s, base + valid, base + cols, 0f);
+            }
+        });
+    }
+
+    /**
+     * Softmax backward for {@link #causalSoftmax}, in place into dp: ds = scale * p * (dp - sum_j dp_j p_j) over the
+     * visible keys, 0 elsewhere.
+     */
+    static void causalSoftmaxBackward(ByteBuffer p, ByteBuffer dp, int rows, int cols, int qLen, int offset,
+                                      float scale) {
+        Kernels.parallel(rows, 32, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * cols;
+                int valid = Math.min(cols, offset + r % qLen + 1);
+                int bound = base + S.loopBound(valid);
+                FloatVector acc = FloatVector.zero(S);
+                int j = base;
+                for (; j < bound; j += L) {
+                    acc = load(dp, j).fma(load(p, j), acc);
+                }
+                float dot = acc.reduceLanes(VectorOperators.ADD);
+                for (; j < base + valid; j++) {
+                    dot += get(dp, j) * get(p, j);
+                }
+                j = base;
+                for (; j < bound; j += L) {
+                    store(load(dp, j).sub(dot).mul(load(p, j)).mul(scale), dp, j);
+                }
+                for (; j < base + valid; j++) {
+                    put(dp, j, (get(dp, j) - dot) * get(p, j) * scale);
+                }
+                fill(dp, base + valid, base + cols, 0f);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------------------- RMSNorm
+
+    /** y = x * inv * w per row of x [n, c], inv[r] = 1 / sqrt(mean(x_r^2) + eps) (kept for backward). */
+    static void rmsNormForward(ByteBuffer x, ByteBuffer w, ByteBuffer y, float[] inv, int n, int c, double eps) {
+        int bound = S.loopBound(c);
+        Kernels.parallel(n, 16, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * c;
+                FloatVector acc = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector xv = load(x, base + j);
+                    acc = xv.fma(xv, acc);
+                }
+                double ss = acc.reduceLanes(VectorOperators.ADD);
+                for (; j < c; j++) {
+                    float xj = get(x, base + j);
+                    ss += xj * xj;
+                }
+                float ir = (float) (1.0 / Math.sqrt(ss / c + eps));
+                inv[r] = ir;
+                j = 0;
+                for (; j < bound; j += L) {
+                    store(load(x, base + j).mul(ir).mul(load(w, j)), y, base + j);
+                }
+                for (; j < c; j++) {
+                    put(y, base + j, get(x, base + j) * ir * get(w, j));
+                }
+            }
+        });
+    }
+
+    /**
+     * RMSNorm backward: dx = inv * (dy w) - x * inv^3 * sum(dy w x) / c per row; dw += sum over rows of dy * x * inv
+     * (one partial per part, added in part order).
+     */
+    static void rmsNormBackward(ByteBuffer dy, ByteBuffer x, ByteBuffer w, float[] inv, ByteBuffer dx, ByteBuffer dw,
+                                int n, int c) {
+        int bound = S.loopBound(c);
+        float[][] partial = new float[Kernels.THREADS][];
+        int parts = Kernels.parallel(n, 16, (part, from, to) -> {
+            float[] acc = new float[c];
+            for (int r = from; r < to; r++) {
+                int base = r * c;
+                float ir = inv[r];
+                FloatVector dotv = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector dyv = load(dy, base + j);
+                    FloatVector xv = load(x, base + j);
+                    dotv = dyv.mul(load(w, j)).fma(xv, dotv);
+                    FloatVector.fromArray(S, acc, j).add(dyv.mul(xv).mul(ir)).intoArray(acc, j);
+                }
+                float dot = dotv.reduceLanes(VectorOperators.ADD);
+                for (; j < c; j++) {
+                    float dyj = get(dy, base + j);
+                    float xj = get(x, base + j);
+                    dot += dyj * get(w, j) * xj;
+                    acc[j] += dyj * xj * ir;
+                }
+                float coef = ir * ir * ir * dot / c;
+                j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector v = load(dy, base + j).mul(load(w, j)).mul(ir).sub(load(x, base + j).mul(coef));
+                    store(v, dx, base + j);
+                }
+                for (; j < c; j++) {
+                    put(dx, base + j, get(dy, base + j) * get(w, j) * ir - get(x, base + j) * coef);
+                }
+            }
+            partial[part] = acc;
+        });
+        for (int p = 0; p < parts; p++) {
+            for (int j = 0; j < c; j++) {
+                put(dw, j, get(dw, j) + partial[p][j]);
+            }
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------------- SwiGLU
+
+    /**
+     * h = silu(a) * u = a / (1 + exp(-a)) * u over n rows of f columns; a and u are read at (offset + r * stride + j)
+     * so they can be the two halves of one fused [n, 2f] projection, h is dense [n, f].
+     */
+    static void swigluForward(ByteBuffer a, int aOff, int aStride, ByteBuffer u, int uOff, int uStride, ByteBuffer h,
+                              int n, int f) {
+        int bound = S.loopBound(f);
+        Kernels.parallel(n, 16, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int ab = aOff + r * aStride;
+                int ub = uOff + r * uStride;
+                int hb = r * f;
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector av = load(a, ab + j);
+                    FloatVector silu = av.div(av.neg().lanewise(VectorOperators.EXP).add(1f));
+                    store(silu.mul(load(u, ub + j)), h, hb + j);
+                }
+                for (; j < f; j++) {
+                    float aj = get(a, ab + j);
+                    put(h, hb + j, (float) (aj / (1 + Math.exp(-aj))) * get(u, ub + j));
+                }
+            }
+        });
+    }
+
+    /**
+     * SwiGLU backward from dh [n, f]: du = dh silu(a); da = dh u s (1 + a (1 - s)) with s = sigmoid(a) recomputed
+     * (cheaper than keeping it). da and du are written at (offset + r * stride + j), e.g. into one [n, 2f] array.
+     */
+    static void swigluBackward(ByteBuffer dh, ByteBuffer a, int aOff, int aStride, ByteBuffer u, int uOff, int uStride,
+                               ByteBuffer da, int daOff, int daStride, ByteBuffer du, int duOff, int duStride,
+                               int n, int f) {
+        int bound = S.loopBound(f);
+        Kernels.parallel(n, 16, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int hb = r * f;
+                int ab = aOff + r * aStride;
+                int ub = uOff + r * uStride;
+                int dab = daOff + r * daStride;
+                int dub = duOff + r * duStride;
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector av = load(a, ab + j);
+                    FloatVector dhv = load(dh, hb + j);
+                    FloatVector s = FloatVector.broadcast(S, 1f).div(av.neg().lanewise(VectorOperators.EXP).add(1f));
+                    store(dhv.mul(av).mul(s), du, dub + j);
+                    FloatVector dsilu = s.neg().add(1f).mul(av).add(1f).mul(s);      // s (1 + a (1 - s))
+                    store(dhv.mul(load(u, ub + j)).mul(dsilu), da, dab + j);
+                }
+                for (; j < f; j++) {
+                    float aj = get(a, ab + j);
+                    float dhj = get(dh, hb + j);
+                    float s = (float) (1 / (1 + Math.exp(-aj)));
+                    put(du, dub + j, dhj * aj * s);
+                    put(da, dab + j, dhj * get(u, ub + j) * (s * (1 + aj * (1 - s))));
+                }
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------------------------- heads and RoPE
+
+    /**
+     * Moves rows of d floats between a token-major array tm [b*t, rowStride] (head h of token (bi, ti) at columns
+     * colOff + h*d) and a head-major array hm [b*nh, t, d]: toHeads copies tm into hm, otherwise hm into tm. With
+     * rotate = +1 the rows are rotated by RoPE on the way (HF rotate_half: y1 = x1 c - x2 s, y2 = x2 c + x1 s over
+     * the two halves), with -1 by its transpose (the backward pass), at positions start + ti; cos/sin are
+     * [positions, d] row-major.
+     */
+    static void permuteHeads(ByteBuffer tm, int rowStride, int colOff, ByteBuffer hm, int b, int t, int nh, int d,
+                             boolean toHeads, int rotate, float[] cos, float[] sin, int start) {
+        int half = d / 2;
+        int hBound = S.loopBound(half);
+        int dBound = S.loopBound(d);
+        Kernels.parallel(b * nh, 1, (part, from, to) -> {
+            for (int bh = from; bh < to; bh++) {
+                int bi = bh / nh;
+                int h = bh % nh;
+                for (int ti = 0; ti < t; ti++) {
+                    int tmBase = (bi * t + ti) * rowStride + colOff + h * d;
+                    int hmBase = (bh * t + ti) * d;
+                    ByteBuffer src = toHeads ? tm : hm;
+                    ByteBuffer dst = toHeads ? hm : tm;
+                    int sb = toHeads ? tmBase : hmBase;
+                    int db = toHeads ? hmBase : tmBase;
+                    if (rotate == 0) {
+                        int i = 0;
+                        for (; i < dBound; i += L) {
+                            store(load(src, sb + i), dst, db + i);
+                        }
+                        for (; i < d; i++) {
+                            put(dst, db + i, get(src, sb + i));
+                        }
+                        continue;
+                    }
+                    int cb = (start + ti) * d;
+                    int i = 0;
+                    for (; i < hBound; i += L) {
+                        FloatVector x1 = load(src, sb + i);
+                        FloatVector x2 = load(src, sb + half + i);
+                        FloatVector c1 = FloatVector.fromArray(S, cos, cb + i);
+                        FloatVector c2 = FloatVector.fromArray(S, cos, cb + half + i);
+                        FloatVector s1 = FloatVector.fromArray(S, sin, cb + i);
+                        FloatVector s2 = FloatVector.fromArray(S, sin, cb + half + i);
+                        if (rotate > 0) {
+                            store(x1.mul(c1).sub(x2.mul(s1)), dst, db + i);
+                            store(x2.mul(c2).add(x1.mul(s2)), dst, db + half + i);
+                        } else {
+                            store(x1.mul(c1).add(x2.mul(s2)), dst, db + i);
+                            store(x2.mul(c2).sub(x1.mul(s1)), dst, db + half + i);
+                        }
+                    }
+                    for (; i < half; i++) {
+                        float x1 = get(src, sb + i);
+                        float x2 = get(src, sb + half + i);
+                        float c1 = cos[cb + i];
+                        float c2 = cos[cb + half + i];
+                        float s1 = sin[cb + i];
+                        float s2 = sin[cb + half + i];
+                        if (rotate > 0) {
+                            put(dst, db + i, x1 * c1 - x2 * s1);
+                            put(dst, db + half + i, x2 * c2 + x1 * s2);
+                        } else {
+                            put(dst, db + i, x1 * c1 + x2 * s2);
+                            put(dst, db + half + i, x2 * c2 - x1 * s1);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // --------------------------------------------------------------------------------------------- optimizer
+
+    /**
+     * AdamW over n parameters in one pass (torch.optim.AdamW's arithmetic): p *= decay inside the decay ranges
+     * [decayFrom[i], decayTo[i]) (sorted, disjoint), m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
+     * p -= stepSize * m / (sqrt(v) * invSqrtBc2 + eps).
+     */
+    static void adamw(ByteBuffer p, ByteBuffer g, ByteBuffer m, ByteBuffer v, int n, int[] decayFrom, int[] decayTo,
+                      float decay, float beta1, float beta2, float stepSize, float invSqrtBc2, float eps) {
+        Kernels.parallel(n, 1 << 15, (part, from, to) -> {
+            int pos = from;
+            for (int i = 0; i < decayFrom.length && pos < to; i++) {
+                if (decayTo[i] <= pos) {
+                    continue;
+                }
+                int rs = Math.min(Math.max(decayFrom[i], pos), to);
+                if (rs > pos) {
+                    adamwRange(p, g, m, v, pos, rs, 1f, beta1, beta2, stepSize, invSqrtBc2, eps);
+                }
+                int re = Math.min(decayTo[i], to);
+                if (re > rs) {
+                    adamwRange(p, g, m, v, rs, re, decay, beta1, beta2, stepSize, invSqrtBc2, eps);
+                }
+                pos = Math.max(pos, re);
+            }
+            if (pos < to) {
+                adamwRange(p, g, m, v, pos, to, 1f, beta1, beta2, stepSize, invSqrtBc2, eps);
+            }
+        });
+    }
+
+    private static void adamwRange(ByteBuffer p, ByteBuffer g, ByteBuffer m, ByteBuffer v, int from, int to,
+                                   float decay, float beta1, float beta2, float stepSize, float invSqrtBc2, float eps) {
+        float c1 = 1 - beta1;
+        float c2 = 1 - beta2;
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector gv = load(g, i);
+            FloatVector mv = load(m, i).mul(beta1).add(gv.mul(c1));
+            FloatVector vv = load(v, i).mul(beta2).add(gv.mul(gv).mul(c2));
+            FloatVector den = vv.lanewise(VectorOperators.SQRT).mul(invSqrtBc2).add(eps);
+            FloatVector pv = load(p, i).mul(decay).sub(mv.div(den).mul(stepSize));
+            store(mv, m, i);
+            store(vv, v, i);
+            store(pv, p, i);
+        }
+        for (; i < to; i++) {
+            float gi = get(g, i);
+            float mi = get(m, i) * beta1 + gi * c1;
+            float vi = get(v, i) * beta2 + gi * gi * c2;
+            float den = (float) Math.sqrt(vi) * invSqrtBc2 + eps;
+            put(m, i, mi);
+            put(v, i, vi);
+            put(p, i, get(p, i) * decay - mi / den * stepSize);
+        }
+    }
+
+    /** Sum of squares of x [n] (float lanes over blocks of 4,096, blocks added in double). */
+    static double sumSquares(ByteBuffer x, int n) {
+        double[] partial = new double[Kernels.THREADS];
+        Kernels.parallel(n, 1 << 15, (part, from, to) -> {
+            double total = 0;
+            for (int blockStart = from; blockStart < to; blockStart += 4096) {
+                int blockEnd = Math.min(to, blockStart + 4096);
+                FloatVector acc = FloatVector.zero(S);
+                int i = blockStart;
+                for (int bound = blockStart + S.loopBound(blockEnd - blockStart); i < bound; i += L) {
+                    FloatVector xv = load(x, i);
+                    acc = xv.fma(xv, acc);
+                }
+                double sum = acc.reduceLanes(VectorOperators.ADD);
+                for (; i < blockEnd; i++) {
+                    float xi = get(x, i);
+                    sum += xi * xi;
+                }
+                total += sum;
+            }
+            partial[part] = total;
+        });
+        double total = 0;
+        for (double p : partial) {
+            total += p;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,268 @@
+package org.verbo.models.nn;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.verbo.models.Batch;
+import org.verbo.models.LlamaModel;
+import org.verbo.models.ModelConfig;
+import org.verbo.models.ParameterLayout;
+import org.verbo.models.train.AdamW;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The SIMD kernels (fast twin) against the blocks' ND4J reference paths, in float32: same inputs, kernels switched
+ * on and off. The reference paths are the ones {@code BlockGradientTest} checks against finite differences. Sizes
+ * are odd on purpose so every vector loop also runs its scalar tail. Tolerance: max |fast - ref| <= 2e-5 (1 + max
+ * |ref|), i.e. float rounding of a few dozen operations.
+ */
+class VectorKernelsTest {
+    private boolean saved;
+
+    @BeforeEach
+    void requireKernels() {
+        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
+        saved = Kernels.enabled();
+    }
+
+    @AfterEach
+    void restore() {
+        Kernels.setEnabled(saved);
+    }
+
+    private static <T> T with(boolean kernels, Supplier<T> body) {
+        Kernels.setEnabled(kernels);
+        return body.get();
+    }
+
+    private static INDArray randf(Random rng, double scale, long... shape) {
+        return GradCheck.randn(rng, scale, shape).castTo(DataType.FLOAT);
+    }
+
+    private static void close(String what, INDArray ref, INDArray fast) {
+        assertArrayEquals(ref.shape(), fast.shape(), what + " shape");
+        double scale = 1 + ref.amaxNumber().doubleValue();
+        double diff = ref.castTo(DataType.DOUBLE).sub(fast.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+        assertTrue(diff <= 2e-5 * scale, what + ": max |fast - ref| = " + diff + " (max |ref| " + (scale - 1) + ")");
+    }
+
+    @Test
+    void crossEntropy() {
+        Random rng = new Random(11);
+        INDArray logits = randf(rng, 3.0, 9, 1003);
+        int[] targets = {5, -1, 1002, 0, 17, -100, 999, 3, 500};
+        CrossEntropyLoss.Result ref = CrossEntropyLoss.reference(logits, targets, 0.3);
+        INDArray work = logits.dup();
+        CrossEntropyLoss.Result fast = with(true, () -> CrossEntropyLoss.compute(work, targets, 0.3));
+        assertEquals(7, fast.tokens());
+        assertEquals(ref.lossSum(), fast.lossSum(), 1e-5 * Math.abs(ref.lossSum()));
+        close("dlogits", ref.dlogits(), fast.dlogits());
+        assertEquals(0.0, fast.dlogits().getRow(1).amaxNumber().doubleValue(), 0.0, "ignored row has no gradient");
+        // without gradients the logits are left alone
+        INDArray work2 = logits.dup();
+        CrossEntropyLoss.Result lossOnly = with(true, () -> CrossEntropyLoss.compute(work2, targets, 0));
+        assertEquals(ref.lossSum(), lossOnly.lossSum(), 1e-5 * Math.abs(ref.lossSum()));
+        assertEquals(logits, work2);
+    }
+
+    @Test
+    void rmsNorm() {
+        Random rng = new Random(12);
+        INDArray w = randf(rng, 1.0, 37);
+        INDArray x = randf(rng, 2.0, 13, 37);
+        INDArray dy = randf(rng, 1.0, 13, 37);
+        List<INDArray> ref = rmsNormRun(false, w, x, dy);
+        List<INDArray> fast = rmsNormRun(true, w, x, dy);
+        for (int i = 0; i < ref.size(); i++) {
+            close("rmsnorm output " + i, ref.get(i), fast.get(i));
+        }
+    }
+
+    private static List<INDArray> rmsNormRun(boolean kernels, INDArray w, INDArray x, INDArray dy) {
+        return with(kernels, () -> {
+            Param p = Param.standalone("w", w.dup());
+            RmsNorm norm = new RmsNorm(p, 1e-5);
+            INDArray y = norm.forward(x);
+            INDArray dx = norm.backward(dy);
+            return List.of(y, dx, p.grad());
+        });
+    }
+
+    /** Weights of q, k, v laid out one after the other in one flat vector, as in ParameterLayout. */
+    private record Projections(List<Param> separate, Param fused) {
+        static Projections of(INDArray... weights) {
+            long cols = weights[0].size(1);
+            long rows = 0;
+            for (INDArray w : weights) {
+                rows += w.size(0);
+            }
+            INDArray flat = Nd4j.create(DataType.FLOAT, rows * cols);
+            INDArray flatGrad = Nd4j.zeros(DataType.FLOAT, rows * cols);
+            List<Param> params = new ArrayList<>();
+            long off = 0;
+            for (int i = 0; i < weights.length; i++) {
+                long n = weights[i].length();
+                INDArray v = flat.get(NDArrayIndex.interval(off, off + n)).reshape('c', weights[i].shape());
+                v.assign(weights[i]);
+                Param p = new Param("w" + i, v);
+                p.bindGrad(flatGrad.get(NDArrayIndex.interval(off, off + n)).reshape('c', weights[i].shape()));
+                params.add(p);
+                off += n;
+            }
+            Param fused = new Param("fused", flat.reshape('c', rows, cols));
+            fused.bindGrad(flatGrad.reshape('c', rows, cols));
+            return new Projections(params, fused);
+        }
+    }
+
+    @Test
+    void causalSelfAttentionSeparateAndFused() {
+        // head dim 6: the RoPE halves (3) are all scalar tail; head dim 32: whole vectors on AVX2/AVX-512
+        attention(new Random(13), 24, 4, 2, 7, 3);
+        attention(new Random(14), 64, 2, 1, 9, 2);
+    }
+
+    private static void attention(Random rng, int c, int heads, int kvHeads, int t, int b) {
+        int d = c / heads;
+        INDArray wq = randf(rng, 0.3, c, c);
+        INDArray wk = randf(rng, 0.3, (long) kvHeads * d, c);
+        INDArray wv = randf(rng, 0.3, (long) kvHeads * d, c);
+        INDArray wo = randf(rng, 0.3, c, c);
+        INDArray x = randf(rng, 1.0, (long) b * t, c);
+        INDArray dy = randf(rng, 1.0, (long) b * t, c);
+        List<INDArray> ref = attentionRun(false, false, wq, wk, wv, wo, heads, kvHeads, x, dy, b, t);
+        for (boolean fused : new boolean[]{false, true}) {
+            List<INDArray> fast = attentionRun(true, fused, wq, wk, wv, wo, heads, kvHeads, x, dy, b, t);
+            for (int i = 0; i < ref.size(); i++) {
+                close("attention (fused " + fused + ", head dim " + d + ") output " + i, ref.get(i), fast.get(i));
+            }
+        }
+        List<INDArray> refFused = attentionRun(false, true, wq, wk, wv, wo, heads, kvHeads, x, dy, b, t);
+        for (int i = 0; i < ref.size(); i++) {
+            close("attention reference fused vs separate, output " + i, ref.get(i), refFused.get(i));
+        }
+    }
+
+    private static List<INDArray> attentionRun(boolean kernels, boolean fused, INDArray wq, INDArray wk, INDArray wv,
+                                               INDArray wo, int heads, int kvHeads, INDArray x, INDArray dy, int b,
+                                               int t) {
+        return with(kernels, () -> {
+            Projections qkv = Projections.of(wq, wk, wv);
+            Param o = Param.standalone("o", wo.dup());
+            RotaryEmbedding rope = new RotaryEmbedding((int) (wq.size(0) / heads), 32, 10000.0, DataType.FLOAT);
+            CausalSelfAttention attn = new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1),
+                    qkv.separate().get(2), o, heads, kvHeads, rope, fused ? qkv.fused() : null);
+            INDArray y = attn.forward(x, b, t).dup();
+            INDArray dx = attn.backward(dy);
+            return List.of(y, dx, qkv.separate().get(0).grad(), qkv.separate().get(1).grad(),
+                    qkv.separate().get(2).grad(), o.grad());
+        });
+    }
+
+    @Test
+    void swiGluSeparateAndFused() {
+        Random rng = new Random(15);
+        int c = 20;
+        int f = 23;
+        INDArray gate = randf(rng, 0.5, f, c);
+        INDArray up = randf(rng, 0.5, f, c);
+        INDArray down = randf(rng, 0.5, c, f);
+        INDArray x = randf(rng, 1.5, 11, c);
+        INDArray dy = randf(rng, 1.0, 11, c);
+        List<INDArray> ref = mlpRun(false, false, gate, up, down, x, dy);
+        for (boolean fused : new boolean[]{false, true}) {
+            List<INDArray> fast = mlpRun(true, fused, gate, up, down, x, dy);
+            for (int i = 0; i < ref.size(); i++) {
+                close("swiglu (fused " + fused + ") output " + i, ref.get(i), fast.get(i));
+            }
+            List<INDArray> refFused = mlpRun(false, fused, gate, up, down, x, dy);
+            for (int i = 0; i < ref.size(); i++) {
+                close("swiglu reference (fused " + fused + ") output " + i, ref.get(i), refFused.get(i));
+            }
+        }
+    }
+
+    private static List<INDArray> mlpRun(boolean kernels, boolean fused, INDArray gate, INDArray up, INDArray down,
+                                         INDArray x, INDArray dy) {
+        return with(kernels, () -> {
+            Projections gu = Projections.of(gate, up);
+            Param d = Param.standalone("down", down.dup());
+            SwiGluFeedForward mlp = new SwiGluFeedForward(gu.separate().get(0), gu.separate().get(1), d,
+                    fused ? gu.fused() : null);
+            INDArray y = mlp.forward(x).dup();
+            INDArray dx = mlp.backward(dy);
+            return List.of(y, dx, gu.separate().get(0).grad(), gu.separate().get(1).grad(), d.grad());
+        });
+    }
+
+    @Test
+    void adamWAndNorm() {
+        ModelConfig mc = new ModelConfig(53, 16, 2, 4, 2, 24, 8, 10000.0, 1e-5, false);
+        ParameterLayout layout = ParameterLayout.of(mc);
+        Random rng = new Random(16);
+        INDArray p0 = randf(rng, 0.1, layout.size());
+        List<INDArray> grads = List.of(randf(rng, 1.0, layout.size()), randf(rng, 0.01, layout.size()),
+                randf(rng, 3.0, layout.size()));
+        List<INDArray> ref = adamRun(false, layout, p0, grads);
+        List<INDArray> fast = adamRun(true, layout, p0, grads);
+        close("adamw parameters", ref.get(0), fast.get(0));
+        close("adamw state", ref.get(1), fast.get(1));
+        INDArray g = grads.get(2);
+        double refNorm = with(false, () -> Kernels.norm2(g));
+        assertEquals(g.castTo(DataType.DOUBLE).norm2Number().doubleValue(), refNorm, 1e-4 * refNorm);
+        assertEquals(refNorm, with(true, () -> Kernels.norm2(g)), 1e-5 * refNorm);
+    }
+
+    private static List<INDArray> adamRun(boolean kernels, ParameterLayout layout, INDArray p0, List<INDArray> grads) {
+        return with(kernels, () -> {
+            AdamW opt = new AdamW(layout, DataType.FLOAT, 0.9, 0.95, 1e-8, 0.1, false);
+            INDArray p = p0.dup();
+            for (int step = 1; step <= grads.size(); step++) {
+                opt.step(p, grads.get(step - 1), 1e-2, step);
+            }
+            return List.of(p, opt.state().dup());
+        });
+    }
+
+    @Test
+    void wholeModelLossAndGradients() {
+        ModelConfig mc = new ModelConfig(61, 32, 2, 4, 2, 40, 16, 10000.0, 1e-5, false);
+        Random rng = new Random(17);
+        List<int[]> blocks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            int[] blk = new int[mc.contextLength() + 1];
+            for (int j = 0; j < blk.length; j++) {
+                blk[j] = rng.nextInt(mc.vocabSize());
+            }
+            blocks.add(blk);
+        }
+        blocks.get(2)[9] = -1;   // padding: ignored target and input
+        Batch batch = Batch.of(blocks, mc.vocabSize(), mc.contextLength());
+        List<Object> ref = modelRun(false, mc, batch);
+        List<Object> fast = modelRun(true, mc, batch);
+        assertEquals((double) ref.get(0), (double) fast.get(0), 1e-5 * (double) ref.get(0), "mean loss");
+        close("gradients", (INDArray) ref.get(1), (INDArray) fast.get(1));
+        close("logits", (INDArray) ref.get(2), (INDArray) fast.get(2));
+    }
+
+    private static List<Object> modelRun(boolean kernels, ModelConfig mc, Batch batch) {
+        return with(kernels, () -> {
+            LlamaModel model = LlamaModel.initialize(mc, 5);
+            double loss = model.meanLossAndBackward(batch, 1.0);
+            INDArray logits = model.logits(batch.inputs(), batch.batchSize(), batch.seqLen()).dup();
+            return List.of(loss, model.gradients().dup(), logits);
+        });
+    }
+}
