@@ -13,7 +13,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-STEPS="${STEPS:-10}"
+STEPS="${STEPS:-20}"
 WARMUP="${WARMUP:-3}"
 BATCH="${BATCH:-8}"
 PRESET="${PRESET:-bench-7m}"

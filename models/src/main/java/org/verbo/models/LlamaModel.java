@@ -9,6 +9,7 @@ import org.verbo.models.nn.CausalSelfAttention;
 import org.verbo.models.nn.CrossEntropyLoss;
 import org.verbo.models.nn.DecoderBlock;
 import org.verbo.models.nn.Embedding;
+import org.verbo.models.nn.Kernels;
 import org.verbo.models.nn.Param;
 import org.verbo.models.nn.RmsNorm;
 import org.verbo.models.nn.RotaryEmbedding;
@@ -170,7 +171,7 @@ public final class LlamaModel {
     }
 
     public void zeroGradients() {
-        gradients().assign(0);
+        Kernels.zero(gradients());
     }
 
     /** Forward pass: tokens [B*T] (row-major, b-major) -> logits [B*T, V]. */

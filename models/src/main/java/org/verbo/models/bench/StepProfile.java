@@ -250,6 +250,7 @@ public final class StepProfile {
         String[] names = {"zero grads", "forward (logits)", "cross-entropy + dlogits", "forward + loss + backward",
                 "grad norm + clip", "AdamW update"};
         double[][] times = new double[names.length][steps];
+        java.util.Map<String, long[]> shapes = new java.util.TreeMap<>();
         for (int i = 0; i < steps + 2; i++) {
             long faults0 = minorFaults();
             double[] row = new double[names.length];
@@ -265,10 +266,19 @@ public final class StepProfile {
                 row[2] = lap(t0);
             }
             BatchedMatmul.stats(true);
+            BatchedMatmul.shapeStats(true);
             try (var ws = org.verbo.models.Workspaces.step("verbo-train")) {
                 t0 = System.nanoTime();
                 model.meanLossAndBackward(b, 1.0);
                 row[3] = lap(t0);
+            }
+            if (i >= 2) {
+                BatchedMatmul.shapeStats(true).forEach((k, v) -> {
+                    long[] acc = shapes.computeIfAbsent(k, x -> new long[3]);
+                    for (int j = 0; j < 3; j++) {
+                        acc[j] += v[j];
+                    }
+                });
             }
             long[] g = BatchedMatmul.stats(true);
             if (g[0] > 0) {
@@ -291,6 +301,12 @@ public final class StepProfile {
                     times[k][i - 2] = row[k];
                 }
             }
+        }
+        if (BatchedMatmul.STATS) {
+            System.out.println("| GEMM (m x n x k, ops, +C = accumulate) | calls per step | ms per step | GFLOP/s |");
+            System.out.println("|---|---:|---:|---:|");
+            shapes.forEach((shape, v) -> System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f |%n",
+                    shape, v[2] / steps, v[0] / 1e6 / steps, (double) v[1] / v[0]));
         }
         System.out.println("| phase | median ms |");
         System.out.println("|---|---:|");

@@ -25,7 +25,7 @@ public final class BatchedMatmul {
     /** {@code -Dverbo.directBatchedBlas=false} routes only the rank-3 calls to ND4J. */
     static final boolean DIRECT_BATCHED = DIRECT && !"false".equals(System.getProperty("verbo.directBatchedBlas"));
     /** {@code -Dverbo.gemmStats=true} accumulates wall time and FLOPs of the direct calls (profiling only). */
-    static final boolean STATS = Boolean.getBoolean("verbo.gemmStats");
+    public static final boolean STATS = Boolean.getBoolean("verbo.gemmStats");
     private static final java.util.concurrent.atomic.AtomicLongArray STAT =
             new java.util.concurrent.atomic.AtomicLongArray(4);
 
@@ -38,9 +38,30 @@ public final class BatchedMatmul {
         return out;
     }
 
+    private static final java.util.Map<String, long[]> BY_SHAPE = new java.util.concurrent.ConcurrentSkipListMap<>();
+
     private static void record(int slot, long t0, double flops) {
         STAT.addAndGet(slot, System.nanoTime() - t0);
         STAT.addAndGet(slot + 1, (long) flops);
+    }
+
+    private static void recordShape(String shape, long t0, double flops) {
+        long[] s = BY_SHAPE.computeIfAbsent(shape, k -> new long[3]);
+        synchronized (s) {
+            s[0] += System.nanoTime() - t0;
+            s[1] += (long) flops;
+            s[2]++;
+        }
+    }
+
+    /** Per GEMM shape ("2d m x n x k ta tb" or "batched b x m x n x k ...") {nanos, flops, calls} (verbo.gemmStats). */
+    public static java.util.Map<String, long[]> shapeStats(boolean reset) {
+        java.util.Map<String, long[]> out = new java.util.TreeMap<>();
+        BY_SHAPE.forEach((k, v) -> out.put(k, v.clone()));
+        if (reset) {
+            BY_SHAPE.clear();
+        }
+        return out;
     }
 
     private BatchedMatmul() {
@@ -84,6 +105,8 @@ public final class BatchedMatmul {
         slices(dt, ra, rb, rc, 0, batch, ta, tb, m, n, k, lda, ldb, sa, sb, sc);
         if (STATS) {
             record(2, t0, 2.0 * batch * m * n * k);
+            recordShape(String.format("batched %d x %d x %d x %d %s%s", batch, m, n, k, transA ? "T" : "N",
+                    transB ? "T" : "N"), t0, 2.0 * batch * m * n * k);
         }
         return c;
     }
@@ -123,6 +146,8 @@ public final class BatchedMatmul {
         }
         if (STATS) {
             record(0, t0, 2.0 * m * n * k);
+            recordShape(String.format("2d %d x %d x %d %s%s%s", m, n, k, transA ? "T" : "N", transB ? "T" : "N",
+                    beta != 0 ? " +C" : ""), t0, 2.0 * m * n * k);
         }
         return c;
     }

@@ -19,14 +19,14 @@ public final class DecoderBlock {
 
     /** x [B*T, C] -> [B*T, C]. */
     public INDArray forward(INDArray x, int batch, int len) {
-        INDArray h = x.add(attention.forward(inputNorm.forward(x), batch, len));
-        return h.add(mlp.forward(postAttentionNorm.forward(h)));
+        INDArray h = Kernels.add(x, attention.forward(inputNorm.forward(x), batch, len));
+        return Kernels.add(h, mlp.forward(postAttentionNorm.forward(h)));
     }
 
     /** dy [B*T, C] -> dx [B*T, C]. */
     public INDArray backward(INDArray dy) {
-        INDArray dh = dy.add(postAttentionNorm.backward(mlp.backward(dy)));
-        return dh.add(inputNorm.backward(attention.backward(dh)));
+        INDArray dh = Kernels.add(dy, postAttentionNorm.backward(mlp.backward(dy)));
+        return Kernels.add(dh, inputNorm.backward(attention.backward(dh)));
     }
 
     /** One sequence, positions pos..pos+T-1, with a KV cache: x [T, C] -> [T, C]. */

@@ -147,6 +147,25 @@ public final class Kernels {
         return x.norm2Number().doubleValue();
     }
 
+    /** x + y as a new array (the residual connections): one SIMD pass when the kernels apply, else ND4J's add. */
+    public static INDArray add(INDArray x, INDArray y) {
+        if (applies(x, y) && java.util.Arrays.equals(x.shape(), y.shape())) {
+            INDArray out = Nd4j.createUninitialized(x.dataType(), x.shape());
+            VectorKernels.add(buffer(x), buffer(y), buffer(out), (int) x.length());
+            return out;
+        }
+        return x.add(y);
+    }
+
+    /** Sets x to zero (one SIMD pass when the kernels apply). */
+    public static void zero(INDArray x) {
+        if (applies(x)) {
+            VectorKernels.zero(buffer(x), (int) x.length());
+        } else {
+            x.assign(0);
+        }
+    }
+
     /** A range task over [from, to). */
     @FunctionalInterface
     interface Range {

@@ -93,6 +93,24 @@ final class VectorKernels {
         return sum;
     }
 
+    /** out = x + y over n elements (residual connections). */
+    static void add(ByteBuffer x, ByteBuffer y, ByteBuffer out, int n) {
+        Kernels.parallel(n, 1 << 14, (part, from, to) -> {
+            int i = from;
+            for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+                store(load(x, i).add(load(y, i)), out, i);
+            }
+            for (; i < to; i++) {
+                put(out, i, get(x, i) + get(y, i));
+            }
+        });
+    }
+
+    /** x = 0 over n elements. */
+    static void zero(ByteBuffer x, int n) {
+        Kernels.parallel(n, 1 << 16, (part, from, to) -> fill(x, from, to, 0f));
+    }
+
     // ---------------------------------------------------------------------------------------------- cross-entropy
 
     /**
