@@ -2,7 +2,7 @@
 # Training throughput: verbo (ND4J, CPU backend) vs PyTorch eager on CPU, same architecture (bench-7m), same
 # batch (8 x 256 tokens), same blocks, AdamW; then SGD-SaI on the same data. Called by `scripts/bench.sh train`.
 #
-# Env: STEPS (timed steps, default 10), WARMUP (untimed steps, 3: the JIT and the ND4J workspace, which learns its
+# Env: STEPS (timed steps, default 20), WARMUP (untimed steps, 3: the JIT and the ND4J workspace, which learns its
 #      size in step 1 and allocates it in step 2, settle by step 3; PyTorch gets the same 3), BATCH (8), PRESET (bench-7m),
 #      THREADS (CPU threads for both engines, default nproc), ROUNDS (2), OUT (default target/bench/train),
 #      OMP_WAIT_POLICY (both engines, default PASSIVE: idle OpenMP workers sleep instead of spinning, so they do not
