@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Inference throughput (forward only, logits of every position), batch 32 x context, verbo (ND4J) vs PyTorch eager
 # (torch.no_grad), same architecture and thread settings as train.sh; engines alternate ROUNDS times, best round each.
-# Env: PRESET (bench-7m), BATCH (32), STEPS (5), THREADS (nproc), ROUNDS (2), OUT (target/bench/infer).
+# Env: PRESET (bench-7m), BATCH (32), STEPS (5), THREADS (nproc), ROUNDS (2), OUT (target/bench/infer),
+#      JAVA_OPTS (extra options for verbo's JVM, e.g. -Dverbo.vectorKernels=false for the ND4J reference paths).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -17,7 +18,7 @@ mkdir -p "$OUT"
 mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" >&2
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 for r in $(seq 1 "$ROUNDS"); do
-  OMP_NUM_THREADS="$THREADS" java -Xmx4g --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile infer --preset="$PRESET" \
+  OMP_NUM_THREADS="$THREADS" java -Xmx4g --add-modules=jdk.incubator.vector ${JAVA_OPTS:-} -cp "$CP" org.verbo.models.bench.StepProfile infer --preset="$PRESET" \
     --batch="$BATCH" --steps="$STEPS" 2>&1 | grep '^forward' | tail -n +2 >"$OUT/java-r$r.txt"
   "$PY" "$ROOT/scripts/bench/train_torch.py" --infer --preset "$PRESET" --batch "$BATCH" --steps "$STEPS" \
     --threads "$THREADS" >"$OUT/torch-r$r.txt"

@@ -81,6 +81,7 @@ public final class StepProfile {
                 Runtime.getRuntime().availableProcessors(), System.getenv("OMP_NUM_THREADS"),
                 System.getenv("OPENBLAS_NUM_THREADS"), System.getenv("OPENBLAS_CORETYPE"),
                 Nd4j.getEnvironment().maxThreads(), Nd4j.getEnvironment().maxMasterThreads());
+        System.out.println(org.verbo.models.nn.Kernels.describe());
         System.out.println("nd4j backend: " + Nd4j.getBackend().getClass().getName() + ", blas vendor "
                 + Nd4j.factory().blas().getBlasVendor() + ", blas threads " + Nd4j.factory().blas().getMaxThreads());
     }

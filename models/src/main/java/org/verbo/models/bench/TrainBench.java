@@ -74,7 +74,8 @@ public final class TrainBench {
 
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode result = json.createObjectNode();
-        result.put("engine", "verbo/ND4J " + Nd4j.getBackend().getClass().getSimpleName());
+        result.put("engine", "verbo/ND4J " + Nd4j.getBackend().getClass().getSimpleName() + ", "
+                + org.verbo.models.nn.Kernels.describe());
         result.put("preset", preset);
         result.put("parameters", mc.parameterCount());
         result.put("batch", batch);

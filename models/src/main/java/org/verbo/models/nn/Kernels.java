@@ -29,8 +29,9 @@ import java.util.concurrent.Future;
  */
 public final class Kernels {
     /** The module is resolved and the CPU backend holds the arrays in host memory. */
-    public static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && "CpuBackend".equals(Nd4j.getBackend().getClass().getSimpleName());
+    private static final boolean MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    private static final boolean CPU = "CpuBackend".equals(Nd4j.getBackend().getClass().getSimpleName());
+    public static final boolean AVAILABLE = MODULE && CPU;
     private static volatile boolean enabled = AVAILABLE && !"false".equals(System.getProperty("verbo.vectorKernels"));
 
     /** Worker threads: OMP_NUM_THREADS when set (the same budget as ND4J's and OpenBLAS's pools), else the cores. */
@@ -41,7 +42,28 @@ public final class Kernels {
         return t;
     }) : null;
 
+    static {
+        if (CPU && !MODULE) {
+            System.err.println("verbo: " + describe() + "; add the JVM option --add-modules=jdk.incubator.vector "
+                    + "(scripts/verbo and scripts/submit.sh do) for about 1.5x faster CPU training");
+        }
+    }
+
     private Kernels() {
+    }
+
+    /** One line for logs and benchmark records: whether the SIMD kernels run, with what vector width. */
+    public static String describe() {
+        if (!CPU) {
+            return "SIMD kernels off (not the ND4J CPU backend)";
+        }
+        if (!MODULE) {
+            return "SIMD kernels off (module jdk.incubator.vector not in this JVM)";
+        }
+        if (!enabled) {
+            return "SIMD kernels off (-Dverbo.vectorKernels=false or switched off)";
+        }
+        return "SIMD kernels on (JDK Vector API, " + VectorKernels.lanes() + " float lanes, " + THREADS + " threads)";
     }
 
     private static int threads() {

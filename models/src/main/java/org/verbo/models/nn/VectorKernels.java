@@ -25,6 +25,11 @@ final class VectorKernels {
     private VectorKernels() {
     }
 
+    /** Float lanes per vector on this CPU (16 with AVX-512, 8 with AVX2). */
+    static int lanes() {
+        return L;
+    }
+
     private static FloatVector load(ByteBuffer b, int i) {
         return FloatVector.fromByteBuffer(S, b, i << 2, ORDER);
     }

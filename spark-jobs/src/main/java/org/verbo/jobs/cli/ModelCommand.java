@@ -16,7 +16,7 @@ abstract class ModelCommand extends JobCommand {
     protected void checkBackend() {
         try {
             BackendCheck.Result r = BackendCheck.check(cpuFallback);
-            say(r.line());
+            say(r.line() + "; " + org.verbo.models.nn.Kernels.describe());
         } catch (BackendCheck.UnsupportedGpuException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
