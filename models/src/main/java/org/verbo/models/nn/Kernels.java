@@ -34,13 +34,14 @@ public final class Kernels {
     public static final boolean AVAILABLE = MODULE && CPU;
     private static volatile boolean enabled = AVAILABLE && !"false".equals(System.getProperty("verbo.vectorKernels"));
 
-    /** Worker threads: OMP_NUM_THREADS when set (the same budget as ND4J's and OpenBLAS's pools), else the cores. */
-    static final int THREADS = threads();
-    private static final ExecutorService POOL = THREADS > 1 ? Executors.newFixedThreadPool(THREADS - 1, r -> {
+    /** Threads per kernel call: OMP_NUM_THREADS when set (the budget ND4J's and OpenBLAS's pools use), else the cores. */
+    private static volatile int threads = defaultThreads();
+    /** Helpers for the parts beyond the caller's own; idle ones exit after a minute. */
+    private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "verbo-kernels");
         t.setDaemon(true);
         return t;
-    }) : null;
+    });
 
     static {
         if (CPU && !MODULE) {
@@ -63,10 +64,10 @@ public final class Kernels {
         if (!enabled) {
             return "SIMD kernels off (-Dverbo.vectorKernels=false or switched off)";
         }
-        return "SIMD kernels on (JDK Vector API, " + VectorKernels.lanes() + " float lanes, " + THREADS + " threads)";
+        return "SIMD kernels on (JDK Vector API, " + VectorKernels.lanes() + " float lanes, " + threads + " threads)";
     }
 
-    private static int threads() {
+    private static int defaultThreads() {
         int cores = Runtime.getRuntime().availableProcessors();
         try {
             String omp = System.getenv("OMP_NUM_THREADS");
@@ -188,20 +189,38 @@ public final class Kernels {
         }
     }
 
+    /** Threads a kernel call splits its work over. */
+    static int threads() {
+        return threads;
+    }
+
+    /** Changes the split (tests exercise several parts on a one-thread machine); results then differ in rounding. */
+    static void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        }
+        threads = n;
+    }
+
     /** A range task over [from, to). */
     @FunctionalInterface
     interface Range {
         void run(int part, int from, int to);
     }
 
-    /**
-     * Runs body over [0, n) split into at most {@link #THREADS} contiguous parts, part p on [n p / k, n (p+1) / k).
-     * The split depends only on n and the thread count, so per-part partial sums make results reproducible.
-     * Below minPerPart items per part it runs on fewer threads.
-     */
+    /** {@link #parallel(int, int, int, Range)} over at most {@link #threads()} parts. */
     static int parallel(int n, int minPerPart, Range body) {
-        int parts = (int) Math.max(1, Math.min(THREADS, n / (long) Math.max(1, minPerPart)));
-        if (parts == 1 || POOL == null) {
+        return parallel(n, minPerPart, threads, body);
+    }
+
+    /**
+     * Runs body over [0, n) split into at most maxParts contiguous parts, part p on [n p / k, n (p+1) / k); the
+     * caller runs part 0. The split depends only on n and the part count, so per-part partial sums make results
+     * reproducible. Below minPerPart items per part it uses fewer parts. Returns the number of parts.
+     */
+    static int parallel(int n, int minPerPart, int maxParts, Range body) {
+        int parts = (int) Math.max(1, Math.min(maxParts, n / (long) Math.max(1, minPerPart)));
+        if (parts == 1) {
             body.run(0, 0, n);
             return 1;
         }

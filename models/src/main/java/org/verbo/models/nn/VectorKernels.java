@@ -30,6 +30,65 @@ final class VectorKernels {
         return L;
     }
 
+    // exp(x) = 2^n exp(r), n = round(x log2 e), r = x - n ln 2 (ln 2 split in two), exp(r) by Cephes' expf polynomial
+    // (about 1 ulp). Why not VectorOperators.EXP: its result depends on whether C2 has compiled the loop (SVML) or not
+    // (a Java fallback), so a run's bits would depend on JIT timing, and resuming from a checkpoint would not
+    // reproduce the uninterrupted run. These are plain IEEE adds and multiplies, identical in every tier, and
+    // expScalar is the same sequence for the loops' scalar tails.
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f;                 // 1.5 * 2^23: x + ROUND rounds x to an integer
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
+    private static final float EXP_MIN = -87.3365448f;            // below: 0 (flushed; exp is under the normal range)
+    private static final float EXP_MAX = 88.0f;                   // above: +infinity (keeps n <= 127; true overflow at 88.72)
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    static FloatVector exp(FloatVector x) {
+        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector t = xc.mul(LOG2E).add(ROUND);
+        FloatVector n = t.sub(ROUND);                                              // round(x log2 e)
+        FloatVector r = xc.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5);
+        FloatVector er = p.mul(r.mul(r)).add(r).add(1f);
+        // 2^n: n sits in t's low mantissa bits; move n + 127 into the exponent field (n <= 127 after the clamp)
+        FloatVector pow2 = t.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        FloatVector e = er.mul(pow2);
+        e = e.blend(0f, x.compare(VectorOperators.LT, EXP_MIN));
+        return e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_MAX));
+    }
+
+    /** The same arithmetic as {@link #exp(FloatVector)} on one float. */
+    static float expScalar(float x) {
+        if (x < EXP_MIN) {
+            return 0f;
+        }
+        if (x > EXP_MAX) {
+            return Float.POSITIVE_INFINITY;
+        }
+        float t = x * LOG2E + ROUND;
+        float n = t - ROUND;
+        float r = x - n * LN2_HI - n * LN2_LO;
+        float p = ((((r * P0 + P1) * r + P2) * r + P3) * r + P4) * r + P5;
+        float er = p * (r * r) + r + 1f;
+        return er * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (ROUND_BITS - 127)) << 23);
+    }
+
+    /** Lane sum in lane order (reduceLanes(ADD) leaves the order to the implementation, which differs by JIT tier). */
+    private static float sum(FloatVector v) {
+        float s = 0f;
+        for (int i = 0; i < L; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+
     private static FloatVector load(ByteBuffer b, int i) {
         return FloatVector.fromByteBuffer(S, b, i << 2, ORDER);
     }
@@ -85,13 +144,13 @@ final class VectorKernels {
         FloatVector sv = FloatVector.zero(S);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            FloatVector e = load(b, i).sub(shift).mul(scale).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(load(b, i).sub(shift).mul(scale));
             store(e, b, i);
             sv = sv.add(e);
         }
-        double sum = sv.reduceLanes(VectorOperators.ADD);
+        double sum = sum(sv);
         for (; i < to; i++) {
-            float e = (float) Math.exp((get(b, i) - shift) * scale);
+            float e = expScalar((get(b, i) - shift) * scale);
             put(b, i, e);
             sum += e;
         }
@@ -131,8 +190,9 @@ final class VectorKernels {
                         + v);
             }
         }
-        double[] partial = new double[Kernels.THREADS];
-        Kernels.parallel(n, 8, (part, from, to) -> {
+        int maxParts = Kernels.threads();
+        double[] partial = new double[maxParts];
+        Kernels.parallel(n, 8, maxParts, (part, from, to) -> {
             double loss = 0;
             for (int r = from; r < to; r++) {
                 int base = r * v;
@@ -168,11 +228,11 @@ final class VectorKernels {
         FloatVector sv = FloatVector.zero(S);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            sv = sv.add(load(b, i).sub(shift).lanewise(VectorOperators.EXP));
+            sv = sv.add(exp(load(b, i).sub(shift)));
         }
-        double sum = sv.reduceLanes(VectorOperators.ADD);
+        double sum = sum(sv);
         for (; i < to; i++) {
-            sum += Math.exp(get(b, i) - shift);
+            sum += expScalar(get(b, i) - shift);
         }
         return sum;
     }
@@ -213,7 +273,7 @@ final class VectorKernels {
                 for (; j < bound; j += L) {
                     acc = load(dp, j).fma(load(p, j), acc);
                 }
-                float dot = acc.reduceLanes(VectorOperators.ADD);
+                float dot = sum(acc);
                 for (; j < base + valid; j++) {
                     dot += get(dp, j) * get(p, j);
                 }
@@ -243,7 +303,7 @@ final class VectorKernels {
                     FloatVector xv = load(x, base + j);
                     acc = xv.fma(xv, acc);
                 }
-                double ss = acc.reduceLanes(VectorOperators.ADD);
+                double ss = sum(acc);
                 for (; j < c; j++) {
                     float xj = get(x, base + j);
                     ss += xj * xj;
@@ -268,8 +328,9 @@ final class VectorKernels {
     static void rmsNormBackward(ByteBuffer dy, ByteBuffer x, ByteBuffer w, float[] inv, ByteBuffer dx, ByteBuffer dw,
                                 int n, int c) {
         int bound = S.loopBound(c);
-        float[][] partial = new float[Kernels.THREADS][];
-        int parts = Kernels.parallel(n, 16, (part, from, to) -> {
+        int maxParts = Kernels.threads();
+        float[][] partial = new float[maxParts][];
+        int parts = Kernels.parallel(n, 16, maxParts, (part, from, to) -> {
             float[] acc = new float[c];
             for (int r = from; r < to; r++) {
                 int base = r * c;
@@ -282,7 +343,7 @@ final class VectorKernels {
                     dotv = dyv.mul(load(w, j)).fma(xv, dotv);
                     FloatVector.fromArray(S, acc, j).add(dyv.mul(xv).mul(ir)).intoArray(acc, j);
                 }
-                float dot = dotv.reduceLanes(VectorOperators.ADD);
+                float dot = sum(dotv);
                 for (; j < c; j++) {
                     float dyj = get(dy, base + j);
                     float xj = get(x, base + j);
@@ -325,12 +386,12 @@ final class VectorKernels {
                 int j = 0;
                 for (; j < bound; j += L) {
                     FloatVector av = load(a, ab + j);
-                    FloatVector silu = av.div(av.neg().lanewise(VectorOperators.EXP).add(1f));
+                    FloatVector silu = av.div(exp(av.neg()).add(1f));
                     store(silu.mul(load(u, ub + j)), h, hb + j);
                 }
                 for (; j < f; j++) {
                     float aj = get(a, ab + j);
-                    put(h, hb + j, (float) (aj / (1 + Math.exp(-aj))) * get(u, ub + j));
+                    put(h, hb + j, aj / (expScalar(-aj) + 1f) * get(u, ub + j));
                 }
             }
         });
@@ -355,7 +416,7 @@ final class VectorKernels {
                 for (; j < bound; j += L) {
                     FloatVector av = load(a, ab + j);
                     FloatVector dhv = load(dh, hb + j);
-                    FloatVector s = FloatVector.broadcast(S, 1f).div(av.neg().lanewise(VectorOperators.EXP).add(1f));
+                    FloatVector s = FloatVector.broadcast(S, 1f).div(exp(av.neg()).add(1f));
                     store(dhv.mul(av).mul(s), du, dub + j);
                     FloatVector dsilu = s.neg().add(1f).mul(av).add(1f).mul(s);      // s (1 + a (1 - s))
                     store(dhv.mul(load(u, ub + j)).mul(dsilu), da, dab + j);
@@ -363,7 +424,7 @@ final class VectorKernels {
                 for (; j < f; j++) {
                     float aj = get(a, ab + j);
                     float dhj = get(dh, hb + j);
-                    float s = (float) (1 / (1 + Math.exp(-aj)));
+                    float s = 1f / (expScalar(-aj) + 1f);
                     put(du, dub + j, dhj * aj * s);
                     put(da, dab + j, dhj * get(u, ub + j) * (s * (1 + aj * (1 - s))));
                 }
@@ -502,8 +563,9 @@ final class VectorKernels {
 
     /** Sum of squares of x [n] (float lanes over blocks of 4,096, blocks added in double). */
     static double sumSquares(ByteBuffer x, int n) {
-        double[] partial = new double[Kernels.THREADS];
-        Kernels.parallel(n, 1 << 15, (part, from, to) -> {
+        int maxParts = Kernels.threads();
+        double[] partial = new double[maxParts];
+        Kernels.parallel(n, 1 << 15, maxParts, (part, from, to) -> {
             double total = 0;
             for (int blockStart = from; blockStart < to; blockStart += 4096) {
                 int blockEnd = Math.min(to, blockStart + 4096);
@@ -513,7 +575,7 @@ final class VectorKernels {
                     FloatVector xv = load(x, i);
                     acc = xv.fma(xv, acc);
                 }
-                double sum = acc.reduceLanes(VectorOperators.ADD);
+                double sum = sum(acc);
                 for (; i < blockEnd; i++) {
                     float xi = get(x, i);
                     sum += xi * xi;
