@@ -143,22 +143,18 @@ public final class Kernels {
 
     /**
      * AdamW in one fused pass when the kernels apply (see {@code org.verbo.models.train.AdamW} for the arithmetic and
-     * its reference path): p *= decay inside decayRanges ([from, to) offsets), m, v updated,
+     * its reference path): p *= decay inside the ranges [decayFrom[i], decayTo[i]) (sorted offsets), m and v updated,
      * p -= stepSize m / (sqrt(v) invSqrtBc2 + eps). Returns false, having done nothing, when they do not apply.
      */
-    public static boolean adamw(INDArray p, INDArray g, INDArray m, INDArray v, List<long[]> decayRanges, double decay,
-                                double beta1, double beta2, double stepSize, double invSqrtBc2, double eps) {
-        if (!applies(p, g, m, v) || p.length() != g.length() || p.length() != m.length() || p.length() != v.length()) {
+    public static boolean adamw(INDArray p, INDArray g, INDArray m, INDArray v, int[] decayFrom, int[] decayTo,
+                                double decay, double beta1, double beta2, double stepSize, double invSqrtBc2,
+                                double eps) {
+        if (decayFrom == null || !applies(p, g, m, v) || p.length() != g.length() || p.length() != m.length()
+                || p.length() != v.length()) {
             return false;
         }
-        int[] from = new int[decayRanges.size()];
-        int[] to = new int[decayRanges.size()];
-        for (int i = 0; i < from.length; i++) {
-            from[i] = Math.toIntExact(decayRanges.get(i)[0]);
-            to[i] = Math.toIntExact(decayRanges.get(i)[1]);
-        }
-        VectorKernels.adamw(buffer(p), buffer(g), buffer(m), buffer(v), (int) p.length(), from, to, (float) decay,
-                (float) beta1, (float) beta2, (float) stepSize, (float) invSqrtBc2, (float) eps);
+        VectorKernels.adamw(buffer(p), buffer(g), buffer(m), buffer(v), (int) p.length(), decayFrom, decayTo,
+                (float) decay, (float) beta1, (float) beta2, (float) stepSize, (float) invSqrtBc2, (float) eps);
         return true;
     }
 

@@ -15,6 +15,7 @@ public final class RmsNorm {
     private INDArray inv;    // [N, 1] 1 / rms
     private INDArray xhat;   // [N, C] x * inv (reference path only)
     private float[] invRows; // [N] 1 / rms (kernel path)
+    private boolean kernelPath;   // the last forward ran the SIMD kernel
 
     public RmsNorm(Param weight, double eps) {
         this.weight = weight;
@@ -33,9 +34,10 @@ public final class RmsNorm {
             VectorKernels.rmsNormForward(Kernels.buffer(x), Kernels.buffer(weight.value()), Kernels.buffer(y), invRows, n,
                     c, eps);
             this.x = x;
-            this.xhat = null;
+            this.kernelPath = true;
             return y;
         }
+        this.kernelPath = false;
         long n = x.size(0);
         INDArray ms = x.mul(x).mean(1).reshape(n, 1);                 // [N, 1]
         INDArray inv = Transforms.pow(ms.addi(eps), -0.5, false);      // [N, 1]
@@ -48,12 +50,17 @@ public final class RmsNorm {
 
     /** dy [N, C] -> dx [N, C]; accumulates dw. */
     public INDArray backward(INDArray dy) {
-        if (xhat == null) {   // forward took the kernel path
+        if (kernelPath) {
             int n = (int) x.size(0);
             int c = (int) x.size(1);
             INDArray dx = Nd4j.createUninitialized(x.dataType(), n, c);
-            VectorKernels.rmsNormBackward(Kernels.buffer(Kernels.dense(dy) ? dy : dy.dup('c')), Kernels.buffer(x), Kernels.buffer(weight.value()),
-                    invRows, Kernels.buffer(dx), Kernels.buffer(weight.grad()), n, c);
+            INDArray g = weight.grad();
+            INDArray dw = Kernels.dense(g) ? g : Nd4j.zeros(g.dataType(), c);   // the kernel adds into a dense [C]
+            VectorKernels.rmsNormBackward(Kernels.buffer(Kernels.dense(dy) ? dy : dy.dup('c')), Kernels.buffer(x),
+                    Kernels.buffer(weight.value()), invRows, Kernels.buffer(dx), Kernels.buffer(dw), n, c);
+            if (dw != g) {
+                g.addi(dw);
+            }
             return dx;
         }
         long c = x.size(1);

@@ -18,9 +18,10 @@ public final class SwiGluFeedForward {
     private INDArray x;    // [N, C]
     private INDArray gu;   // [N, 2F] fused projection (a | u), or null
     private INDArray a;    // [N, F] gate pre-activation
-    private INDArray s;    // [N, F] sigmoid(a) (reference path only; null after the kernel path)
+    private INDArray s;    // [N, F] sigmoid(a) (reference path only)
     private INDArray u;    // [N, F] up projection
     private INDArray h;    // [N, F] silu(a) * u
+    private boolean kernelPath;   // the last forward ran the SIMD kernel
 
     public SwiGluFeedForward(Param gate, Param up, Param down) {
         this(gate, up, down, null);
@@ -47,7 +48,8 @@ public final class SwiGluFeedForward {
             a = Linear.forward(x, gate);
             u = Linear.forward(x, up);
         }
-        if (gu != null ? Kernels.applies(gu) : Kernels.applies(a, u)) {
+        kernelPath = gu != null ? Kernels.applies(gu) : Kernels.applies(a, u);
+        if (kernelPath) {
             int n = (int) x.size(0);
             h = Nd4j.createUninitialized(x.dataType(), n, f);
             if (gu != null) {
@@ -56,7 +58,6 @@ public final class SwiGluFeedForward {
             } else {
                 VectorKernels.swigluForward(Kernels.buffer(a), 0, f, Kernels.buffer(u), 0, f, Kernels.buffer(h), n, f);
             }
-            s = null;
         } else {
             s = Transforms.sigmoid(a, true);
             h = a.mul(s).muli(u);
@@ -69,7 +70,7 @@ public final class SwiGluFeedForward {
         INDArray dh = Linear.backward(dy, h, down);                 // [N, F]
         int n = (int) dh.size(0);
         int f = (int) dh.size(1);
-        if (s == null) {   // forward took the kernel path
+        if (kernelPath) {
             if (gu != null) {
                 INDArray dgu = Nd4j.createUninitialized(dh.dataType(), n, 2 * f);   // [N, 2F] = (da | du)
                 VectorKernels.swigluBackward(Kernels.buffer(dh), Kernels.buffer(gu), 0, 2 * f, Kernels.buffer(gu), f,

@@ -24,6 +24,8 @@ public final class AdamW implements Optimizer {
     private final INDArray m;
     private final INDArray v;
     private final List<long[]> decayRanges = new ArrayList<>();
+    private final int[] decayFrom;   // the same ranges for the fused kernel (null past int offsets: no kernel)
+    private final int[] decayTo;
 
     public AdamW(ParameterLayout layout, DataType dtype, double beta1, double beta2, double eps, double weightDecay,
                  boolean decayAll) {
@@ -40,6 +42,9 @@ public final class AdamW implements Optimizer {
                 decayRanges.add(new long[]{e.offset(), e.offset() + e.size()});
             }
         }
+        boolean intOffsets = p < Integer.MAX_VALUE;
+        this.decayFrom = intOffsets ? decayRanges.stream().mapToInt(r -> (int) r[0]).toArray() : null;
+        this.decayTo = intOffsets ? decayRanges.stream().mapToInt(r -> (int) r[1]).toArray() : null;
     }
 
     @Override
@@ -49,8 +54,8 @@ public final class AdamW implements Optimizer {
 
     @Override
     public void step(INDArray params, INDArray grads, double lr, long t) {
-        if (Kernels.adamw(params, grads, m, v, decayRanges, 1 - lr * weightDecay, beta1,
-                beta2, lr / (1 - Math.pow(beta1, t)), 1 / Math.sqrt(1 - Math.pow(beta2, t)), eps)) {
+        if (Kernels.adamw(params, grads, m, v, decayFrom, decayTo, 1 - lr * weightDecay, beta1, beta2,
+                lr / (1 - Math.pow(beta1, t)), 1 / Math.sqrt(1 - Math.pow(beta2, t)), eps)) {
             return;   // one fused pass over p, g, m, v
         }
         if (weightDecay > 0) {
