@@ -158,6 +158,27 @@ public final class Kernels {
         return true;
     }
 
+    /**
+     * SGD with momentum and per-tensor step sizes in one fused pass when the kernels apply (SGD-SaI's update, see
+     * {@code org.verbo.models.train.SgdSai}): for tensor i on [offsets[i], offsets[i+1]), buf = momentum buf + g;
+     * p = p decay[i] - stepSize[i] buf. Returns false, having done nothing, when they do not apply.
+     */
+    public static boolean sgdMomentum(INDArray p, INDArray g, INDArray buf, double momentum, int[] offsets,
+                                      double[] decay, double[] stepSize) {
+        if (!applies(p, g, buf) || p.length() != g.length() || p.length() != buf.length()
+                || offsets[0] != 0 || offsets[offsets.length - 1] != p.length()) {
+            return false;
+        }
+        float[] d = new float[decay.length];
+        float[] st = new float[stepSize.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = (float) decay[i];
+            st[i] = (float) stepSize[i];
+        }
+        VectorKernels.sgdMomentum(buffer(p), buffer(g), buffer(buf), (float) momentum, offsets, d, st);
+        return true;
+    }
+
     /** The L2 norm of x: one SIMD pass when the kernels apply, else ND4J's norm2. */
     public static double norm2(INDArray x) {
         if (applies(x)) {

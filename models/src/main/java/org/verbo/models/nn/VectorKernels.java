@@ -561,6 +561,37 @@ final class VectorKernels {
         }
     }
 
+    /**
+     * SGD with momentum over consecutive tensors [offsets[i], offsets[i+1]): buf = momentum buf + g;
+     * p = p decay[i] - stepSize[i] buf.
+     */
+    static void sgdMomentum(ByteBuffer p, ByteBuffer g, ByteBuffer buf, float momentum, int[] offsets, float[] decay,
+                            float[] stepSize) {
+        int n = offsets[offsets.length - 1];
+        Kernels.parallel(n, 1 << 15, (part, from, to) -> {
+            for (int t = 0; t < decay.length; t++) {
+                int lo = Math.max(from, offsets[t]);
+                int hi = Math.min(to, offsets[t + 1]);
+                if (lo >= hi) {
+                    continue;
+                }
+                float d = decay[t];
+                float st = stepSize[t];
+                int i = lo;
+                for (int bound = lo + S.loopBound(hi - lo); i < bound; i += L) {
+                    FloatVector bv = load(buf, i).mul(momentum).add(load(g, i));
+                    store(bv, buf, i);
+                    store(load(p, i).mul(d).sub(bv.mul(st)), p, i);
+                }
+                for (; i < hi; i++) {
+                    float bi = get(buf, i) * momentum + get(g, i);
+                    put(buf, i, bi);
+                    put(p, i, get(p, i) * d - bi * st);
+                }
+            }
+        });
+    }
+
     /** Sum of squares of x [n] (float lanes over blocks of 4,096, blocks added in double). */
     static double sumSquares(ByteBuffer x, int n) {
         int maxParts = Kernels.threads();

@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.verbo.models.ParameterLayout;
+import org.verbo.models.nn.Kernels;
 
 /**
  * SGD-SaI (Xu et al. 2024, "No More Adam: Learning Rate Scaling at Initialization is All You Need"): at the first
@@ -75,8 +76,24 @@ public final class SgdSai implements Optimizer {
         if (scales.amaxNumber().doubleValue() == 0.0) {
             initScales(grads);
         }
-        buf.muli(momentum).addi(grads);
         double[] s = scales.toDoubleVector();
+        int n = s.length;
+        if (layout.size() < Integer.MAX_VALUE) {
+            int[] offsets = new int[n + 1];
+            double[] decay = new double[n];
+            double[] stepSize = new double[n];
+            for (int i = 0; i < n; i++) {
+                ParameterLayout.Entry e = layout.entries().get(i);
+                offsets[i] = (int) e.offset();
+                offsets[i + 1] = (int) (e.offset() + e.size());
+                decay[i] = weightDecay > 0 && (decayAll || e.weightDecay()) ? 1 - lr * weightDecay : 1.0;
+                stepSize[i] = lr * s[i];
+            }
+            if (Kernels.sgdMomentum(params, grads, buf, momentum, offsets, decay, stepSize)) {
+                return;   // one fused pass over p, g, buf
+            }
+        }
+        buf.muli(momentum).addi(grads);
         for (int i = 0; i < s.length; i++) {
             ParameterLayout.Entry e = layout.entries().get(i);
             INDArray p = params.get(NDArrayIndex.interval(e.offset(), e.offset() + e.size()));

@@ -277,6 +277,34 @@ class VectorKernelsTest {
         assertEquals(exact, with(true, () -> Kernels.norm2(g)), 1e-6 * exact);
     }
 
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {1, 3})
+    void sgdSai(int threads) {
+        fastThreads = threads;
+        ModelConfig mc = new ModelConfig(1000, 64, 1, 4, 2, 96, 8, 10000.0, 1e-5, false);
+        ParameterLayout layout = ParameterLayout.of(mc);
+        Random rng = new Random(18);
+        INDArray p0 = randf(rng, 0.1, layout.size());
+        List<INDArray> grads = List.of(randf(rng, 1.0, layout.size()), randf(rng, 0.01, layout.size()),
+                randf(rng, 3.0, layout.size()));
+        List<INDArray> ref = sgdRun(false, layout, p0, grads);
+        List<INDArray> fast = sgdRun(true, layout, p0, grads);
+        close("sgd-sai parameters", ref.get(0), fast.get(0));
+        close("sgd-sai state", ref.get(1), fast.get(1));
+    }
+
+    private static List<INDArray> sgdRun(boolean kernels, ParameterLayout layout, INDArray p0, List<INDArray> grads) {
+        return with(kernels, () -> {
+            org.verbo.models.train.SgdSai opt = new org.verbo.models.train.SgdSai(layout, DataType.FLOAT, 0.9, 1e-8,
+                    0.1, false);
+            INDArray p = p0.dup();
+            for (int step = 1; step <= grads.size(); step++) {
+                opt.step(p, grads.get(step - 1), 0.5, step);
+            }
+            return List.of(p, opt.state().dup());
+        });
+    }
+
     private static List<INDArray> adamRun(boolean kernels, ParameterLayout layout, INDArray p0, List<INDArray> grads) {
         return with(kernels, () -> {
             AdamW opt = new AdamW(layout, DataType.FLOAT, 0.9, 0.95, 1e-8, 0.1, false);
