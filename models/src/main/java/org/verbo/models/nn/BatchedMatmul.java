@@ -152,6 +152,110 @@ public final class BatchedMatmul {
         return c;
     }
 
+    /** The three shapes of {@link #causal}: which products of causal attention it computes. */
+    public enum Causal {
+        /** a [S, G*T, D] (queries or dO), b [S, T, D] (keys or values) -> a b^T [S, G*T, T]: scores, dP. */
+        SCORES,
+        /** a [S, G*T, T] (probabilities or dS), b [S, T, D] -> a b [S, G*T, D]: output, dQ. */
+        MIX,
+        /** a [S, G*T, T] (probabilities or dS), b [S, G*T, D] (dO or queries) -> a^T b [S, T, D] summed over G: dV, dK. */
+        KEYS
+    }
+
+    /**
+     * {@code -Dverbo.attentionBlock=N}: query/key block size of {@link #causal} (0: whole slices, no skipping).
+     */
+    private static volatile int attentionBlock = Integer.getInteger("verbo.attentionBlock", 128);
+
+    /** Changes the block size of {@link #causal} (tests use small blocks on short sequences); 0 = whole slices. */
+    static void setAttentionBlock(int rows) {
+        attentionBlock = rows;
+    }
+
+    static int attentionBlock() {
+        return attentionBlock;
+    }
+
+    /**
+     * Causal attention's batched products computed only where the causal mask lets a value through: query rows of
+     * block i meet keys of blocks 0..i only, so with two blocks of 128 over T = 256 a product does 3/4 of the work
+     * of the full one (the mask's upper triangle is never multiplied). Entries of a SCORES result above the block
+     * diagonal are left unset: the causal softmax kernels read only keys j <= i and write the rest. Float, dense
+     * row-major, direct BLAS only; the reference twin is the full {@link #matmul} ({@code VectorKernelsTest}).
+     *
+     * @param t      sequence length T
+     * @param groups query heads per key/value head G (a's middle dimension is G*T)
+     */
+    public static INDArray causal(Causal kind, INDArray a, INDArray b, int t, int groups) {
+        long slices = a.size(0);
+        int d = (int) (kind == Causal.MIX ? b.size(2) : kind == Causal.KEYS ? b.size(2) : a.size(2));
+        int gt = groups * t;
+        int block = attentionBlock;
+        int bs = block <= 0 ? t : Math.min(t, block);
+        if (a.size(1) != gt) {
+            throw new IllegalArgumentException("causal product: a has " + a.size(1) + " rows per slice, expected G*T = "
+                    + gt);
+        }
+        if (!DIRECT_BATCHED || a.dataType() != DataType.FLOAT || b.dataType() != DataType.FLOAT || !dense(a)
+                || !dense(b)) {
+            // the full products; the masked entries of probabilities and dS are zeros, so the results agree
+            return switch (kind) {
+                case SCORES -> matmul(a, b, false, true);
+                case MIX -> matmul(a, b, false, false);
+                case KEYS -> matmul(a, b, true, false);   // K = G*T sums the group
+            };
+        }
+        long[] shape = switch (kind) {
+            case SCORES -> new long[]{slices, gt, t};
+            case MIX -> new long[]{slices, gt, d};
+            case KEYS -> new long[]{slices, t, d};
+        };
+        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+        FloatPointer pa = new FloatPointer(at(a));
+        FloatPointer pb = new FloatPointer(at(b));
+        FloatPointer pc = new FloatPointer(at(c));
+        long sa = a.size(1) * a.size(2);
+        long sb = b.size(1) * b.size(2);
+        long sc = shape[1] * shape[2];
+        int nt = openblas.CblasNoTrans;
+        int tr = openblas.CblasTrans;
+        int rm = openblas.CblasRowMajor;
+        long t0 = STATS ? System.nanoTime() : 0;
+        double flops = 0;
+        for (long s = 0; s < slices; s++) {
+            for (int g = 0; g < groups; g++) {
+                for (int r0 = 0; r0 < t; r0 += bs) {
+                    int r1 = Math.min(t, r0 + bs);
+                    long row = (long) g * t + r0;
+                    switch (kind) {
+                        case SCORES -> {   // C[rows r0..r1, keys 0..r1) = A[rows] B[keys 0..r1)^T
+                            openblas.cblas_sgemm(rm, nt, tr, r1 - r0, r1, d, 1f, pa.position(s * sa + row * d), d,
+                                    pb.position(s * sb), d, 0f, pc.position(s * sc + row * t), t);
+                            flops += 2.0 * (r1 - r0) * r1 * d;
+                        }
+                        case MIX -> {      // C[rows r0..r1] = A[rows, keys 0..r1) B[keys 0..r1)
+                            openblas.cblas_sgemm(rm, nt, nt, r1 - r0, d, r1, 1f, pa.position(s * sa + row * t), t,
+                                    pb.position(s * sb), d, 0f, pc.position(s * sc + row * d), d);
+                            flops += 2.0 * (r1 - r0) * r1 * d;
+                        }
+                        case KEYS -> {     // C[keys r0..r1] (+)= A[rows r0..T, keys r0..r1)^T B[rows r0..T]
+                            openblas.cblas_sgemm(rm, tr, nt, r1 - r0, d, t - r0, 1f,
+                                    pa.position(s * sa + row * t + r0), t, pb.position(s * sb + row * d), d,
+                                    g == 0 ? 0f : 1f, pc.position(s * sc + (long) r0 * d), d);
+                            flops += 2.0 * (r1 - r0) * (t - r0) * d;
+                        }
+                        default -> throw new IllegalStateException(kind.toString());
+                    }
+                }
+            }
+        }
+        if (STATS) {
+            record(2, t0, flops);
+            recordShape(String.format("causal %s %d slices T=%d D=%d block %d", kind, slices, t, d, bs), t0, flops);
+        }
+        return c;
+    }
+
     /** Slices [from, to) of one batched product, each a single cblas call. */
     private static void slices(DataType dt, Pointer ra, Pointer rb, Pointer rc, long from, long to, int ta, int tb, int m,
                                int n, int k, int lda, int ldb, long sa, long sb, long sc) {

@@ -197,10 +197,10 @@ public final class CausalSelfAttention {
         this.kr = heads(tokenMajor(qkv, k2, hd), kvHeads, 1);                              // [B*Hk, T, D] rotated
         this.vh = heads(tokenMajor(qkv, v2, hd + kd), kvHeads, 0);                         // [B*Hk, T, D]
         this.qg = q.reshape((long) b * kvHeads, (long) g * t, headDim);                    // [B*Hk, G*T, D]
-        INDArray s = BatchedMatmul.matmul(qg, kr, false, true);                            // [B*Hk, G*T, T] raw
+        INDArray s = BatchedMatmul.causal(BatchedMatmul.Causal.SCORES, qg, kr, t, g);     // [B*Hk, G*T, T] raw
         VectorKernels.causalSoftmax(Kernels.buffer(s), b * heads * t, t, t, 0, (float) scale);
         this.p = s;
-        INDArray o = BatchedMatmul.matmul(p, vh, false, false);                            // [B*Hk, G*T, D]
+        INDArray o = BatchedMatmul.causal(BatchedMatmul.Causal.MIX, p, vh, t, g);          // [B*Hk, G*T, D]
         this.o2 = Nd4j.createUninitialized(xn.dataType(), (long) b * t, hd);               // [N, H*D]
         unheads(o, new TokenMajor(Kernels.buffer(o2), (int) hd, 0), heads, 0);
         return Linear.forward(o2, wo);
@@ -213,12 +213,12 @@ public final class CausalSelfAttention {
         long kd = (long) kvHeads * headDim;
         INDArray dog = heads(new TokenMajor(Kernels.buffer(do2), (int) hd, 0), heads, 0)
                 .reshape((long) b * kvHeads, (long) g * t, headDim);                       // [B*Hk, G*T, D]
-        INDArray dp = BatchedMatmul.matmul(dog, vh, false, true);                         // [B*Hk, G*T, T]
-        INDArray dv = BatchedMatmul.matmul(p, dog, true, false);                          // [B*Hk, T, D]
+        INDArray dp = BatchedMatmul.causal(BatchedMatmul.Causal.SCORES, dog, vh, t, g);   // [B*Hk, G*T, T]
+        INDArray dv = BatchedMatmul.causal(BatchedMatmul.Causal.KEYS, p, dog, t, g);       // [B*Hk, T, D]
         VectorKernels.causalSoftmaxBackward(Kernels.buffer(p), Kernels.buffer(dp), b * heads * t, t, t, 0,
                 (float) scale);                                                           // dp -> ds
-        INDArray dq = BatchedMatmul.matmul(dp, kr, false, false);                         // [B*Hk, G*T, D]
-        INDArray dk = BatchedMatmul.matmul(dp, qg, true, false);                          // [B*Hk, T, D]
+        INDArray dq = BatchedMatmul.causal(BatchedMatmul.Causal.MIX, dp, kr, t, g);        // [B*Hk, G*T, D]
+        INDArray dk = BatchedMatmul.causal(BatchedMatmul.Causal.KEYS, dp, qg, t, g);       // [B*Hk, T, D]
         if (wqkv != null) {
             INDArray dqkv = Nd4j.createUninitialized(xn.dataType(), n, hd + 2 * kd);      // [N, (H + 2 Hk) D]
             java.nio.ByteBuffer buf = Kernels.buffer(dqkv);

@@ -27,25 +27,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The SIMD kernels (fast twin) against the blocks' ND4J reference paths, in float32: same inputs, kernels switched
  * on and off. The reference paths are the ones {@code BlockGradientTest} checks against finite differences. Sizes
  * are odd on purpose so every vector loop also runs its scalar tail; each test runs with the work split over 1 and
- * 3 parts (per-part partial sums). Tolerance: max |fast - ref| <= 2e-5 (1 + max
+ * 3 parts (per-part partial sums), and causal attention's products in blocks of 3 query rows. Tolerance: max |fast - ref| <= 2e-5 (1 + max
  * |ref|), i.e. float rounding of a few dozen operations.
  */
 class VectorKernelsTest {
     private static int fastThreads = 1;
     private boolean saved;
     private int savedThreads;
+    private int savedBlock;
 
     @BeforeEach
     void requireKernels() {
         assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
         saved = Kernels.enabled();
         savedThreads = Kernels.threads();
+        savedBlock = BatchedMatmul.attentionBlock();
+        BatchedMatmul.setAttentionBlock(3);   // causal block skipping over several blocks (last one short)
     }
 
     @AfterEach
     void restore() {
         Kernels.setEnabled(saved);
         Kernels.setThreads(savedThreads);
+        BatchedMatmul.setAttentionBlock(savedBlock);
     }
 
     /** Runs body with the kernels on (split over fastThreads parts) or off. */
