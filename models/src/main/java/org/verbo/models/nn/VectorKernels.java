@@ -81,7 +81,7 @@ final class VectorKernels {
     }
 
     /** Lane sum in lane order (reduceLanes(ADD) leaves the order to the implementation, which differs by JIT tier). */
-    private static float sum(FloatVector v) {
+    private static float laneSum(FloatVector v) {
         float s = 0f;
         for (int i = 0; i < L; i++) {
             s += v.lane(i);
@@ -148,7 +148,7 @@ final class VectorKernels {
             store(e, b, i);
             sv = sv.add(e);
         }
-        double sum = sum(sv);
+        double sum = laneSum(sv);
         for (; i < to; i++) {
             float e = expScalar((get(b, i) - shift) * scale);
             put(b, i, e);
@@ -230,7 +230,7 @@ final class VectorKernels {
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
             sv = sv.add(exp(load(b, i).sub(shift)));
         }
-        double sum = sum(sv);
+        double sum = laneSum(sv);
         for (; i < to; i++) {
             sum += expScalar(get(b, i) - shift);
         }
@@ -273,7 +273,7 @@ final class VectorKernels {
                 for (; j < bound; j += L) {
                     acc = load(dp, j).fma(load(p, j), acc);
                 }
-                float dot = sum(acc);
+                float dot = laneSum(acc);
                 for (; j < base + valid; j++) {
                     dot += get(dp, j) * get(p, j);
                 }
@@ -303,7 +303,7 @@ final class VectorKernels {
                     FloatVector xv = load(x, base + j);
                     acc = xv.fma(xv, acc);
                 }
-                double ss = sum(acc);
+                double ss = laneSum(acc);
                 for (; j < c; j++) {
                     float xj = get(x, base + j);
                     ss += xj * xj;
@@ -343,7 +343,7 @@ final class VectorKernels {
                     dotv = dyv.mul(load(w, j)).fma(xv, dotv);
                     FloatVector.fromArray(S, acc, j).add(dyv.mul(xv).mul(ir)).intoArray(acc, j);
                 }
-                float dot = sum(dotv);
+                float dot = laneSum(dotv);
                 for (; j < c; j++) {
                     float dyj = get(dy, base + j);
                     float xj = get(x, base + j);
@@ -606,7 +606,7 @@ final class VectorKernels {
                     FloatVector xv = load(x, i);
                     acc = xv.fma(xv, acc);
                 }
-                double sum = sum(acc);
+                double sum = laneSum(acc);
                 for (; i < blockEnd; i++) {
                     float xi = get(x, i);
                     sum += xi * xi;

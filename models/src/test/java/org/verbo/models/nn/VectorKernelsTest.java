@@ -262,7 +262,7 @@ class VectorKernelsTest {
 
     @ParameterizedTest(name = "{0} threads")
     @ValueSource(ints = {1, 3})
-    void adamWAndNorm(int threads) {
+    void optimizersAndNorm(int threads) {
         fastThreads = threads;
         ModelConfig mc = new ModelConfig(1000, 64, 1, 4, 2, 96, 8, 10000.0, 1e-5, false);   // > 3 x 2^15 parameters
         ParameterLayout layout = ParameterLayout.of(mc);
@@ -270,10 +270,17 @@ class VectorKernelsTest {
         INDArray p0 = randf(rng, 0.1, layout.size());
         List<INDArray> grads = List.of(randf(rng, 1.0, layout.size()), randf(rng, 0.01, layout.size()),
                 randf(rng, 3.0, layout.size()));
-        List<INDArray> ref = adamRun(false, layout, p0, grads);
-        List<INDArray> fast = adamRun(true, layout, p0, grads);
-        close("adamw parameters", ref.get(0), fast.get(0));
-        close("adamw state", ref.get(1), fast.get(1));
+        Supplier<org.verbo.models.train.Optimizer> adamw = () -> new AdamW(layout, DataType.FLOAT, 0.9, 0.95, 1e-8,
+                0.1, false);
+        Supplier<org.verbo.models.train.Optimizer> sgdSai = () -> new org.verbo.models.train.SgdSai(layout,
+                DataType.FLOAT, 0.9, 1e-8, 0.1, false);
+        for (var opt : List.of(java.util.Map.entry("adamw", adamw), java.util.Map.entry("sgd-sai", sgdSai))) {
+            double lr = opt.getKey().equals("adamw") ? 1e-2 : 0.5;
+            List<INDArray> ref = optimizerRun(false, opt.getValue(), p0, grads, lr);
+            List<INDArray> fast = optimizerRun(true, opt.getValue(), p0, grads, lr);
+            close(opt.getKey() + " parameters", ref.get(0), fast.get(0));
+            close(opt.getKey() + " state", ref.get(1), fast.get(1));
+        }
         INDArray g = grads.get(2);
         double exact = g.castTo(DataType.DOUBLE).norm2Number().doubleValue();
         // ND4J's float norm2 accumulates in float (1e-5 relative off here); the kernel adds blocks in double
@@ -281,40 +288,14 @@ class VectorKernelsTest {
         assertEquals(exact, with(true, () -> Kernels.norm2(g)), 1e-6 * exact);
     }
 
-    @ParameterizedTest(name = "{0} threads")
-    @ValueSource(ints = {1, 3})
-    void sgdSai(int threads) {
-        fastThreads = threads;
-        ModelConfig mc = new ModelConfig(1000, 64, 1, 4, 2, 96, 8, 10000.0, 1e-5, false);
-        ParameterLayout layout = ParameterLayout.of(mc);
-        Random rng = new Random(18);
-        INDArray p0 = randf(rng, 0.1, layout.size());
-        List<INDArray> grads = List.of(randf(rng, 1.0, layout.size()), randf(rng, 0.01, layout.size()),
-                randf(rng, 3.0, layout.size()));
-        List<INDArray> ref = sgdRun(false, layout, p0, grads);
-        List<INDArray> fast = sgdRun(true, layout, p0, grads);
-        close("sgd-sai parameters", ref.get(0), fast.get(0));
-        close("sgd-sai state", ref.get(1), fast.get(1));
-    }
-
-    private static List<INDArray> sgdRun(boolean kernels, ParameterLayout layout, INDArray p0, List<INDArray> grads) {
+    /** Three optimizer steps from p0 with the given gradients: final parameters and optimizer state. */
+    private static List<INDArray> optimizerRun(boolean kernels, Supplier<org.verbo.models.train.Optimizer> factory,
+                                               INDArray p0, List<INDArray> grads, double lr) {
         return with(kernels, () -> {
-            org.verbo.models.train.SgdSai opt = new org.verbo.models.train.SgdSai(layout, DataType.FLOAT, 0.9, 1e-8,
-                    0.1, false);
+            org.verbo.models.train.Optimizer opt = factory.get();
             INDArray p = p0.dup();
             for (int step = 1; step <= grads.size(); step++) {
-                opt.step(p, grads.get(step - 1), 0.5, step);
-            }
-            return List.of(p, opt.state().dup());
-        });
-    }
-
-    private static List<INDArray> adamRun(boolean kernels, ParameterLayout layout, INDArray p0, List<INDArray> grads) {
-        return with(kernels, () -> {
-            AdamW opt = new AdamW(layout, DataType.FLOAT, 0.9, 0.95, 1e-8, 0.1, false);
-            INDArray p = p0.dup();
-            for (int step = 1; step <= grads.size(); step++) {
-                opt.step(p, grads.get(step - 1), 1e-2, step);
+                opt.step(p, grads.get(step - 1), lr, step);
             }
             return List.of(p, opt.state().dup());
         });
