@@ -18,8 +18,8 @@ import java.util.concurrent.Future;
  * When and how the fused SIMD kernels of {@link VectorKernels} run. Why they exist: one ND4J elementwise op is one
  * pass over memory plus a native call, and a training step issued about 500 of them (docs/PERFORMANCE.md); libnd4j's
  * exp is scalar. The kernels fuse each block's elementwise work (softmax with its causal mask, RMSNorm, SwiGLU, RoPE
- * with the head permutation, cross-entropy, AdamW) into one or two passes with the JDK Vector API, whose exp is
- * Intel's SVML on x86.
+ * with the head permutation, cross-entropy, AdamW, SGD-SaI) into one or two passes with the JDK Vector API. Their
+ * arithmetic is the same in every JIT tier, so runs stay bit-reproducible (see {@link VectorKernels#exp}).
  *
  * <p>The Vector API is an incubator module in Java 17: the JVM needs {@code --add-modules=jdk.incubator.vector}
  * (the pom's surefire line, {@code scripts/verbo}, {@code scripts/submit.sh} and the bench scripts pass it).
@@ -28,9 +28,9 @@ import java.util.concurrent.Future;
  * tests hold equal to the kernels.
  */
 public final class Kernels {
-    /** The module is resolved and the CPU backend holds the arrays in host memory. */
     private static final boolean MODULE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     private static final boolean CPU = "CpuBackend".equals(Nd4j.getBackend().getClass().getSimpleName());
+    /** The module is resolved and the CPU backend holds the arrays in host memory. */
     public static final boolean AVAILABLE = MODULE && CPU;
     private static volatile boolean enabled = AVAILABLE && !"false".equals(System.getProperty("verbo.vectorKernels"));
 
