@@ -76,7 +76,7 @@ public final class BatchedMatmul {
     public static INDArray matmul(INDArray a, INDArray b, boolean transA, boolean transB) {
         DataType dt = a.dataType();
         if (!DIRECT_BATCHED || a.rank() != 3 || b.rank() != 3 || dt != b.dataType()
-                || (dt != DataType.FLOAT && dt != DataType.DOUBLE) || !dense(a) || !dense(b)) {
+                || (dt != DataType.FLOAT && dt != DataType.DOUBLE) || !Kernels.dense(a) || !Kernels.dense(b)) {
             return reference(a, b, transA, transB);
         }
         long batch = a.size(0);
@@ -120,8 +120,8 @@ public final class BatchedMatmul {
                                 double beta) {
         DataType dt = a.dataType();
         boolean direct = DIRECT && a.rank() == 2 && b.rank() == 2 && dt == b.dataType()
-                && (dt == DataType.FLOAT || dt == DataType.DOUBLE) && dense2(a) && dense2(b)
-                && (c == null || (c.dataType() == dt && dense2(c)));
+                && (dt == DataType.FLOAT || dt == DataType.DOUBLE) && Kernels.dense(a) && Kernels.dense(b)
+                && (c == null || (c.dataType() == dt && c.rank() == 2 && Kernels.dense(c)));
         int m = (int) (transA ? a.size(1) : a.size(0));
         int k = (int) (transA ? a.size(0) : a.size(1));
         int n = (int) (transB ? b.size(0) : b.size(1));
@@ -196,8 +196,8 @@ public final class BatchedMatmul {
             throw new IllegalArgumentException("causal product: a has " + a.size(1) + " rows per slice, expected G*T = "
                     + gt);
         }
-        if (!DIRECT_BATCHED || a.dataType() != DataType.FLOAT || b.dataType() != DataType.FLOAT || !dense(a)
-                || !dense(b)) {
+        if (!DIRECT_BATCHED || a.dataType() != DataType.FLOAT || b.dataType() != DataType.FLOAT || !Kernels.dense(a)
+                || !Kernels.dense(b)) {
             // the full products; the masked entries of probabilities and dS are zeros, so the results agree
             return switch (kind) {
                 case SCORES -> matmul(a, b, false, true);
@@ -278,18 +278,8 @@ public final class BatchedMatmul {
         }
     }
 
-    private static boolean dense2(INDArray x) {
-        return x.ordering() == 'c' && !x.isEmpty() && x.stride(1) == 1 && x.stride(0) == x.size(1)
-                && x.elementWiseStride() == 1;
-    }
-
-    private static boolean dense(INDArray x) {
-        return x.ordering() == 'c' && x.elementWiseStride() == 1 && x.stride(2) == 1
-                && x.stride(1) == x.size(2) && x.stride(0) == x.size(1) * x.size(2) && !x.isEmpty();
-    }
-
-    /** A raw pointer to element 0 of x. */
-    private static Pointer at(INDArray x) {
+    /** A raw pointer to element 0 of x (a view's buffer already starts at its offset). */
+    static Pointer at(INDArray x) {
         Pointer base = x.data().addressPointer();
         long addr = base.address() + base.position() * x.dataType().width();   // a view's buffer already starts at its offset
         return new Pointer() {

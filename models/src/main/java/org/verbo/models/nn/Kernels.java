@@ -1,6 +1,5 @@
 package org.verbo.models.nn;
 
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -129,16 +128,8 @@ public final class Kernels {
 
     /** A native-order ByteBuffer over x's elements, starting at element 0 of x (views included). */
     static ByteBuffer buffer(INDArray x) {
-        Pointer base = x.data().addressPointer();
-        long addr = base.address() + base.position() * x.dataType().width();   // a view's buffer starts at its offset
         long bytes = x.length() * x.dataType().width();
-        return new Pointer() {
-            {
-                address = addr;
-                limit = bytes;
-                capacity = bytes;
-            }
-        }.asByteBuffer().order(ByteOrder.nativeOrder());
+        return BatchedMatmul.at(x).capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     /**

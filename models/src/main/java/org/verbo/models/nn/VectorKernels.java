@@ -139,19 +139,23 @@ final class VectorKernels {
         return max;
     }
 
-    /** b[i] = exp(scale (b[i] - shift)) over [from, to); returns the sum. */
-    private static double expShifted(ByteBuffer b, int from, int to, float shift, float scale) {
+    /** Sum of exp(scale (b[i] - shift)) over [from, to); with write, b[i] becomes that exp. */
+    private static double expShifted(ByteBuffer b, int from, int to, float shift, float scale, boolean write) {
         FloatVector sv = FloatVector.zero(S);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
             FloatVector e = exp(load(b, i).sub(shift).mul(scale));
-            store(e, b, i);
+            if (write) {
+                store(e, b, i);
+            }
             sv = sv.add(e);
         }
         double sum = laneSum(sv);
         for (; i < to; i++) {
             float e = expScalar((get(b, i) - shift) * scale);
-            put(b, i, e);
+            if (write) {
+                put(b, i, e);
+            }
             sum += e;
         }
         return sum;
@@ -205,13 +209,10 @@ final class VectorKernels {
                 }
                 float max = max(z, base, base + v);
                 float zt = get(z, base + target) - max;
-                double sum;
+                double sum = expShifted(z, base, base + v, max, 1f, grad);
                 if (grad) {
-                    sum = expShifted(z, base, base + v, max, 1f);
                     scale(z, base, base + v, (float) (gradScale / sum));
                     put(z, base + target, get(z, base + target) - gradScale);
-                } else {
-                    sum = sumExpShifted(z, base, base + v, max);
                 }
                 loss += Math.log(sum) - zt;                        // -log softmax(z)[target]
             }
@@ -222,19 +223,6 @@ final class VectorKernels {
             total += p;
         }
         return total;
-    }
-
-    private static double sumExpShifted(ByteBuffer b, int from, int to, float shift) {
-        FloatVector sv = FloatVector.zero(S);
-        int i = from;
-        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            sv = sv.add(exp(load(b, i).sub(shift)));
-        }
-        double sum = laneSum(sv);
-        for (; i < to; i++) {
-            sum += expScalar(get(b, i) - shift);
-        }
-        return sum;
     }
 
     // ------------------------------------------------------------------------------------------ causal softmax
@@ -250,7 +238,7 @@ final class VectorKernels {
                 int base = r * cols;
                 int valid = Math.min(cols, offset + r % qLen + 1);
                 float max = max(s, base, base + valid);           // scale > 0: max of scale*s is scale*max
-                double sum = expShifted(s, base, base + valid, max, scale);
+                double sum = expShifted(s, base, base + valid, max, scale, true);
                 scale(s, base, base + valid, (float) (1.0 / sum));
                 fill(s, base + valid, base + cols, 0f);
             }

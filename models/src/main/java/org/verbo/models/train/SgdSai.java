@@ -23,6 +23,7 @@ public final class SgdSai implements Optimizer {
     private final INDArray state;
     private final INDArray buf;
     private final INDArray scales;
+    private final int[] offsets;   // tensor i on [offsets[i], offsets[i+1]) for the fused kernel (null past int offsets)
 
     public SgdSai(ParameterLayout layout, DataType dtype, double momentum, double eps, double weightDecay,
                   boolean decayAll) {
@@ -35,6 +36,16 @@ public final class SgdSai implements Optimizer {
         this.state = Nd4j.zeros(dtype, p + layout.tensorCount());
         this.buf = state.get(NDArrayIndex.interval(0, p));
         this.scales = state.get(NDArrayIndex.interval(p, p + layout.tensorCount()));
+        if (p < Integer.MAX_VALUE) {
+            this.offsets = new int[layout.tensorCount() + 1];
+            for (int i = 0; i < layout.tensorCount(); i++) {
+                ParameterLayout.Entry e = layout.entries().get(i);
+                offsets[i] = (int) e.offset();
+                offsets[i + 1] = (int) (e.offset() + e.size());
+            }
+        } else {
+            this.offsets = null;
+        }
     }
 
     @Override
@@ -78,14 +89,11 @@ public final class SgdSai implements Optimizer {
         }
         double[] s = scales.toDoubleVector();
         int n = s.length;
-        if (layout.size() < Integer.MAX_VALUE) {
-            int[] offsets = new int[n + 1];
+        if (offsets != null) {
             double[] decay = new double[n];
             double[] stepSize = new double[n];
             for (int i = 0; i < n; i++) {
                 ParameterLayout.Entry e = layout.entries().get(i);
-                offsets[i] = (int) e.offset();
-                offsets[i + 1] = (int) (e.offset() + e.size());
                 decay[i] = weightDecay > 0 && (decayAll || e.weightDecay()) ? 1 - lr * weightDecay : 1.0;
                 stepSize[i] = lr * s[i];
             }
