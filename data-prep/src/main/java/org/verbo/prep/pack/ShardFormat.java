@@ -132,6 +132,32 @@ public final class ShardFormat {
             return body / blockBytes();
         }
 
+        /**
+         * Decodes one block's bytes ({@link #blockBytes()} of them) into token ids.
+         *
+         * @param index the block's number, for the error message
+         * @throws CorruptShardException for a token outside {@code [0, vocabSize)}
+         */
+        public int[] decodeBlock(byte[] buf, long index) throws CorruptShardException {
+            int[] block = new int[blockLength];
+            if (dtype == DTYPE_UINT16) {
+                for (int i = 0, j = 0; i < blockLength; i++, j += 2) {
+                    block[i] = (buf[j] & 0xFF) | (buf[j + 1] & 0xFF) << 8;
+                }
+            } else {
+                for (int i = 0, j = 0; i < blockLength; i++, j += 4) {
+                    block[i] = (buf[j] & 0xFF) | (buf[j + 1] & 0xFF) << 8 | (buf[j + 2] & 0xFF) << 16 | buf[j + 3] << 24;
+                }
+            }
+            for (int i = 0; i < blockLength; i++) {
+                if (block[i] < 0 || block[i] >= vocabSize) {
+                    throw new CorruptShardException("block " + index + " token " + i + " = " + block[i]
+                            + " is outside [0, " + vocabSize + ")");
+                }
+            }
+            return block;
+        }
+
         /** The 32 header bytes. */
         public byte[] toBytes() {
             ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);

@@ -84,25 +84,7 @@ public final class ShardReader implements Iterator<int[]>, Closeable {
             throw new ShardFormat.CorruptShardException("truncated shard: block " + blocksRead + " has " + n
                     + " of " + buf.length + " bytes");
         }
-        int len = header.blockLength();
-        int[] block = new int[len];
-        int vocab = header.vocabSize();
-        if (header.dtype() == ShardFormat.DTYPE_UINT16) {
-            for (int i = 0, j = 0; i < len; i++, j += 2) {
-                block[i] = (buf[j] & 0xFF) | (buf[j + 1] & 0xFF) << 8;
-            }
-        } else {
-            for (int i = 0, j = 0; i < len; i++, j += 4) {
-                block[i] = (buf[j] & 0xFF) | (buf[j + 1] & 0xFF) << 8 | (buf[j + 2] & 0xFF) << 16 | buf[j + 3] << 24;
-            }
-        }
-        for (int i = 0; i < len; i++) {
-            if (block[i] < 0 || block[i] >= vocab) {
-                throw new ShardFormat.CorruptShardException("block " + blocksRead + " token " + i + " = " + block[i]
-                        + " is outside [0, " + vocab + ")");
-            }
-        }
-        return block;
+        return header.decodeBlock(buf, blocksRead);
     }
 
     @Override

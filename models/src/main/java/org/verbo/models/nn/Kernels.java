@@ -197,9 +197,29 @@ public final class Kernels {
         }
     }
 
-    /** Threads a kernel call splits its work over. */
+    /**
+     * Threads a kernel call splits its work over: this thread's budget when one was set ({@link #setThreadBudget}),
+     * else the JVM-wide count. The split decides the rounding of the partial sums, so two runs give the same bits
+     * when they use the same budget, whatever the machine's core count.
+     */
     static int threads() {
-        return threads;
+        int own = THREAD_BUDGET.get();
+        return own > 0 ? own : threads;
+    }
+
+    /** Per-thread budgets: a Spark task sets the cores Spark gave it, and concurrent tasks never share one. */
+    private static final ThreadLocal<Integer> THREAD_BUDGET = ThreadLocal.withInitial(() -> 0);
+
+    /**
+     * Sets the kernel thread budget of the calling thread only (0 clears it). A Spark task sets
+     * {@code spark.task.cpus} here, so a trainer uses the cores it was given and its results do not depend on the
+     * executor's core count or on other tasks in the same JVM.
+     */
+    public static void setThreadBudget(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("thread budget must be >= 0, got " + n);
+        }
+        THREAD_BUDGET.set(n);
     }
 
     /** Changes the split (tests exercise several parts on a one-thread machine); results then differ in rounding. */

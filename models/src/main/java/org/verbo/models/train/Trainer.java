@@ -23,11 +23,17 @@ import java.util.function.Consumer;
  * as float[] and call this per task.
  */
 @SuppressWarnings("try")   // workspace scopes are opened for their side effect only
-public final class Trainer {
+public final class Trainer implements AutoCloseable {
     private final LlamaModel model;
     private final TrainConfig config;
     private final Optimizer optimizer;
+    /** Steps along the learning-rate schedule (the run's inner step count). */
     private long step;
+    /**
+     * The optimizer's own step count (Adam's bias correction). Equal to {@link #step} in one JVM; a DiLoCo worker
+     * whose inner state is reset each round restarts it while the schedule goes on (Douillard et al. 2023).
+     */
+    private long optimizerStep;
 
     /** Result of one optimizer step; {@code step} is the 1-based number of the step just done. */
     public record StepResult(long step, double loss, double lr, double gradNorm, long tokens, double seconds) {
@@ -38,16 +44,22 @@ public final class Trainer {
     }
 
     public Trainer(LlamaModel model, TrainConfig config, Optimizer optimizer, long step) {
+        this(model, config, optimizer, step, step);
+    }
+
+    /** A trainer at schedule step {@code step} whose optimizer has done {@code optimizerStep} updates. */
+    public Trainer(LlamaModel model, TrainConfig config, Optimizer optimizer, long step, long optimizerStep) {
         if (optimizer.kind() != config.optimizer()) {
             throw new IllegalArgumentException("optimizer " + optimizer.kind().id() + " does not match config " + config.optimizer().id());
         }
-        if (step < 0) {
-            throw new IllegalArgumentException("step must be >= 0");
+        if (step < 0 || optimizerStep < 0) {
+            throw new IllegalArgumentException("step and optimizerStep must be >= 0");
         }
         this.model = model;
         this.config = config;
         this.optimizer = optimizer;
         this.step = step;
+        this.optimizerStep = optimizerStep;
         model.gradients();   // allocate the long-lived gradient vector outside any workspace
     }
 
@@ -57,6 +69,12 @@ public final class Trainer {
      */
     public static Trainer fromVectors(ModelConfig modelConfig, TrainConfig config, float[] params, float[] optimizerState,
                                       long step) {
+        return fromVectors(modelConfig, config, params, optimizerState, step, step);
+    }
+
+    /** {@link #fromVectors(ModelConfig, TrainConfig, float[], float[], long)} with a separate optimizer step count. */
+    public static Trainer fromVectors(ModelConfig modelConfig, TrainConfig config, float[] params, float[] optimizerState,
+                                      long step, long optimizerStep) {
         LlamaModel model = LlamaModel.withParameters(modelConfig, Nd4j.createFromArray(params.clone()));
         Optimizer opt = Optimizer.create(config, model.layout(), DataType.FLOAT);
         if (optimizerState != null) {
@@ -66,7 +84,7 @@ public final class Trainer {
             }
             opt.state().assign(Nd4j.createFromArray(optimizerState));
         }
-        return new Trainer(model, config, opt, step);
+        return new Trainer(model, config, opt, step, optimizerStep);
     }
 
     public LlamaModel model() {
@@ -81,9 +99,14 @@ public final class Trainer {
         return optimizer;
     }
 
-    /** Optimizer steps done so far. */
+    /** Schedule steps done so far. */
     public long step() {
         return step;
+    }
+
+    /** Updates the optimizer has done (its bias-correction count). */
+    public long optimizerStep() {
+        return optimizerStep;
     }
 
     /** Live flat parameter vector. */
@@ -161,9 +184,25 @@ public final class Trainer {
         }
         double lr = LrSchedule.at(config, step);
         try (var ws = Workspaces.step("verbo-train")) {
-            optimizer.step(model.parameters(), grads, lr, step + 1);
+            optimizer.step(model.parameters(), grads, lr, optimizerStep + 1);
         }
         step++;
+        optimizerStep++;
         return new StepResult(step, loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * Frees the off-heap parameter, gradient and optimizer vectors now instead of at some later garbage collection,
+     * and this thread's step workspace: a Spark executor builds a trainer per task, and off-heap memory must stay
+     * flat across rounds. The trainer is unusable afterwards.
+     */
+    @Override
+    public void close() {
+        for (INDArray a : new INDArray[]{model.gradients(), optimizer.state(), model.parameters()}) {
+            if (a.closeable()) {
+                a.close();
+            }
+        }
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
     }
 }
