@@ -2,7 +2,6 @@ package org.verbo.models;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -13,26 +12,32 @@ import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * Decides, before ND4J initialises, whether the ND4J backend on the classpath can run here. ND4J 1.0.0-M2.1's
- * CUDA backend ({@code nd4j-cuda-11.6}, Maven profile {@code cuda}) ships kernels for compute capability 3.7 to 8.6;
- * on a newer GPU (Hopper 9.0, Blackwell 10.x/12.x) it would fail at the first kernel launch. So:
+ * CUDA backend ({@code nd4j-cuda-11.6}, Maven profile {@code cuda}) ships cubins (compiled kernels) for
+ * {@link #SHIPPED_CUBINS} and no PTX, so the driver cannot JIT-compile kernels for a newer architecture. A cubin
+ * built for sm_XY runs on compute capability X.Y and later minors of the same major X (CUDA C Programming Guide,
+ * "Binary Compatibility"), so 3.7, 5.x, 6.x, 7.x and 8.0-8.9 (8.7 Orin, 8.9 Ada: L4, L40, RTX 40xx) run; Hopper 9.0,
+ * Blackwell 10.x/12.x and anything below 3.7 fail at the first kernel launch. So:
  * <ul>
  *   <li>CPU backend only: reports the CPU, nothing else to do;</li>
- *   <li>CUDA backend and a supported GPU: reports the GPU;</li>
+ *   <li>CUDA backend and supported GPUs: reports the GPUs CUDA will use;</li>
  *   <li>CUDA backend and an unsupported or absent GPU: throws {@link UnsupportedGpuException} with one line naming
- *       the GPU, its compute capability and the supported range; or, when the user asked for a CPU fallback and
+ *       the GPU, its compute capability and the rule; or, when the user asked for a CPU fallback and
  *       {@code nd4j-native} is also on the classpath, hides the CUDA backend from ND4J's service loader so ND4J
  *       starts on the CPU.</li>
  * </ul>
+ * "The GPUs CUDA will use" are all GPUs {@code CUDA_VISIBLE_DEVICES} leaves visible ({@link GpuDevices#visibleGpus}):
+ * ND4J spreads threads over every visible device, so every one must be able to run the kernels.
  * Call {@link #check(boolean)} first thing in a main, before any ND4J class is touched. GPU facts come from
- * {@code nvidia-smi --query-gpu=name,compute_cap} (driver 510+), which needs no CUDA toolkit.
+ * {@link GpuDevices#NVIDIA_SMI_COMMAND} (driver 510+), which needs no CUDA toolkit.
  */
 public final class BackendCheck {
-    public static final double MIN_COMPUTE_CAPABILITY = 3.7;
-    public static final double MAX_COMPUTE_CAPABILITY = 8.6;
+    /** The real architectures nd4j-cuda-11.6 1.0.0-M2.1 was compiled for ({@code -gencode arch=compute_XY,code=sm_XY}). */
+    public static final List<String> SHIPPED_CUBINS =
+            List.of("sm_37", "sm_50", "sm_52", "sm_60", "sm_61", "sm_70", "sm_75", "sm_80", "sm_86");
     static final String CUDA_BACKEND = "org.nd4j.linalg.jcublas.JCublasBackend";
     static final String CPU_BACKEND = "org.nd4j.linalg.cpu.nativecpu.CpuBackend";
     static final String SERVICE = "META-INF/services/org.nd4j.linalg.factory.Nd4jBackend";
@@ -42,20 +47,17 @@ public final class BackendCheck {
 
     /** The backend verbo will run on. */
     public record Result(String backend, String device, boolean fellBack) {
+        public Result {
+            if (!"cpu".equals(backend) && !"cuda".equals(backend)) {
+                throw new IllegalArgumentException("backend must be cpu or cuda, got " + backend);
+            }
+            if (device == null || device.isBlank()) {
+                throw new IllegalArgumentException("device must be described");
+            }
+        }
+
         public String line() {
             return "backend: " + backend + " (" + device + ")" + (fellBack ? " [CPU fallback requested]" : "");
-        }
-    }
-
-    /** One GPU as nvidia-smi reports it. */
-    public record Gpu(int index, String name, String computeCapability) {
-        public boolean supported() {
-            try {
-                double cc = Double.parseDouble(computeCapability);
-                return cc >= MIN_COMPUTE_CAPABILITY - 1e-9 && cc <= MAX_COMPUTE_CAPABILITY + 1e-9;
-            } catch (NumberFormatException e) {
-                return false;
-            }
         }
     }
 
@@ -66,6 +68,24 @@ public final class BackendCheck {
         }
     }
 
+    /**
+     * Whether a shipped cubin runs on compute capability {@code "X.Y"} (as nvidia-smi prints it): some sm_XZ with the
+     * same major X and Z <= Y. Anything that is not "major.minor" ("[N/A]") is not known to run.
+     */
+    public static boolean runsOn(String computeCapability) {
+        int[] cc = majorMinor(computeCapability);
+        if (cc == null) {
+            return false;
+        }
+        for (String cubin : SHIPPED_CUBINS) {
+            int[] sm = cubin(cubin);
+            if (sm[0] == cc[0] && sm[1] <= cc[1]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static Result check(boolean allowCpuFallback) {
         ClassLoader cl = Thread.currentThread().getContextClassLoader();
         boolean cuda = present(CUDA_BACKEND, cl);
@@ -73,22 +93,18 @@ public final class BackendCheck {
         if (!cuda) {
             return new Result("cpu", "ND4J nd4j-native on " + cpuName(), false);
         }
+        String visibleDevices = System.getenv(GpuDevices.CUDA_VISIBLE_DEVICES);
         String problem;
-        List<Gpu> gpus;
+        List<GpuDevices.Gpu> visible = List.of();
         try {
-            gpus = parseNvidiaSmi(runNvidiaSmi());
-            problem = gpus.isEmpty() ? "no NVIDIA GPU is visible (nvidia-smi lists none)" : null;
-        } catch (IOException e) {
-            gpus = List.of();
-            problem = "no NVIDIA GPU is visible (" + e.getMessage() + ")";
-        }
-        Gpu gpu = gpus.isEmpty() ? null : gpus.get(0);   // ND4J uses device 0 of CUDA_VISIBLE_DEVICES
-        if (problem == null && !gpu.supported()) {
-            problem = unsupportedMessage(gpu);
+            List<GpuDevices.Gpu> all = GpuDevices.listGpus();
+            visible = GpuDevices.visibleGpus(visibleDevices, all);
+            problem = problem(visible, visibleDevices, all.size());
+        } catch (IOException | IllegalArgumentException e) {
+            problem = "cannot tell which NVIDIA GPU CUDA would use (" + e.getMessage() + ")";
         }
         if (problem == null) {
-            return new Result("cuda", "GPU " + gpu.index() + " " + gpu.name() + ", compute capability "
-                    + gpu.computeCapability(), false);
+            return new Result("cuda", describeVisible(visible, System.getenv(GpuDevices.CUDA_DEVICE_ORDER)), false);
         }
         if (!allowCpuFallback) {
             throw new UnsupportedGpuException(problem + "; rerun with --cpu-fallback to train on the CPU, or use the "
@@ -104,50 +120,64 @@ public final class BackendCheck {
         return new Result("cpu", "ND4J nd4j-native on " + cpuName() + "; " + problem, true);
     }
 
-    static String unsupportedMessage(Gpu gpu) {
-        return String.format(Locale.ROOT, "GPU %d '%s' has compute capability %s, but ND4J 1.0.0-M2.1 CUDA kernels "
-                        + "support %.1f to %.1f", gpu.index(), gpu.name(), gpu.computeCapability(), MIN_COMPUTE_CAPABILITY,
-                MAX_COMPUTE_CAPABILITY);
+    /** Why the CUDA backend cannot run on the {@code visible} GPUs, or null when it can. */
+    static String problem(List<GpuDevices.Gpu> visible, String cudaVisibleDevices, int listed) {
+        if (visible.isEmpty()) {
+            return listed == 0 ? "no NVIDIA GPU is visible (nvidia-smi lists none)"
+                    : "no NVIDIA GPU is visible to CUDA (" + GpuDevices.CUDA_VISIBLE_DEVICES + "='" + cudaVisibleDevices
+                    + "' selects none of the " + listed + " GPUs nvidia-smi lists)";
+        }
+        for (GpuDevices.Gpu gpu : visible) {
+            if (!runsOn(gpu.computeCapability())) {
+                return unsupportedMessage(gpu);
+            }
+        }
+        return null;
     }
 
-    /** Parses {@code nvidia-smi --query-gpu=index,name,compute_cap --format=csv,noheader} output. */
-    static List<Gpu> parseNvidiaSmi(String csv) {
-        List<Gpu> out = new ArrayList<>();
-        for (String line : csv.split("\\R")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            String[] f = line.split(",");
-            if (f.length < 3) {
-                continue;
-            }
-            try {
-                out.add(new Gpu(Integer.parseInt(f[0].trim()), f[1].trim(), f[2].trim()));
-            } catch (NumberFormatException ignored) {
-                // not a data line
-            }
+    /**
+     * The device part of the result line. With several GPUs it also says when CUDA's numbering may differ from the
+     * (PCI) order shown: without CUDA_DEVICE_ORDER=PCI_BUS_ID CUDA numbers them fastest first.
+     */
+    static String describeVisible(List<GpuDevices.Gpu> visible, String cudaDeviceOrder) {
+        String gpus = visible.stream().map(g -> g.label() + ", compute capability " + g.computeCapability())
+                .collect(Collectors.joining("; "));
+        if (visible.size() == 1) {
+            return gpus;
         }
-        return out;
+        String line = visible.size() + " GPUs: " + gpus;
+        if (!GpuDevices.PCI_BUS_ID.equals(cudaDeviceOrder)) {
+            line += " [CUDA_DEVICE_ORDER is not PCI_BUS_ID, so CUDA numbers these GPUs fastest first, not in this "
+                    + "order; verbo's Spark GPU settings (conf/cluster-gpu.conf) set CUDA_DEVICE_ORDER=PCI_BUS_ID "
+                    + "on executors]";
+        }
+        return line;
     }
 
-    private static String runNvidiaSmi() throws IOException {
-        ProcessBuilder pb = new ProcessBuilder("nvidia-smi", "--query-gpu=index,name,compute_cap", "--format=csv,noheader");
-        pb.redirectErrorStream(true);
-        Process p = pb.start();
-        byte[] out;
-        try (InputStream in = p.getInputStream()) {
-            out = in.readAllBytes();
+    static String unsupportedMessage(GpuDevices.Gpu gpu) {
+        String first = SHIPPED_CUBINS.get(0);
+        String last = SHIPPED_CUBINS.get(SHIPPED_CUBINS.size() - 1);
+        int[] low = cubin(first);
+        int[] high = cubin(last);
+        // Minors are one digit in every compute capability NVIDIA has shipped, so ".9" closes the last major.
+        return String.format(Locale.ROOT, "%s has compute capability %s, but ND4J 1.0.0-M2.1 CUDA kernels (cubins "
+                        + "%s..%s, no PTX) run on compute capability %d.%d-%d.9 (same major version), not %s",
+                gpu.label(), gpu.computeCapability(), first, last, low[0], low[1], high[0], gpu.computeCapability());
+    }
+
+    /** "sm_86" -> {8, 6}; the last digit is the minor (sm_100 is 10.0). */
+    private static int[] cubin(String sm) {
+        String digits = sm.substring("sm_".length());
+        return new int[]{Integer.parseInt(digits.substring(0, digits.length() - 1)),
+                Integer.parseInt(digits.substring(digits.length() - 1))};
+    }
+
+    private static int[] majorMinor(String computeCapability) {
+        String[] parts = computeCapability.trim().split("\\.");
+        if (parts.length != 2 || !parts[0].matches("[0-9]{1,3}") || !parts[1].matches("[0-9]{1,3}")) {
+            return null;
         }
-        try {
-            if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroy();
-                throw new IOException("nvidia-smi failed: " + new String(out, StandardCharsets.UTF_8).trim());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while running nvidia-smi");
-        }
-        return new String(out, StandardCharsets.UTF_8);
+        return new int[]{Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
     }
 
     private static boolean present(String cls, ClassLoader cl) {
