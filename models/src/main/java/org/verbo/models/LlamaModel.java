@@ -4,6 +4,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.verbo.models.nn.AttentionMask;
+import org.verbo.models.nn.AttentionMode;
 import org.verbo.models.nn.BatchedMatmul;
 import org.verbo.models.nn.CausalSelfAttention;
 import org.verbo.models.nn.CrossEntropyLoss;
@@ -27,6 +29,11 @@ import java.util.Random;
  * {@link DecoderBlock}s, final RMSNorm, LM head. All parameters live in one flat vector laid out by
  * {@link ParameterLayout}; gradients live in a second flat vector with the same layout. Not thread-safe:
  * one forward, then its backward.
+ *
+ * <p>Besides the language model ({@link #logits}, {@link #meanLossAndBackward}) the decoder runs as an encoder:
+ * {@link #hiddenStates} returns the final-norm hidden states without the LM head, causal or bidirectional, over
+ * right-padded batches, and {@link #hiddenStatesBackward} takes a gradient on them (NV-Embed's latent attention
+ * pooling and contrastive loss live in the embeddings module and start from here).
  */
 @SuppressWarnings("try")   // workspace scopes are opened for their side effect only
 public final class LlamaModel {
@@ -46,6 +53,7 @@ public final class LlamaModel {
 
     // forward cache for backward
     private INDArray finalHidden;          // [N, C]
+    private long[] encoded;                // {B, T} of the last hiddenStates forward, null after a logits forward
 
     private LlamaModel(ModelConfig config, INDArray params) {
         this.config = config;
@@ -182,6 +190,7 @@ public final class LlamaModel {
         if (len > config.contextLength()) {
             throw new IllegalArgumentException("sequence of " + len + " exceeds context length " + config.contextLength());
         }
+        encoded = null;
         INDArray x = embedding.forward(tokens);                 // [N, C]
         for (DecoderBlock block : blocks) {
             x = block.forward(x, batch, len);
@@ -233,6 +242,77 @@ public final class LlamaModel {
         embedding.backward(dx);
     }
 
+    /**
+     * The decoder as an encoder: final hidden states after the final RMSNorm, without the LM head. Row b of the
+     * batch has {@code batch.lengths()[b]} real tokens, padded on the right; padded keys get no attention weight, so a
+     * text's states at its real positions are the same alone or in any batch with any padding (up to float rounding
+     * of the matrix products). States at padded positions are finite but meaningless; give them zero gradient.
+     *
+     * @param mode {@link AttentionMode#BIDIRECTIONAL} for the encoder view (NV-Embed), {@link AttentionMode#CAUSAL}
+     *             for the language model's own view
+     * @return [B, T, C], a new array (the backward pass keeps its own cache)
+     */
+    public INDArray hiddenStates(EncoderBatch batch, AttentionMode mode) {
+        return hiddenStates(batch.tokens(), batch.batchSize(), batch.seqLen(),
+                new AttentionMask(mode, batch.lengths()));
+    }
+
+    /**
+     * {@link #hiddenStates(EncoderBatch, AttentionMode)} on tokens [B*T] (row-major, b-major) under any mask; a mask
+     * without lengths means no padding, and {@link AttentionMask#CAUSAL} gives the states the LM head reads.
+     *
+     * @return [B, T, C]
+     */
+    public INDArray hiddenStates(int[] tokens, int batch, int len, AttentionMask mask) {
+        if (tokens.length != batch * len) {
+            throw new IllegalArgumentException("expected " + batch * len + " tokens, got " + tokens.length);
+        }
+        if (len > config.contextLength()) {
+            throw new IllegalArgumentException("sequence of " + len + " exceeds context length " + config.contextLength());
+        }
+        for (int id : tokens) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of size "
+                        + config.vocabSize());
+            }
+        }
+        mask.check(batch, len);
+        finalHidden = null;
+        INDArray x = embedding.forward(tokens);                 // [N, C]
+        for (DecoderBlock block : blocks) {
+            x = block.forward(x, batch, len, mask);
+        }
+        INDArray h = finalNorm.forward(x);                      // [N, C]
+        encoded = new long[]{batch, len};
+        return h.reshape('c', batch, len, config.hiddenSize());   // [B, T, C]
+    }
+
+    /**
+     * Backward from a gradient on the last {@link #hiddenStates} output: dHidden [B, T, C] (same data type as the
+     * model); parameter gradients are ADDED to {@link #gradients()}, as {@link #lossAndBackward} does for the LM loss.
+     * The pass is exact for whatever dHidden holds, padded rows included (they reach real positions' parameters
+     * through the padded queries' attention), so a pooling over real tokens should leave them zero.
+     */
+    public void hiddenStatesBackward(INDArray dHidden) {
+        if (encoded == null) {
+            throw new IllegalStateException("hiddenStatesBackward needs a hiddenStates forward just before it");
+        }
+        long[] want = {encoded[0], encoded[1], config.hiddenSize()};
+        if (!java.util.Arrays.equals(dHidden.shape(), want)) {
+            throw new IllegalArgumentException("dHidden has shape " + java.util.Arrays.toString(dHidden.shape())
+                    + ", the last forward gave " + java.util.Arrays.toString(want));
+        }
+        if (dHidden.dataType() != dtype) {
+            throw new IllegalArgumentException("dHidden is " + dHidden.dataType() + ", the model is " + dtype);
+        }
+        gradients();
+        INDArray dx = finalNorm.backward(dHidden.reshape('c', want[0] * want[1], want[2]));   // [N, C]
+        for (int l = blocks.size() - 1; l >= 0; l--) {
+            dx = blocks.get(l).backward(dx);
+        }
+        embedding.backward(dx);
+    }
+
     /** Key/value cache for one sequence: per layer [Hk, Tmax, D]. */
     public final class KvCache {
         final INDArray[] keys = new INDArray[config.numLayers()];
@@ -266,6 +346,7 @@ public final class LlamaModel {
             throw new IllegalArgumentException("KV cache full: " + cache.length + " + " + tokens.length
                     + " tokens exceed context length " + config.contextLength());
         }
+        encoded = null;                                          // the blocks' caches now hold this call
         INDArray x = embedding.forward(tokens);                  // [T, C]
         for (int l = 0; l < blocks.size(); l++) {
             x = blocks.get(l).forwardCached(x, cache.length, cache.keys[l], cache.values[l]);

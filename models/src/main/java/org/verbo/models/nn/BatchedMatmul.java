@@ -181,7 +181,9 @@ public final class BatchedMatmul {
      * block i meet keys of blocks 0..i only, so with two blocks of 128 over T = 256 a product does 3/4 of the work
      * of the full one (the mask's upper triangle is never multiplied). Entries of a SCORES result above the block
      * diagonal are left unset: the causal softmax kernels read only keys j <= i and write the rest. Float, dense
-     * row-major, direct BLAS only; the reference twin is the full {@link #matmul} ({@code VectorKernelsTest}).
+     * row-major, direct BLAS only; the reference twin is the full {@link #matmul} ({@code VectorKernelsTest}). Causal
+     * mask only: under a bidirectional mask the upper triangle carries weight, and {@code CausalSelfAttention} takes
+     * the full products (a key-padding mask on top of the causal one is fine: it only zeroes more entries).
      *
      * @param t      sequence length T
      * @param groups query heads per key/value head G (a's middle dimension is G*T)

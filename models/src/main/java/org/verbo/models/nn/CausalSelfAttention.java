@@ -14,6 +14,11 @@ import java.util.Map;
  * q and k, as HF {@code LlamaAttention}. Query head h uses key/value head h / G (HF {@code repeat_kv} repeats each
  * kv head G times consecutively); instead of repeating, q is viewed as [B*Hk, G*T, D] so one batched matmul
  * serves the whole group and the backward pass sums the group's gradients for free.
+ *
+ * <p>Causal is the default and the language model's mask; {@link #forward(INDArray, int, int, AttentionMask)} also
+ * runs it bidirectionally (the encoder view of NV-Embed) and with a key-padding mask for right-padded batches of
+ * different lengths. Both paths (ND4J reference and SIMD kernels) implement every mask; masked keys get weight exactly
+ * 0, so a real position's output does not depend on the padding at all.
  */
 @SuppressWarnings("try")   // workspace scopes are opened for their side effect only
 public final class CausalSelfAttention {
@@ -41,6 +46,7 @@ public final class CausalSelfAttention {
     private INDArray vh;   // [B*Hk, T, D]
     private INDArray p;    // [B*Hk, G*T, T] attention probabilities
     private INDArray o2;   // [N, H*D] attention output before o_proj
+    private AttentionMask attnMask = AttentionMask.CAUSAL;   // the last forward's mask
     private boolean kernelPath;   // the forward used the SIMD kernels (p then holds probabilities, mask implied)
 
     public CausalSelfAttention(Param wq, Param wk, Param wv, Param wo, int heads, int kvHeads, RotaryEmbedding rope) {
@@ -81,6 +87,42 @@ public final class CausalSelfAttention {
     }
 
     /**
+     * [B, T*T] additive mask for a key-padded batch: MASKED where key j >= the row's length, and above the diagonal
+     * when causal; per call (lengths change from batch to batch), not cached.
+     */
+    private static INDArray paddedMask(AttentionMask m, int batch, int len, DataType dtype) {
+        double[] v = new double[batch * len * len];
+        for (int bi = 0; bi < batch; bi++) {
+            int keys = m.length(bi, len);
+            for (int i = 0; i < len; i++) {
+                for (int j = 0; j < len; j++) {
+                    if (j >= keys || (m.causal() && j > i)) {
+                        v[(bi * len + i) * len + j] = MASKED;
+                    }
+                }
+            }
+        }
+        return Nd4j.createFromArray(v).castTo(dtype).reshape(batch, (long) len * len);
+    }
+
+    /**
+     * Adds the mask to raw scores s [B*Hk, G*T, T] = [B, H, T, T] in place: the cached causal [T*T] row for the plain
+     * causal mask (the language model's path, unchanged), a per-sequence row for key padding, nothing for an unpadded
+     * bidirectional batch.
+     */
+    private void addMask(INDArray s) {
+        if (attnMask.padded(t)) {
+            INDArray m = paddedMask(attnMask, b, t, s.dataType());                         // [B, T*T]
+            INDArray sb = s.reshape(b, heads, (long) t * t);                               // [B, H, T*T]
+            for (int bi = 0; bi < b; bi++) {
+                sb.get(NDArrayIndex.point(bi), NDArrayIndex.all(), NDArrayIndex.all()).addiRowVector(m.getRow(bi));
+            }
+        } else if (attnMask.causal()) {
+            s.reshape((long) b * heads, (long) t * t).addiRowVector(mask(t, s.dataType()));
+        }
+    }
+
+    /**
      * Row softmax of s [R, L], in place. The row max is subtracted explicitly: libnd4j 1.0.0-M2.1's softmax op
      * returns NaN for rows whose entries all lie below the exp underflow point (about -87 in float32).
      */
@@ -100,8 +142,18 @@ public final class CausalSelfAttention {
         return x.reshape(b, nHeads, t, headDim).permute(0, 2, 1, 3).dup('c').reshape((long) b * t, (long) nHeads * headDim);
     }
 
-    /** xn [B*T, C] (rows ordered b-major) -> [B*T, C]. */
+    /** Causal attention: xn [B*T, C] (rows ordered b-major) -> [B*T, C]. */
     public INDArray forward(INDArray xn, int batch, int len) {
+        return forward(xn, batch, len, AttentionMask.CAUSAL);
+    }
+
+    /**
+     * xn [B*T, C] (rows ordered b-major) -> [B*T, C] under the given mask (causal or bidirectional, optionally key
+     * padded); {@link #backward} then follows the same mask.
+     */
+    public INDArray forward(INDArray xn, int batch, int len, AttentionMask mask) {
+        mask.check(batch, len);
+        this.attnMask = mask;
         this.b = batch;
         this.t = len;
         int g = heads / kvHeads;
@@ -124,7 +176,7 @@ public final class CausalSelfAttention {
         this.qg = rope.apply(q, 0).reshape((long) b * kvHeads, (long) g * t, headDim);   // [B*Hk, G*T, D]
         this.kr = rope.apply(k, 0);                                        // [B*Hk, T, D]
         INDArray s = BatchedMatmul.matmul(qg, kr, false, true).muli(scale);  // [B*Hk, G*T, T]
-        s.reshape((long) b * heads, (long) t * t).addiRowVector(mask(t, s.dataType()));
+        addMask(s);
         INDArray s2 = s.reshape((long) b * heads * t, t);                  // [B*H*T, T]
         INDArray probs = softmaxRows(s2);
         this.p = probs.reshape((long) b * kvHeads, (long) g * t, t);
@@ -186,8 +238,24 @@ public final class CausalSelfAttention {
     }
 
     /**
+     * One of attention's batched products: with the causal mask the block-skipping {@link BatchedMatmul#causal} (the
+     * masked upper triangle is never multiplied), otherwise the full product (bidirectional: every key may be
+     * visible). Key padding needs nothing here: the masked softmax writes exact zeros over padded keys.
+     */
+    private INDArray product(BatchedMatmul.Causal kind, INDArray a, INDArray bm) {
+        if (attnMask.causal()) {
+            return BatchedMatmul.causal(kind, a, bm, t, heads / kvHeads);
+        }
+        return switch (kind) {
+            case SCORES -> BatchedMatmul.matmul(a, bm, false, true);   // [S, G*T, T]
+            case MIX -> BatchedMatmul.matmul(a, bm, false, false);     // [S, G*T, D]
+            case KEYS -> BatchedMatmul.matmul(a, bm, true, false);     // [S, T, D], K = G*T sums the group
+        };
+    }
+
+    /**
      * The forward pass with the fused kernels: head split + RoPE in one copy (no [D, D] rotation GEMM, no permute
-     * dup), scores without a materialised mask, softmax with its scale and causal mask in one row pass.
+     * dup), scores without a materialised mask, softmax with its scale and (causal, key-padding) mask in one row pass.
      */
     private INDArray forwardKernels(INDArray qkv, INDArray q2, INDArray k2, INDArray v2) {
         int g = heads / kvHeads;
@@ -197,10 +265,11 @@ public final class CausalSelfAttention {
         this.kr = heads(tokenMajor(qkv, k2, hd), kvHeads, 1);                              // [B*Hk, T, D] rotated
         this.vh = heads(tokenMajor(qkv, v2, hd + kd), kvHeads, 0);                         // [B*Hk, T, D]
         this.qg = q.reshape((long) b * kvHeads, (long) g * t, headDim);                    // [B*Hk, G*T, D]
-        INDArray s = BatchedMatmul.causal(BatchedMatmul.Causal.SCORES, qg, kr, t, g);     // [B*Hk, G*T, T] raw
-        VectorKernels.causalSoftmax(Kernels.buffer(s), b * heads * t, t, t, 0, (float) scale);
+        INDArray s = product(BatchedMatmul.Causal.SCORES, qg, kr);                        // [B*Hk, G*T, T] raw
+        VectorKernels.maskedSoftmax(Kernels.buffer(s), b * heads * t, t, t, 0, (float) scale, attnMask.causal(),
+                attnMask.keyLengths(), heads * t);                                        // rows [B, H, T]
         this.p = s;
-        INDArray o = BatchedMatmul.causal(BatchedMatmul.Causal.MIX, p, vh, t, g);          // [B*Hk, G*T, D]
+        INDArray o = product(BatchedMatmul.Causal.MIX, p, vh);                            // [B*Hk, G*T, D]
         this.o2 = Nd4j.createUninitialized(xn.dataType(), (long) b * t, hd);               // [N, H*D]
         unheads(o, new TokenMajor(Kernels.buffer(o2), (int) hd, 0), heads, 0);
         return Linear.forward(o2, wo);
@@ -213,12 +282,12 @@ public final class CausalSelfAttention {
         long kd = (long) kvHeads * headDim;
         INDArray dog = heads(new TokenMajor(Kernels.buffer(do2), (int) hd, 0), heads, 0)
                 .reshape((long) b * kvHeads, (long) g * t, headDim);                       // [B*Hk, G*T, D]
-        INDArray dp = BatchedMatmul.causal(BatchedMatmul.Causal.SCORES, dog, vh, t, g);   // [B*Hk, G*T, T]
-        INDArray dv = BatchedMatmul.causal(BatchedMatmul.Causal.KEYS, p, dog, t, g);       // [B*Hk, T, D]
-        VectorKernels.causalSoftmaxBackward(Kernels.buffer(p), Kernels.buffer(dp), b * heads * t, t, t, 0,
-                (float) scale);                                                           // dp -> ds
-        INDArray dq = BatchedMatmul.causal(BatchedMatmul.Causal.MIX, dp, kr, t, g);        // [B*Hk, G*T, D]
-        INDArray dk = BatchedMatmul.causal(BatchedMatmul.Causal.KEYS, dp, qg, t, g);       // [B*Hk, T, D]
+        INDArray dp = product(BatchedMatmul.Causal.SCORES, dog, vh);                      // [B*Hk, G*T, T]
+        INDArray dv = product(BatchedMatmul.Causal.KEYS, p, dog);                         // [B*Hk, T, D]
+        VectorKernels.maskedSoftmaxBackward(Kernels.buffer(p), Kernels.buffer(dp), b * heads * t, t, t, 0,
+                (float) scale, attnMask.causal(), attnMask.keyLengths(), heads * t);       // dp -> ds
+        INDArray dq = product(BatchedMatmul.Causal.MIX, dp, kr);                          // [B*Hk, G*T, D]
+        INDArray dk = product(BatchedMatmul.Causal.KEYS, dp, qg);                         // [B*Hk, T, D]
         if (wqkv != null) {
             INDArray dqkv = Nd4j.createUninitialized(xn.dataType(), n, hd + 2 * kd);      // [N, (H + 2 Hk) D]
             java.nio.ByteBuffer buf = Kernels.buffer(dqkv);
@@ -247,6 +316,7 @@ public final class CausalSelfAttention {
         int len = (int) xn.size(0);
         int g = heads / kvHeads;
         int total = pos + len;
+        this.attnMask = AttentionMask.CAUSAL;
         this.b = 1;
         this.t = len;
         INDArray q = rope.apply(toHeads(Linear.forward(xn, wq), heads), pos);              // [H, T, D]

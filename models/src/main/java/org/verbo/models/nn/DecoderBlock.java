@@ -17,9 +17,14 @@ public final class DecoderBlock {
         this.mlp = mlp;
     }
 
-    /** x [B*T, C] -> [B*T, C]. */
+    /** x [B*T, C] -> [B*T, C], causal. */
     public INDArray forward(INDArray x, int batch, int len) {
-        INDArray h = Kernels.add(x, attention.forward(inputNorm.forward(x), batch, len));
+        return forward(x, batch, len, AttentionMask.CAUSAL);
+    }
+
+    /** x [B*T, C] -> [B*T, C] under the given attention mask (norms and MLP are per token, so only attention sees it). */
+    public INDArray forward(INDArray x, int batch, int len, AttentionMask mask) {
+        INDArray h = Kernels.add(x, attention.forward(inputNorm.forward(x), batch, len, mask));
         return Kernels.add(h, mlp.forward(postAttentionNorm.forward(h)));
     }
 

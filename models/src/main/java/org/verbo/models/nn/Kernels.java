@@ -16,7 +16,7 @@ import java.util.concurrent.Future;
 /**
  * When and how the fused SIMD kernels of {@link VectorKernels} run. Why they exist: one ND4J elementwise op is one
  * pass over memory plus a native call, and a training step issued about 500 of them (docs/PERFORMANCE.md); libnd4j's
- * exp is scalar. The kernels fuse each block's elementwise work (softmax with its causal mask, RMSNorm, SwiGLU, RoPE
+ * exp is scalar. The kernels fuse each block's elementwise work (softmax with its causal or key-padding mask, RMSNorm, SwiGLU, RoPE
  * with the head permutation, cross-entropy, AdamW, SGD-SaI) into one or two passes with the JDK Vector API. Their
  * arithmetic is the same in every JIT tier, so runs stay bit-reproducible (see {@link VectorKernels#exp}).
  *

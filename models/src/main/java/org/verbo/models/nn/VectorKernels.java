@@ -225,7 +225,7 @@ final class VectorKernels {
         return total;
     }
 
-    // ------------------------------------------------------------------------------------------ causal softmax
+    // ------------------------------------------------------------------------------------------ masked softmax
 
     /**
      * In place over s [rows, cols]: row r holds the scores of query position offset + (r mod qLen) against keys
@@ -233,16 +233,7 @@ final class VectorKernels {
      * causal mask without materialising it).
      */
     static void causalSoftmax(ByteBuffer s, int rows, int cols, int qLen, int offset, float scale) {
-        Kernels.parallel(rows, 32, (part, from, to) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * cols;
-                int valid = Math.min(cols, offset + r % qLen + 1);
-                float max = max(s, base, base + valid);           // scale > 0: max of scale*s is scale*max
-                double sum = expShifted(s, base, base + valid, max, scale, true);
-                scale(s, base, base + valid, (float) (1.0 / sum));
-                fill(s, base + valid, base + cols, 0f);
-            }
-        });
+        maskedSoftmax(s, rows, cols, qLen, offset, scale, true, null, rows);
     }
 
     /**
@@ -251,10 +242,50 @@ final class VectorKernels {
      */
     static void causalSoftmaxBackward(ByteBuffer p, ByteBuffer dp, int rows, int cols, int qLen, int offset,
                                       float scale) {
+        maskedSoftmaxBackward(p, dp, rows, cols, qLen, offset, scale, true, null, rows);
+    }
+
+    /**
+     * Keys 0..valid-1 are visible to row r, the rest masked: with causal, keys up to the row's query position
+     * offset + (r mod qLen); with keyLen, only the first keyLen[r / rowsPerSeq] keys of the row's sequence (right
+     * padding); both masks may apply.
+     */
+    private static int visible(int r, int cols, int qLen, int offset, boolean causal, int[] keyLen, int rowsPerSeq) {
+        int valid = causal ? Math.min(cols, offset + r % qLen + 1) : cols;
+        return keyLen == null ? valid : Math.min(valid, keyLen[r / rowsPerSeq]);
+    }
+
+    /**
+     * {@link #causalSoftmax} with the mask of {@link #visible}: causal or bidirectional, optionally key-padded. Row r
+     * belongs to sequence r / rowsPerSeq (rows ordered [B, H, T] give rowsPerSeq = H T). Masked keys get exactly 0;
+     * a row with no visible key (keyLen 0) would be all zeros, never NaN.
+     */
+    static void maskedSoftmax(ByteBuffer s, int rows, int cols, int qLen, int offset, float scale, boolean causal,
+                              int[] keyLen, int rowsPerSeq) {
         Kernels.parallel(rows, 32, (part, from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = r * cols;
-                int valid = Math.min(cols, offset + r % qLen + 1);
+                int valid = visible(r, cols, qLen, offset, causal, keyLen, rowsPerSeq);
+                if (valid > 0) {
+                    float max = max(s, base, base + valid);       // scale > 0: max of scale*s is scale*max
+                    double sum = expShifted(s, base, base + valid, max, scale, true);
+                    scale(s, base, base + valid, (float) (1.0 / sum));
+                }
+                fill(s, base + valid, base + cols, 0f);
+            }
+        });
+    }
+
+    /**
+     * Softmax backward for {@link #maskedSoftmax}, in place into dp: ds = scale * p * (dp - sum_j dp_j p_j) over the
+     * visible keys, 0 elsewhere.
+     */
+    static void maskedSoftmaxBackward(ByteBuffer p, ByteBuffer dp, int rows, int cols, int qLen, int offset,
+                                      float scale, boolean causal, int[] keyLen, int rowsPerSeq) {
+        Kernels.parallel(rows, 32, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * cols;
+                int valid = visible(r, cols, qLen, offset, causal, keyLen, rowsPerSeq);
                 int bound = base + S.loopBound(valid);
                 FloatVector acc = FloatVector.zero(S);
                 int j = base;

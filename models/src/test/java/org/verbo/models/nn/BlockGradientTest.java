@@ -65,6 +65,39 @@ class BlockGradientTest {
         }
     }
 
+    /** The encoder masks (bidirectional, causal with key padding); padded rows of r included, so they are exact too. */
+    @Test
+    void selfAttentionBidirectionalAndKeyPadded() {
+        Random rng = new Random(32);
+        int c = 8;
+        int heads = 4;
+        int kvHeads = 2;
+        int d = c / heads;
+        int b = 3;
+        int t = 5;
+        Param wq = Param.standalone("q", randn(rng, 0.5, c, c));
+        Param wk = Param.standalone("k", randn(rng, 0.5, kvHeads * d, c));
+        Param wv = Param.standalone("v", randn(rng, 0.5, kvHeads * d, c));
+        Param wo = Param.standalone("o", randn(rng, 0.5, c, c));
+        CausalSelfAttention attn = new CausalSelfAttention(wq, wk, wv, wo, heads, kvHeads,
+                new RotaryEmbedding(d, 16, 10000.0, DataType.DOUBLE));
+        for (AttentionMask mask : java.util.List.of(AttentionMask.of(AttentionMode.BIDIRECTIONAL, 5, 2, 4),
+                AttentionMask.of(AttentionMode.CAUSAL, 3, 5, 1), new AttentionMask(AttentionMode.BIDIRECTIONAL, null))) {
+            INDArray x = randn(rng, 1.0, b * t, c);
+            INDArray r = randn(rng, 1.0, b * t, c);
+            for (Param p : new Param[]{wq, wk, wv, wo}) {
+                p.grad().assign(0);
+            }
+            attn.forward(x, b, t, mask);
+            INDArray dx = attn.backward(r);
+            java.util.function.DoubleSupplier loss = () -> attn.forward(x, b, t, mask).mul(r).sumNumber().doubleValue();
+            check(mask + " dx", x, dx, loss, 60, rng);
+            for (Param p : new Param[]{wq, wk, wv, wo}) {
+                check(mask + " d" + p.name(), p.value(), p.grad().dup(), loss, 30, rng);
+            }
+        }
+    }
+
     @Test
     void swiGluFeedForward() {
         Random rng = new Random(4);

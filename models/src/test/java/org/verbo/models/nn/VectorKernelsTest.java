@@ -222,6 +222,55 @@ class VectorKernelsTest {
         });
     }
 
+    /**
+     * The encoder masks: bidirectional (full products, no block skipping) and key padding in both modes (padding
+     * with causal block skipping over blocks of 3), forward and backward, dy nonzero on padded rows too.
+     */
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {1, 3})
+    void maskedSelfAttentionSeparateAndFused(int threads) {
+        fastThreads = threads;
+        for (AttentionMask mask : List.of(AttentionMask.of(AttentionMode.BIDIRECTIONAL, 7, 2, 5),
+                AttentionMask.of(AttentionMode.CAUSAL, 4, 7, 1), new AttentionMask(AttentionMode.BIDIRECTIONAL, null))) {
+            maskedAttention(new Random(18), 24, 4, 2, 7, 3, mask);
+        }
+        maskedAttention(new Random(19), 64, 2, 1, 9, 2, AttentionMask.of(AttentionMode.BIDIRECTIONAL, 4, 9));
+    }
+
+    private static void maskedAttention(Random rng, int c, int heads, int kvHeads, int t, int b, AttentionMask mask) {
+        int d = c / heads;
+        INDArray wq = randf(rng, 0.3, c, c);
+        INDArray wk = randf(rng, 0.3, (long) kvHeads * d, c);
+        INDArray wv = randf(rng, 0.3, (long) kvHeads * d, c);
+        INDArray wo = randf(rng, 0.3, c, c);
+        INDArray x = randf(rng, 1.0, (long) b * t, c);
+        INDArray dy = randf(rng, 1.0, (long) b * t, c);
+        List<INDArray> ref = maskedAttentionRun(false, false, wq, wk, wv, wo, heads, kvHeads, x, dy, b, t, mask);
+        for (boolean fused : new boolean[]{false, true}) {
+            List<INDArray> fast = maskedAttentionRun(true, fused, wq, wk, wv, wo, heads, kvHeads, x, dy, b, t, mask);
+            for (int i = 0; i < ref.size(); i++) {
+                close(mask + " attention (fused " + fused + ", head dim " + d + ") output " + i, ref.get(i),
+                        fast.get(i));
+            }
+        }
+    }
+
+    private static List<INDArray> maskedAttentionRun(boolean kernels, boolean fused, INDArray wq, INDArray wk,
+                                                     INDArray wv, INDArray wo, int heads, int kvHeads, INDArray x,
+                                                     INDArray dy, int b, int t, AttentionMask mask) {
+        return with(kernels, () -> {
+            Projections qkv = Projections.of(wq, wk, wv);
+            Param o = Param.standalone("o", wo.dup());
+            RotaryEmbedding rope = new RotaryEmbedding((int) (wq.size(0) / heads), 32, 10000.0, DataType.FLOAT);
+            CausalSelfAttention attn = new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1),
+                    qkv.separate().get(2), o, heads, kvHeads, rope, fused ? qkv.fused() : null);
+            INDArray y = attn.forward(x, b, t, mask).dup();
+            INDArray dx = attn.backward(dy);
+            return List.of(y, dx, qkv.separate().get(0).grad(), qkv.separate().get(1).grad(),
+                    qkv.separate().get(2).grad(), o.grad());
+        });
+    }
+
     @ParameterizedTest(name = "{0} threads")
     @ValueSource(ints = {1, 3})
     void swiGluSeparateAndFused(int threads) {
