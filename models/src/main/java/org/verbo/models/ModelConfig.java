@@ -17,7 +17,7 @@ import java.util.Locale;
  * @param tiedEmbeddings whether the LM head reuses the token embedding matrix
  */
 public record ModelConfig(int vocabSize, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
-                          int ffnSize, int contextLength, double ropeTheta, double normEps, boolean tiedEmbeddings) {
+                          int ffnSize, int contextLength, double ropeTheta, double normEps, boolean tiedEmbeddings) implements java.io.Serializable {
 
     public ModelConfig {
         positive("vocabSize", vocabSize);

@@ -15,9 +15,10 @@ public final class TestSpark {
     }
 
     public static synchronized SparkSession session() {
-        if (spark == null) {
+        if (spark == null || spark.sparkContext().isStopped()) {
+            // local[2,2]: two cores, and a failed task is retried once, as on a cluster (the retry tests need it)
             spark = SparkSession.builder()
-                    .master("local[2]")
+                    .master("local[2,2]")
                     .appName("verbo-tests")
                     .config("spark.ui.enabled", "false")
                     .config("spark.sql.shuffle.partitions", "4")

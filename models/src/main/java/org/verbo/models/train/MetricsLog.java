@@ -38,6 +38,12 @@ public final class MetricsLog implements AutoCloseable {
 
     public void write(long step, double loss, double lr, double tokensPerS, double elapsedS, EvalResult val)
             throws IOException {
+        write(step, loss, lr, tokensPerS, elapsedS, val, java.util.Map.of());
+    }
+
+    /** A record with extra fields after the standard ones (the distributed trainer's round, timing and bytes). */
+    public void write(long step, double loss, double lr, double tokensPerS, double elapsedS, EvalResult val,
+                      java.util.Map<String, ?> extra) throws IOException {
         ObjectNode n = JSON.createObjectNode();
         n.put("step", step);
         n.put("loss", loss);
@@ -48,6 +54,7 @@ public final class MetricsLog implements AutoCloseable {
             n.put("val_loss", val.loss());
             n.put("val_perplexity", val.perplexity());
         }
+        extra.forEach((k, v) -> n.set(k, JSON.valueToTree(v)));
         out.write(JSON.writeValueAsString(n));
         out.write('\n');
         out.flush();

@@ -40,8 +40,36 @@ public final class Pretrain {
     public static PretrainSummary run(ModelConfig model, TrainConfig train, Supplier<Iterator<int[]>> trainBlocks,
                                       Supplier<Iterator<int[]>> valBlocks, Path outDir, Path startFrom,
                                       Consumer<String> progress, Map<String, ?> configExtras) {
+        return run(model, train, trainBlocks, valBlocks, outDir, startFrom, progress, configExtras, Hooks.NONE);
+    }
+
+    /**
+     * What a caller adds around the run: files written into every checkpoint before it is published (such as
+     * {@code tokenizer.json}), and a listener called after each checkpoint and at the end with the local output
+     * directory, which publishes it elsewhere (a Hadoop path) as the run goes.
+     */
+    public record Hooks(Map<String, byte[]> checkpointFiles, Publisher publisher) {
+        public static final Hooks NONE = new Hooks(Map.of(), (dir, checkpoint) -> { });
+
+        public Hooks {
+            checkpointFiles = checkpointFiles == null ? Map.of() : Map.copyOf(checkpointFiles);
+            publisher = publisher == null ? (dir, checkpoint) -> { } : publisher;
+        }
+    }
+
+    /** Publishes the local output directory; {@code checkpoint} is the checkpoint just written, or null at the end. */
+    @FunctionalInterface
+    public interface Publisher {
+        void publish(Path outDir, Path checkpoint) throws IOException;
+    }
+
+    /** {@link #run} with hooks. */
+    public static PretrainSummary run(ModelConfig model, TrainConfig train, Supplier<Iterator<int[]>> trainBlocks,
+                                      Supplier<Iterator<int[]>> valBlocks, Path outDir, Path startFrom,
+                                      Consumer<String> progress, Map<String, ?> configExtras, Hooks hooks) {
         try {
-            return doRun(model, train, trainBlocks, valBlocks, outDir, startFrom, progress, configExtras);
+            return doRun(model, train, trainBlocks, valBlocks, outDir, startFrom, progress, configExtras,
+                    hooks == null ? Hooks.NONE : hooks);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -56,7 +84,8 @@ public final class Pretrain {
 
     private static PretrainSummary doRun(ModelConfig modelConfig, TrainConfig train, Supplier<Iterator<int[]>> trainBlocks,
                                          Supplier<Iterator<int[]>> valBlocks, Path outDir, Path startFrom,
-                                         Consumer<String> progress, Map<String, ?> extras) throws IOException {
+                                         Consumer<String> progress, Map<String, ?> extras, Hooks hooks)
+            throws IOException {
         Consumer<String> log = progress == null ? s -> { } : progress;
         Path checkpoints = outDir.resolve("checkpoints");
         Trainer trainer;
@@ -141,12 +170,17 @@ public final class Pretrain {
                 if (last || (train.checkpointInterval() > 0 && step % train.checkpointInterval() == 0)) {
                     TrainingCheckpoint.Progress p = new TrainingCheckpoint.Progress(stream.epoch(), stream.indexInEpoch(),
                             tokensSeen, elapsed);
-                    lastCheckpoint = TrainingCheckpoint.save(checkpoints, trainer, p, extras);
+                    lastCheckpoint = TrainingCheckpoint.save(checkpoints, trainer, p, extras, hooks.checkpointFiles());
+                    if (last) {
+                        plot(outDir);
+                    }
+                    hooks.publisher().publish(outDir, lastCheckpoint);
                     log.accept("checkpoint " + lastCheckpoint);
                 }
             }
         }
         plot(outDir);
+        hooks.publisher().publish(outDir, null);
         double elapsed = (System.nanoTime() - t0) / 1e9;
         long runTokens = tokensSeen - start.tokensSeen();
         return new PretrainSummary(firstStep, trainer.step(), List.copyOf(losses), lastVal, lastCheckpoint, tokensSeen,

@@ -15,7 +15,7 @@ import java.util.Locale;
 public record TrainConfig(int steps, int microBatchSize, int gradAccumulation, double lr, double minLr, int warmupSteps,
                           double weightDecay, double clipNorm, OptimizerKind optimizer, double beta1, double beta2,
                           double eps, double momentum, int evalInterval, int evalBatches, int checkpointInterval,
-                          int logInterval, long seed, boolean decayAll) {
+                          int logInterval, long seed, boolean decayAll) implements java.io.Serializable {
 
     /** Optimizer choice; {@link #parse} accepts the CLI spellings {@code adamw} and {@code sgd-sai}. */
     public enum OptimizerKind {

@@ -68,6 +68,15 @@ public final class TrainingCheckpoint {
     /** Writes {@code <checkpointsDir>/step-N} atomically and returns it. */
     public static Path save(Path checkpointsDir, Trainer trainer, Progress progress, Map<String, ?> configExtras)
             throws IOException {
+        return save(checkpointsDir, trainer, progress, configExtras, Map.of());
+    }
+
+    /**
+     * {@link #save(Path, Trainer, Progress, Map)} with extra files (name → bytes, such as {@code tokenizer.json})
+     * written into the directory before it is published, so the checkpoint appears whole.
+     */
+    public static Path save(Path checkpointsDir, Trainer trainer, Progress progress, Map<String, ?> configExtras,
+                            Map<String, byte[]> extraFiles) throws IOException {
         Files.createDirectories(checkpointsDir);
         Path target = checkpointsDir.resolve("step-" + trainer.step());
         Path tmp = Files.createTempDirectory(checkpointsDir, ".tmp-step-" + trainer.step() + "-");
@@ -106,12 +115,68 @@ public final class TrainingCheckpoint {
             st.set("train_config", JSON.valueToTree(trainer.config()));
             st.set("model_config", JSON.valueToTree(model.config()));
             Files.write(tmp.resolve(STATE_FILE), JSON.writeValueAsBytes(st));
+            for (Map.Entry<String, byte[]> f : extraFiles.entrySet()) {
+                Files.write(tmp.resolve(f.getKey()), f.getValue());
+            }
             Checkpoints.publish(tmp, target);
         } catch (IOException | RuntimeException e) {
             Checkpoints.deleteTree(tmp);
             throw e;
         }
         return target;
+    }
+
+    /** An optimizer's flat state as read back from its file, with the optimizer's own step count. */
+    public record OptimizerState(float[] values, long optimizerStep) {
+    }
+
+    /**
+     * Writes a float32 optimizer state vector in {@code optimizer.safetensors} layout (named pieces, the optimizer kind
+     * and its step count in the metadata): what a distributed worker keeps between rounds.
+     */
+    public static void writeOptimizerState(Path file, TrainConfig.OptimizerKind kind, ParameterLayout layout, float[] state,
+                                           long optimizerStep) throws IOException {
+        Map<String, long[]> pieces = pieces(kind, layout);
+        long expected = Optimizer.stateSize(kind, layout);
+        if (state.length != expected) {
+            throw new IllegalArgumentException(kind.id() + " state has " + state.length + " values, expected " + expected);
+        }
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        Map<String, String> dtypes = new LinkedHashMap<>();
+        pieces.forEach((name, r) -> {
+            shapes.put(name, new long[]{r[1]});
+            dtypes.put(name, "F32");
+        });
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("optimizer", kind.id());
+        meta.put("parameter_count", Long.toString(layout.size()));
+        meta.put("optimizer_step", Long.toString(optimizerStep));
+        SafeTensors.write(file, new ArrayList<>(pieces.keySet()), shapes, dtypes, name -> {
+            long[] r = pieces.get(name);
+            return SafeTensors.Tensor.of(new long[]{r[1]},
+                    java.util.Arrays.copyOfRange(state, (int) r[0], (int) (r[0] + r[1])));
+        }, meta);
+    }
+
+    /** Reads what {@link #writeOptimizerState} wrote, checking the optimizer kind and every piece's size. */
+    public static OptimizerState readOptimizerState(Path file, TrainConfig.OptimizerKind kind, ParameterLayout layout) {
+        float[] state = new float[Math.toIntExact(Optimizer.stateSize(kind, layout))];
+        try (SafeTensors.Reader r = new SafeTensors.Reader(file)) {
+            String k = r.metadata().getOrDefault("optimizer", "");
+            if (!k.equals(kind.id())) {
+                throw new CheckpointException(file + " holds " + (k.isEmpty() ? "no" : k) + " optimizer state, the run uses "
+                        + kind.id());
+            }
+            for (Map.Entry<String, long[]> e : pieces(kind, layout).entrySet()) {
+                float[] v = r.readFloats(e.getKey());
+                if (v.length != e.getValue()[1]) {
+                    throw new CheckpointException(file + ": '" + e.getKey() + "' has " + v.length + " values, expected "
+                            + e.getValue()[1]);
+                }
+                System.arraycopy(v, 0, state, (int) e.getValue()[0], v.length);
+            }
+            return new OptimizerState(state, Long.parseLong(r.metadata().getOrDefault("optimizer_step", "0")));
+        }
     }
 
     /** Restores model, optimizer state, step and data position; {@code config} must use the same optimizer. */

@@ -47,7 +47,7 @@ public final class Verbo implements Runnable {
                 case "prepare" -> List.of("prepare", "spark");
                 case "tokenizer" -> List.of("tokenizer", "spark");
                 case "tokenize" -> List.of("tokenize", "spark");
-                case "pretrain" -> List.of("pretrain");
+                case "pretrain" -> List.of("pretrain", "spark");
                 case "evaluate" -> List.of("evaluate");
                 case "generate" -> List.of("generate");
                 case "demo" -> List.of("demo", "prepare", "tokenizer", "tokenize", "pretrain", "spark");

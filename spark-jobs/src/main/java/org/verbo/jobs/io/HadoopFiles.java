@@ -89,15 +89,31 @@ public final class HadoopFiles {
      * passes them, and from {@code verbo.spark.conf}), the way Spark itself builds it.
      */
     public static Configuration preflightConf(java.util.Map<String, String> sparkConf) {
-        Configuration conf = new Configuration();
+        return confFrom(hadoopSettings(sparkConf));
+    }
+
+    /**
+     * The Hadoop settings a job adds to Hadoop's defaults: every {@code spark.hadoop.*} key (system properties, as
+     * spark-submit passes them, then {@code verbo.spark.conf}) without its prefix. A serializable map, so a task can
+     * rebuild the same configuration on an executor ({@link #confFrom}).
+     */
+    public static java.util.HashMap<String, String> hadoopSettings(java.util.Map<String, String> sparkConf) {
         java.util.Map<String, String> all = new java.util.LinkedHashMap<>();
         System.getProperties().forEach((k, v) -> all.put(String.valueOf(k), String.valueOf(v)));
         all.putAll(sparkConf);
+        java.util.HashMap<String, String> out = new java.util.HashMap<>();
         all.forEach((k, v) -> {
             if (k.startsWith("spark.hadoop.")) {
-                conf.set(k.substring("spark.hadoop.".length()), v);
+                out.put(k.substring("spark.hadoop.".length()), v);
             }
         });
+        return out;
+    }
+
+    /** Hadoop's defaults plus the given settings. */
+    public static Configuration confFrom(java.util.Map<String, String> settings) {
+        Configuration conf = new Configuration();
+        settings.forEach(conf::set);
         return conf;
     }
 
@@ -237,6 +253,24 @@ public final class HadoopFiles {
             return localParent.resolve(src.getName());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + source + " to " + localParent + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Copies a local file to a Hadoop path through a temp name and a rename (replacing what is there). */
+    public static void putFile(java.nio.file.Path local, String target, Configuration conf) {
+        Path dst = new Path(target);
+        Path tmp = new Path(dst.getParent(), "_tmp_" + dst.getName() + "_" + UUID.randomUUID().toString().substring(0, 8));
+        try {
+            FileSystem fs = dst.getFileSystem(conf);
+            fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
+            if (fs.exists(dst)) {
+                fs.delete(dst, false);
+            }
+            if (!fs.rename(tmp, dst)) {
+                throw new IOException("rename " + tmp + " -> " + dst + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + local + " to " + target + ": " + e.getMessage(), e);
         }
     }
 

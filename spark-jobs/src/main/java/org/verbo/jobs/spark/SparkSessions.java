@@ -17,6 +17,11 @@ public final class SparkSessions {
      * (default {@code local[*]}, or {@code --master=URL}) is used.
      */
     public static SparkSession create(VerboConfig config, String jobName) {
+        return create(config, jobName, Map.of());
+    }
+
+    /** {@link #create(VerboConfig, String)} with settings a job adds after the user's (they win). */
+    public static SparkSession create(VerboConfig config, String jobName, Map<String, String> jobSettings) {
         SparkConf conf = new SparkConf();
         String master = conf.contains("spark.master") ? conf.get("spark.master") : config.root().getString("spark.master");
         boolean local = master.startsWith("local");
@@ -32,6 +37,9 @@ public final class SparkSessions {
             b.config("spark.ui.enabled", "false");
         }
         for (Map.Entry<String, String> e : config.sparkConf().entrySet()) {
+            b.config(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, String> e : jobSettings.entrySet()) {
             b.config(e.getKey(), e.getValue());
         }
         SparkSession spark = b.getOrCreate();

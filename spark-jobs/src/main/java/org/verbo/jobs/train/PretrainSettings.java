@@ -3,6 +3,8 @@ package org.verbo.jobs.train;
 import com.typesafe.config.Config;
 import org.verbo.models.ModelConfig;
 import org.verbo.models.train.TrainConfig;
+import org.verbo.models.train.sync.DeltaCodec;
+import org.verbo.models.train.sync.SyncConfig;
 
 /** The {@code verbo.pretrain} block as the models library's records (each validates its own values). */
 public final class PretrainSettings {
@@ -31,6 +33,14 @@ public final class PretrainSettings {
                 .seed(p.getLong("seed"))
                 .decayAll(p.getBoolean("decay_all"))
                 .build();
+    }
+
+    /** The {@code verbo.pretrain.sync} block and {@code workers}. */
+    public static SyncConfig syncConfig(Config p) {
+        Config s = p.getConfig("sync");
+        return new SyncConfig(p.getInt("workers"), s.getInt("local_steps"), SyncConfig.Outer.parse(s.getString("outer")),
+                s.getDouble("outer_lr"), s.getDouble("outer_momentum"), DeltaCodec.parse(s.getString("delta")),
+                SyncConfig.InnerState.parse(s.getString("inner_state")), s.getInt("reduce_partitions"));
     }
 
     /** The preset's architecture with the vocabulary and context length the shards were made for. */

@@ -24,16 +24,18 @@ public final class ShardBlocks implements Supplier<Iterator<int[]>> {
 
     private final String shardsDir;
     private final List<String> files;
+    private final long[] shardBlocks;
     private final long blocks;
     private final int blockLength;
     private final int vocabSize;
     private final String tokenizer;
     private final Configuration conf;
 
-    private ShardBlocks(String shardsDir, List<String> files, long blocks, int blockLength, int vocabSize, String tokenizer,
-                        Configuration conf) {
+    private ShardBlocks(String shardsDir, List<String> files, long[] shardBlocks, long blocks, int blockLength, int vocabSize,
+                        String tokenizer, Configuration conf) {
         this.shardsDir = shardsDir;
         this.files = files;
+        this.shardBlocks = shardBlocks;
         this.blocks = blocks;
         this.blockLength = blockLength;
         this.vocabSize = vocabSize;
@@ -55,10 +57,18 @@ public final class ShardBlocks implements Supplier<Iterator<int[]>> {
                 throw new IllegalArgumentException(manifestPath + " has no split '" + split + "'");
             }
             List<String> files = new ArrayList<>();
+            List<Long> counts = new ArrayList<>();
             for (JsonNode f : sp.path("shards")) {
                 files.add(HadoopFiles.child(shardsDir, f.get("file").asText()));
+                counts.add(f.path("blocks").asLong());
             }
-            return new ShardBlocks(shardsDir, files, sp.path("blocks").asLong(), m.get("block_length").asInt(),
+            long total = sp.path("blocks").asLong();
+            if (counts.stream().mapToLong(Long::longValue).sum() != total) {
+                throw new IllegalArgumentException(manifestPath + ": the '" + split + "' shards list "
+                        + counts.stream().mapToLong(Long::longValue).sum() + " blocks, the split says " + total);
+            }
+            return new ShardBlocks(shardsDir, files, counts.stream().mapToLong(Long::longValue).toArray(), total,
+                    m.get("block_length").asInt(),
                     m.get("vocab_size").asInt(), m.path("tokenizer").asText(null), conf);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + manifestPath + ": " + e.getMessage(), e);
@@ -84,6 +94,110 @@ public final class ShardBlocks implements Supplier<Iterator<int[]>> {
 
     public String dir() {
         return shardsDir;
+    }
+
+    /** What a Spark task needs to read any block of this split (no Hadoop configuration in it). */
+    public Layout layout() {
+        return new Layout(List.copyOf(files), shardBlocks.clone(), blockLength, vocabSize);
+    }
+
+    /**
+     * The split's shard files and their block counts, in manifest order: block g of the split is block
+     * g - (blocks of the shards before it) of its shard. Serializable, so a task can carry it.
+     */
+    public record Layout(List<String> files, long[] shardBlocks, int blockLength, int vocabSize)
+            implements java.io.Serializable {
+        public long blocks() {
+            long n = 0;
+            for (long c : shardBlocks) {
+                n += c;
+            }
+            return n;
+        }
+
+        /** Random access to the split's blocks; opens each shard at its first use and closes them all on close. */
+        public Reader open(Configuration conf) {
+            return new Reader(this, conf);
+        }
+    }
+
+    /** Reads single blocks by their index in the split with positioned reads (ShardBlockReader). */
+    public static final class Reader implements java.io.Closeable {
+        private final Layout layout;
+        private final Configuration conf;
+        private final long[] firstBlock;
+        private final org.verbo.prep.pack.ShardBlockReader[] open;
+
+        private Reader(Layout layout, Configuration conf) {
+            this.layout = layout;
+            this.conf = conf;
+            this.firstBlock = new long[layout.shardBlocks().length + 1];
+            for (int i = 0; i < layout.shardBlocks().length; i++) {
+                firstBlock[i + 1] = firstBlock[i] + layout.shardBlocks()[i];
+            }
+            this.open = new org.verbo.prep.pack.ShardBlockReader[layout.files().size()];
+        }
+
+        /** Block {@code index} of the split (0-based, manifest order). */
+        public int[] block(long index) {
+            if (index < 0 || index >= firstBlock[firstBlock.length - 1]) {
+                throw new IndexOutOfBoundsException("block " + index + " of a split with " + firstBlock[firstBlock.length - 1]);
+            }
+            int shard = java.util.Arrays.binarySearch(firstBlock, index);
+            shard = shard >= 0 ? shard : -shard - 2;
+            while (layout.shardBlocks()[shard] == 0) {   // empty shards share their first index with the next one
+                shard++;
+            }
+            String file = layout.files().get(shard);
+            try {
+                if (open[shard] == null) {
+                    Path p = new Path(file);
+                    org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(conf);
+                    long length = fs.getFileStatus(p).getLen();
+                    org.apache.hadoop.fs.FSDataInputStream in = fs.open(p);
+                    open[shard] = new org.verbo.prep.pack.ShardBlockReader(new org.verbo.prep.pack.ShardBlockReader.Source() {
+                        @Override
+                        public void readFully(long position, byte[] buf) throws IOException {
+                            in.readFully(position, buf);
+                        }
+
+                        @Override
+                        public long length() {
+                            return length;
+                        }
+
+                        @Override
+                        public void close() throws IOException {
+                            in.close();
+                        }
+                    });
+                    if (open[shard].blocks() != layout.shardBlocks()[shard]
+                            || open[shard].header().blockLength() != layout.blockLength()) {
+                        throw new IOException("shard " + file + " has " + open[shard].blocks() + " blocks of "
+                                + open[shard].header().blockLength() + " tokens, the manifest says "
+                                + layout.shardBlocks()[shard] + " of " + layout.blockLength());
+                    }
+                }
+                return open[shard].block(index - firstBlock[shard]);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read block " + (index - firstBlock[shard]) + " of shard " + file
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            for (int i = 0; i < open.length; i++) {
+                if (open[i] != null) {
+                    try {
+                        open[i].close();
+                    } catch (IOException ignored) {
+                        // reading is done; nothing to report
+                    }
+                    open[i] = null;
+                }
+            }
+        }
     }
 
     /** A fresh pass over every block, in manifest order. */

@@ -15,7 +15,7 @@ import java.util.Locale;
  * @param reducePartitions chunks the parameter vector is cut into for the combine (0: one per worker)
  */
 public record SyncConfig(int workers, int localSteps, Outer outer, double outerLr, double outerMomentum, DeltaCodec codec,
-                         InnerState innerState, int reducePartitions) {
+                         InnerState innerState, int reducePartitions) implements java.io.Serializable {
 
     /** The outer optimizer. */
     public enum Outer {
