@@ -179,6 +179,9 @@ final class PretrainCommand extends ModelCommand {
         SyncConfig sync = PretrainSettings.syncConfig(config.at("pretrain"));
         Setup s = setup(config, shards, out, checkpoint, tokenizer);
         checkBlocks(sync, s.tc(), s.train().blocks());
+        if (checkpoint != null) {
+            DistributedPretrain.checkCheckpoint(checkpoint, sync, s.tc(), s.conf());
+        }
         SparkConf sparkConf = new SparkConf();
         config.sparkConf().forEach(sparkConf::set);
         String master = sparkConf.contains("spark.master") ? sparkConf.get("spark.master") : config.root().getString("spark.master");

@@ -159,7 +159,8 @@ public final class DistributedPretrain {
 
     private static PretrainSummary doRun(SparkSession spark, Settings s, Consumer<String> log) throws IOException {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        // The same Hadoop settings the tasks rebuild (core-site.xml from the classpath plus spark.hadoop.*).
+        Configuration conf = HadoopFiles.confFrom(s.hadoopConf());
         SyncConfig sync = s.sync();
         TrainConfig tc = s.train();
         int taskCpus = jsc.getConf().getInt("spark.task.cpus", 1);
@@ -418,8 +419,36 @@ public final class DistributedPretrain {
         return "distributed".equals(st.path("mode").asText());
     }
 
-    /** A resumed run must have the same shape as the one that wrote the checkpoint, or its data plan would differ. */
+    /**
+     * Before Spark starts: a distributed checkpoint to resume must come from a run of the same shape (throws
+     * IllegalArgumentException); returns whether {@code checkpoint} is a distributed one.
+     */
+    public static boolean checkCheckpoint(String checkpoint, SyncConfig sync, TrainConfig train, Configuration conf) {
+        String state = HadoopFiles.child(checkpoint, TRAINER_STATE);
+        if (!HadoopFiles.exists(state, conf)) {
+            return false;
+        }
+        try {
+            JsonNode st = JSON.readTree(HadoopFiles.readString(state, conf));
+            if (!"distributed".equals(st.path("mode").asText())) {
+                throw new IllegalArgumentException("checkpoint " + checkpoint + " was written by the single-JVM trainer; "
+                        + "resume it with --workers=1 (its weights alone can start a distributed run: copy model.safetensors "
+                        + "and config.json to a directory of their own)");
+            }
+            checkResumable(st, sync, train);
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static void checkResumable(JsonNode st, Settings s) {
+        checkResumable(st, s.sync(), s.train());
+    }
+
+    /** A resumed run must have the same shape as the one that wrote the checkpoint, or its data plan would differ. */
+    private static void checkResumable(JsonNode st, SyncConfig sync, TrainConfig train) {
+        Settings s = new Settings(null, train, sync, null, null, null, null, null, null, null, false, null, null);
         JsonNode sy = st.path("sync");
         List<String> diffs = new ArrayList<>();
         if (sy.path("workers").asInt() != s.sync().workers()) {
