@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Runs prepare → tokenizer → tokenize on a real multi-process Spark standalone cluster on this machine (a Master, a
-# Worker and its executor JVMs, started from the Spark jars Maven already downloaded) through SparkSubmit with the
-# cluster jar, then the same pipeline embedded (scripts/demo.sh), and checks the outputs are byte-identical.
+# Runs verbo on a real multi-process Spark standalone cluster on this machine (a Master, a Worker and two executor
+# JVMs, started from the Spark jars Maven downloaded) through SparkSubmit with the cluster jar, and checks it against
+# the embedded runs:
+#   1. prepare → tokenizer → tokenize on the cluster vs scripts/demo.sh embedded: tokenizer.json and shards
+#      byte-identical;
+#   2. pretrain --workers=2 (DiLoCo, two rounds) on the cluster vs the same command embedded (local[2]): the final
+#      checkpoint byte-identical (model, outer momentum, both workers' optimizer states, config, tokenizer; the
+#      trainer_state.json without its elapsed time).
 #   scripts/standalone-check.sh [WORKDIR]        (default target/standalone-check)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WORK="$(mkdir -p "${1:-$ROOT/target/standalone-check}" && cd "${1:-$ROOT/target/standalone-check}" && pwd)"
 cd "$ROOT"
+# Whole-reactor builds: the spark-jobs module needs its siblings, which are in no repository on a fresh machine.
 [[ -f spark-jobs/target/verbo-spark-jobs.jar && -d spark-jobs/target/lib ]] || mvn -B -q -DskipTests package
-[[ -f spark-jobs/target/verbo-spark-jobs-cluster.jar ]] || mvn -B -q -Pcluster -DskipTests package -pl spark-jobs
+[[ -f spark-jobs/target/verbo-spark-jobs-cluster.jar ]] || mvn -B -q -Pcluster -DskipTests package
 SAMPLE="$(scripts/fetch-sample.sh)"
 OPENS="$(sed -n 's:.*<spark.java17.opens>\(.*\)</spark.java17.opens>.*:\1:p' pom.xml)"
+MODULES="$(sed -n 's:.*<verbo.jvm.modules>\(.*\)</verbo.jvm.modules>.*:\1:p' pom.xml)"
+export DJL_OFFLINE=true RUST_FLAVOR=cpu OMP_WAIT_POLICY=PASSIVE
 
 # A SPARK_HOME made of the Maven jars: the Worker builds executor command lines from $SPARK_HOME/jars.
 export SPARK_HOME="$WORK/spark-home" SPARK_SCALA_VERSION=2.13
-rm -rf "$SPARK_HOME" "$WORK/out-cluster" "$WORK/out-embedded"
+rm -rf "$SPARK_HOME" "$WORK/out-cluster" "$WORK/out-embedded" "$WORK/pretrain-cluster" "$WORK/pretrain-embedded" "$WORK/worker"
 mkdir -p "$SPARK_HOME/jars"
 ln -s "$ROOT"/spark-jobs/target/lib/*.jar "$SPARK_HOME/jars/"
 echo "Spark jars from Maven Central (verbo standalone check)" > "$SPARK_HOME/RELEASE"
@@ -32,22 +40,45 @@ for _ in $(seq 60); do grep -q "Successfully registered with master" "$WORK/work
 grep -q "Successfully registered with master" "$WORK/worker.log" || { echo "worker did not register" >&2; exit 1; }
 
 submit() {
+  # Client mode: the driver is this JVM. One core per executor, so the Worker starts two executor JVMs.
   # shellcheck disable=SC2086
-  java $OPENS -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.SparkSubmit --master "spark://127.0.0.1:$PORT" \
-    --conf spark.executor.memory=2g --class org.verbo.jobs.cli.Verbo spark-jobs/target/verbo-spark-jobs-cluster.jar \
+  java $OPENS $MODULES -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.SparkSubmit --master "spark://127.0.0.1:$PORT" \
+    --conf spark.executor.memory=1500m --conf spark.executor.cores=1 \
+    --conf "spark.executor.extraJavaOptions=$MODULES" --conf spark.executorEnv.OMP_WAIT_POLICY=PASSIVE \
+    --class org.verbo.jobs.cli.Verbo spark-jobs/target/verbo-spark-jobs-cluster.jar \
     "$@" 2>>"$WORK/submit.log" | grep -vE '^bpe:'
 }
 echo "== cluster (spark://127.0.0.1:$PORT, executors in separate JVMs)"
 submit prepare --input="$SAMPLE" --out="$WORK/out-cluster" --conf=conf/demo.conf | tail -2
 submit tokenizer --out="$WORK/out-cluster" | tail -1
 submit tokenize --out="$WORK/out-cluster" --conf=conf/demo.conf | tail -1
+PRETRAIN=(pretrain --shards="$WORK/out-cluster/shards" --conf=conf/demo.conf --workers=2 --steps=16
+  --pretrain.sync.local_steps=8 --pretrain.warmup=2 --pretrain.eval_interval=8 --pretrain.checkpoint_interval=8)
+submit "${PRETRAIN[@]}" --out="$WORK/pretrain-cluster" | grep -E '^(distributed|round)'
 echo "executor JVMs started by the worker: $(find "$WORK/worker" -name stderr | wc -l)"
 echo "== embedded"
 scripts/demo.sh "$WORK/out-embedded" > "$WORK/embedded.log" 2>&1
+scripts/verbo "${PRETRAIN[@]}" --master='local[2]' --out="$WORK/pretrain-embedded" > "$WORK/pretrain-embedded.log" 2>&1
 status=0
 cmp -s "$WORK/out-cluster/tokenizer.json" "$WORK/out-embedded/tokenizer.json" && echo "tokenizer.json identical" || { echo "tokenizer.json DIFFERS"; status=1; }
 for s in train val; do
   a=$(cat "$WORK"/out-cluster/shards/$s/*.bin | md5sum | cut -c1-32); b=$(cat "$WORK"/out-embedded/shards/$s/*.bin | md5sum | cut -c1-32)
   [[ "$a" == "$b" ]] && echo "$s shards identical ($a)" || { echo "$s shards DIFFER"; status=1; }
 done
+C="$WORK/pretrain-cluster/checkpoints/step-16"
+E="$WORK/pretrain-embedded/checkpoints/step-16"
+for f in model.safetensors config.json tokenizer.json outer_optimizer.safetensors workers/worker-00000.safetensors \
+         workers/worker-00001.safetensors; do
+  if [[ -f "$C/$f" && -f "$E/$f" ]] && cmp -s "$C/$f" "$E/$f"; then
+    echo "pretrain $f identical ($(md5sum < "$C/$f" | cut -c1-32))"
+  else
+    echo "pretrain $f DIFFERS"; status=1
+  fi
+done
+if diff <(grep -v elapsed_s "$C/trainer_state.json") <(grep -v elapsed_s "$E/trainer_state.json") >/dev/null; then
+  echo "pretrain trainer_state.json identical but for elapsed_s"
+else
+  echo "pretrain trainer_state.json DIFFERS"; status=1
+fi
+echo "pretrain executors per round (worker order): $(grep -o '"executors":"[^"]*"' "$WORK/pretrain-cluster/metrics.jsonl" | cut -d'"' -f4 | paste -sd' ')"
 exit $status

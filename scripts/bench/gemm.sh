@@ -11,7 +11,8 @@ THREADS="${THREADS:-$(nproc)}"
 OUT="${OUT:-target/bench/gemm}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 mkdir -p "$OUT"
-mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" >&2
+# offline first (fast); a fresh machine with an empty local repository downloads once
+{ mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" || mvn -B -q -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt"; } >&2
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 {
   OMP_NUM_THREADS="$THREADS" java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile gemm --sizes="$SIZES" --reps="$REPS"

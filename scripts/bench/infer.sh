@@ -15,7 +15,8 @@ OUT="${OUT:-target/bench/infer}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 PY=/usr/bin/python3
 mkdir -p "$OUT"
-mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" >&2
+# offline first (fast); a fresh machine with an empty local repository downloads once
+{ mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" || mvn -B -q -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt"; } >&2
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 for r in $(seq 1 "$ROUNDS"); do
   OMP_NUM_THREADS="$THREADS" java -Xmx4g --add-modules=jdk.incubator.vector ${JAVA_OPTS:-} -cp "$CP" org.verbo.models.bench.StepProfile infer --preset="$PRESET" \

@@ -35,7 +35,8 @@ if ! "$PY" -c "import torch" 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/ope
 fi
 
 echo "building models ..." >&2
-mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" >&2
+# offline first (fast); a fresh machine with an empty local repository downloads once
+{ mvn -B -q -o -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" || mvn -B -q -pl models compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt"; } >&2
 CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
 
 echo "== parity: verbo checkpoint loaded by HF names into the PyTorch twin, logits compared" >&2

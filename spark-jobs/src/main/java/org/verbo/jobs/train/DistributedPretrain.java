@@ -337,6 +337,7 @@ public final class DistributedPretrain {
                 extra.put("state_bytes", stateBytes);
                 extra.put("executor_offheap_bytes", offHeapMax);
                 extra.put("executor_rss_bytes", rssMax);
+                extra.put("executors", String.join(",", stats.stream().map(n -> n.get("executor").asText()).toList()));
                 extra.put("task_attempts", stats.stream().mapToInt(n -> n.get("attempt").asInt() + 1).sum());
                 metrics.write(step, loss, LrSchedule.at(tc, step - 1), tps, elapsed, val, extra);
                 double perRound = (System.nanoTime() - t0) / 1e9 / (r - start.round() + 1);
