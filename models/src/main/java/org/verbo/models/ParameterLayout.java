@@ -77,6 +77,27 @@ public final class ParameterLayout {
         return new ParameterLayout(list);
     }
 
+    /**
+     * A layout over the given tensors, for parameter groups outside the decoder (the embeddings module's pooling head)
+     * that want the same flat vectors, optimizers and safetensors writer. Offsets must run contiguously from 0 in
+     * list order and names must be unique.
+     */
+    public static ParameterLayout of(List<Entry> entries) {
+        long expected = 0;
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Entry e : entries) {
+            if (e.offset() != expected) {
+                throw new IllegalArgumentException("tensor " + e.name() + " starts at " + e.offset() + ", expected "
+                        + expected + " (offsets must be contiguous in list order)");
+            }
+            if (!names.add(e.name())) {
+                throw new IllegalArgumentException("duplicate tensor name " + e.name());
+            }
+            expected += e.size();
+        }
+        return new ParameterLayout(new ArrayList<>(entries));
+    }
+
     private static void add(List<Entry> list, long[] offset, String name, boolean decay, long... shape) {
         Entry e = new Entry(name, shape, offset[0], decay);
         list.add(e);

@@ -1,0 +1,151 @@
+package org.verbo.embeddings.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.verbo.models.EncoderBatch;
+import org.verbo.models.LlamaModel;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * An embedder: the decoder run as an encoder ({@link LlamaModel#hiddenStates}, bidirectional by default), a
+ * {@link Pooling} over the text tokens (instruction and padding excluded), L2 normalisation. Not thread-safe: one
+ * forward, then its backward; give each task its own model.
+ */
+public final class EmbeddingModel {
+    /** Texts per decoder batch in {@link #encode(List, List)}. */
+    public static final int DEFAULT_BATCH = 16;
+
+    private final LlamaModel decoder;
+    private final Pooling pooling;
+    private final EmbeddingConfig config;
+    private final L2Normalize normalize = new L2Normalize();
+    private boolean forwarded;   // a forward ran since the last backward
+
+    public EmbeddingModel(LlamaModel decoder, Pooling pooling, EmbeddingConfig config) {
+        if (config.maxLength() > decoder.config().contextLength()) {
+            throw new IllegalArgumentException("maxLength " + config.maxLength() + " exceeds the decoder's context "
+                    + decoder.config().contextLength());
+        }
+        if (pooling.kind() != config.pooling()) {
+            throw new IllegalArgumentException("pooling is " + pooling.kind() + ", the config says " + config.pooling());
+        }
+        if (pooling.parameters() != null && pooling.parameters().parameters().dataType() != decoder.dataType()) {
+            throw new IllegalArgumentException("pooling and decoder data types differ");
+        }
+        this.decoder = decoder;
+        this.pooling = pooling;
+        this.config = config;
+    }
+
+    /** The decoder with a freshly initialised pooling (seeded) of the config's kind. */
+    public static EmbeddingModel create(LlamaModel decoder, EmbeddingConfig config, long seed) {
+        return new EmbeddingModel(decoder, newPooling(config, decoder.config().hiddenSize(), seed, decoder.dataType()),
+                config);
+    }
+
+    static Pooling newPooling(EmbeddingConfig config, int hiddenSize, long seed, DataType dtype) {
+        return switch (config.pooling()) {
+            case LATENT_ATTENTION -> LatentAttentionPooling.initialize(config.latentAttention(hiddenSize), seed, dtype);
+            case MEAN -> new MeanPooling();
+            case LAST_TOKEN -> new LastTokenPooling();
+        };
+    }
+
+    public LlamaModel decoder() {
+        return decoder;
+    }
+
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    public EmbeddingConfig config() {
+        return config;
+    }
+
+    /** Embedding width C. */
+    public int dimension() {
+        return decoder.config().hiddenSize();
+    }
+
+    /** {@link #encode(List, List, int)} with {@link #DEFAULT_BATCH}. */
+    public float[][] encode(List<int[]> tokenized, List<Integer> instructionLengths) {
+        return encode(tokenized, instructionLengths, DEFAULT_BATCH);
+    }
+
+    /**
+     * Unit-length embeddings of tokenised texts, in order. Texts are cut to {@code maxLength} tokens and run
+     * {@code batchSize} at a time, right-padded; a text's embedding does not depend on its batch (up to float
+     * rounding, about 1e-6).
+     *
+     * @param instructionLengths per text, how many leading tokens are instruction (0 for documents)
+     * @return [B][C]
+     */
+    public float[][] encode(List<int[]> tokenized, List<Integer> instructionLengths, int batchSize) {
+        if (tokenized.size() != instructionLengths.size()) {
+            throw new IllegalArgumentException(tokenized.size() + " texts but " + instructionLengths.size()
+                    + " instruction lengths");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
+        }
+        float[][] out = new float[tokenized.size()][];
+        for (int from = 0; from < tokenized.size(); from += batchSize) {
+            int to = Math.min(tokenized.size(), from + batchSize);
+            int[] instr = instructionLengths.subList(from, to).stream().mapToInt(Integer::intValue).toArray();
+            INDArray e = forward(tokenized.subList(from, to), instr).castTo(DataType.FLOAT);   // [b, C]
+            for (int i = from; i < to; i++) {
+                out[i] = e.getRow(i - from).toFloatVector();
+            }
+        }
+        forwarded = false;
+        return out;
+    }
+
+    /**
+     * One batch forward, kept for {@link #backward}: unit-length embeddings [B, C] in the decoder's data type.
+     *
+     * @param texts              token ids, cut to maxLength here
+     * @param instructionLengths per text, leading instruction tokens (must leave at least one text token)
+     */
+    public INDArray forward(List<int[]> texts, int[] instructionLengths) {
+        if (texts.isEmpty() || texts.size() != instructionLengths.length) {
+            throw new IllegalArgumentException(texts.size() + " texts but " + instructionLengths.length
+                    + " instruction lengths (need at least one text)");
+        }
+        List<int[]> cut = new ArrayList<>(texts.size());
+        for (int i = 0; i < texts.size(); i++) {
+            int[] t = texts.get(i);
+            int[] c = t.length > config.maxLength() ? Arrays.copyOf(t, config.maxLength()) : t;
+            if (instructionLengths[i] < 0 || instructionLengths[i] >= c.length) {
+                throw new IllegalArgumentException("text " + i + " has " + c.length + " tokens (after cutting to "
+                        + config.maxLength() + ") and an instruction of " + instructionLengths[i]
+                        + "; at least one text token must remain to pool");
+            }
+            cut.add(c);
+        }
+        EncoderBatch batch = EncoderBatch.of(cut);
+        INDArray hidden = decoder.hiddenStates(batch, config.attention());                  // [B, T, C]
+        INDArray pooled = pooling.forward(hidden, PoolingMask.of(batch, instructionLengths));   // [B, C]
+        forwarded = true;
+        return normalize.forward(pooled);                                                     // [B, C], unit rows
+    }
+
+    /**
+     * Backward from a gradient on the last {@link #forward}'s embeddings [B, C]: pooling gradients are ADDED to the
+     * pooling's gradient vector and, when {@code throughDecoder}, decoder gradients to {@link LlamaModel#gradients()}.
+     */
+    public void backward(INDArray dEmbeddings, boolean throughDecoder) {
+        if (!forwarded) {
+            throw new IllegalStateException("backward needs a forward just before it");
+        }
+        forwarded = false;
+        INDArray dHidden = pooling.backward(normalize.backward(dEmbeddings.castTo(decoder.dataType())));   // [B, T, C]
+        if (throughDecoder) {
+            decoder.hiddenStatesBackward(dHidden);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package org.verbo.embeddings.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Token states to one vector per text. Not thread-safe: a forward, then its backward.
+ */
+public interface Pooling {
+    PoolingKind kind();
+
+    /** hidden [B, T, C] (the decoder's last hidden states) and the pooled positions -> [B, C], not normalised. */
+    INDArray forward(INDArray hidden, PoolingMask mask);
+
+    /**
+     * dPooled [B, C] -> dHidden [B, T, C] (zero at positions the mask leaves out); adds parameter gradients into
+     * {@link #parameters()}'s gradient vector.
+     */
+    INDArray backward(INDArray dPooled);
+
+    /** The trainable parameters, or null when the pooling has none. */
+    ParameterGroup parameters();
+}
