@@ -5,6 +5,7 @@
 #   scripts/bench.sh train [args]      bench-7m training tokens/s vs PyTorch eager on CPU
 #   scripts/bench.sh gemm [args]       ND4J sgemm vs direct OpenBLAS cblas_sgemm, GFLOP/s
 #   scripts/bench.sh infer [args]      forward-only batch-32 tokens/s vs PyTorch eager
+#   scripts/bench.sh sync [parts]      pretrain --workers=2 vs one JVM: loss at equal tokens, round overhead, memory
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 name="${1:-}"

@@ -39,8 +39,11 @@ public final class Checkpoints {
     /** Writes model.safetensors and config.json into an existing directory. */
     public static void saveModel(LlamaModel model, Path dir, Map<String, ?> configExtras) throws IOException {
         boolean f64 = model.dataType() == DataType.DOUBLE;
-        writeFlat(dir.resolve(MODEL_FILE), model.layout(), model.parameters(), f64,
-                Map.of("format", "pt", "producer", "verbo"));
+        // A LinkedHashMap, not Map.of: Map.of's iteration order changes from JVM to JVM, and the header bytes with it.
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("producer", "verbo");
+        writeFlat(dir.resolve(MODEL_FILE), model.layout(), model.parameters(), f64, meta);
         HfLlamaConfig.write(dir.resolve(CONFIG_FILE), model.config(), f64 ? "float64" : "float32", configExtras);
     }
 

@@ -196,7 +196,16 @@ final class PretrainCommand extends ModelCommand {
                 emptyToNull(config.root().getString("pretrain.sync.test.delay_workers")));
         SyncWorkerArgs.check(ds.delayWorkers());
         try (SparkSession spark = SparkSessions.create(config, "pretrain", extra)) {
-            PretrainSummary summary = DistributedPretrain.run(spark, ds, say);
+            PretrainSummary summary;
+            try {
+                summary = DistributedPretrain.run(spark, ds, say);
+            } catch (RuntimeException e) {
+                String line = DistributedPretrain.backendFailure(e);
+                if (line != null) {
+                    throw new OneLineFailure(line, e);
+                }
+                throw e;
+            }
             say.accept(String.format("final train loss %.4f%s; outputs under %s", summary.finalLoss(),
                     summary.finalValidation() == null ? "" : String.format(", validation loss %.4f (perplexity %.2f)",
                             summary.finalValidation().loss(), summary.finalValidation().perplexity()), out));

@@ -72,6 +72,11 @@ public final class Verbo implements Runnable {
                 c.getErr().flush();
                 return 2;
             }
+            if (ex instanceof OneLineFailure) {
+                c.getErr().println("verbo " + c.getCommandName() + ": " + ex.getMessage());
+                c.getErr().flush();
+                return 1;
+            }
             c.getErr().println("verbo " + c.getCommandName() + " failed: " + ex);
             ex.printStackTrace(c.getErr());
             c.getErr().flush();

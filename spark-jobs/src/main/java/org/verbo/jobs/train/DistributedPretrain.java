@@ -279,6 +279,7 @@ public final class DistributedPretrain {
                 double lossSum = 0;
                 long tokens = 0;
                 double trainMax = 0;
+                double stateMax = 0;
                 long deltaBytes = 0;
                 long stateBytes = 0;
                 long offHeapMax = 0;
@@ -287,6 +288,7 @@ public final class DistributedPretrain {
                     lossSum += n.get("loss_sum").asDouble() / n.get("steps").asInt();
                     tokens += n.get("tokens").asLong();
                     trainMax = Math.max(trainMax, n.get("train_s").asDouble());
+                    stateMax = Math.max(stateMax, n.get("state_s").asDouble());
                     deltaBytes += n.get("delta_bytes").asLong();
                     stateBytes += n.get("state_bytes").asLong();
                     offHeapMax = Math.max(offHeapMax, n.get("offheap_bytes").asLong());
@@ -329,6 +331,7 @@ public final class DistributedPretrain {
                 extra.put("train_s", trainMax);
                 extra.put("outside_s", outside);
                 extra.put("job_s", jobSeconds);
+                extra.put("state_s", stateMax);
                 extra.put("eval_s", evalSeconds);
                 extra.put("checkpoint_s", ckptSeconds);
                 extra.put("bytes_from_driver", fromDriver);
@@ -366,6 +369,22 @@ public final class DistributedPretrain {
         return new PretrainSummary(start.step(), pos.step(), List.copyOf(losses), lastVal, lastCheckpoint,
                 pos.tokensSeen(), pos.elapsedSeconds(), elapsed > 0 ? runTokens / elapsed : 0, mc.parameterCount(),
                 Optimizer.stateSize(tc.optimizer(), layout) * 4, 0, bytesMoved);
+    }
+
+    /**
+     * The executors' one-line backend failure inside a failed job's exception (Spark carries the task's message in
+     * its own), or null when the job failed for another reason.
+     */
+    public static String backendFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            int at = m == null ? -1 : m.indexOf(ExecutorSetup.BACKEND_FAILURE);
+            if (at >= 0) {
+                int end = m.indexOf('\n', at);
+                return m.substring(at, end < 0 ? m.length() : end);
+            }
+        }
+        return null;
     }
 
     /** The reduce side: per chunk, the workers' contributions in worker order, summed in double, then the outer step. */
@@ -502,8 +521,7 @@ public final class DistributedPretrain {
             SafeTensors.write(local.resolve(OUTER_FILE), List.of("momentum_buffer"),
                     Map.of("momentum_buffer", new long[]{momentum.length}), Map.of("momentum_buffer", "F32"),
                     name -> SafeTensors.Tensor.of(new long[]{momentum.length}, momentum),
-                    Map.of("optimizer", "nesterov", "outer_lr", Double.toString(s.sync().outerLr()),
-                            "outer_momentum", Double.toString(s.sync().outerMomentum())));
+                    outerMetadata(s.sync()));
         }
         ObjectNode st = JSON.createObjectNode();
         st.put("mode", "distributed");
@@ -542,6 +560,15 @@ public final class DistributedPretrain {
         HadoopFiles.publish(tmp, dst, true, conf);
         deleteLocal(local);
         return Path.of(dst.toUri().getPath());
+    }
+
+    /** In a fixed order (Map.of's order changes from JVM to JVM, and the header bytes with it). */
+    private static Map<String, String> outerMetadata(SyncConfig sync) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("optimizer", "nesterov");
+        m.put("outer_lr", Double.toString(sync.outerLr()));
+        m.put("outer_momentum", Double.toString(sync.outerMomentum()));
+        return m;
     }
 
     /** metrics.jsonl after every round; loss.png at checkpoints and at the end. */

@@ -19,7 +19,7 @@ import java.net.InetAddress;
  */
 final class ExecutorSetup {
     /** The one line a failed backend gives; the driver recognises it and prints it alone. */
-    static final String BACKEND_FAILURE = "verbo: ND4J cannot start on executor";
+    static final String BACKEND_FAILURE = "ND4J cannot start on executor";
     private static volatile String failure;
     private static volatile int threads;
 
