@@ -6,7 +6,8 @@
 #      byte-identical;
 #   2. pretrain --workers=2 (DiLoCo, two rounds) on the cluster vs the same command embedded (local[2]): the final
 #      checkpoint byte-identical (model, outer momentum, both workers' optimizer states, config, tokenizer; the
-#      trainer_state.json without its elapsed time).
+#      trainer_state.json without its elapsed time);
+#   3. pretrain with executors whose ND4J cannot load fails within seconds with one line naming the executor.
 #   scripts/standalone-check.sh [WORKDIR]        (default target/standalone-check)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +23,8 @@ export DJL_OFFLINE=true RUST_FLAVOR=cpu OMP_WAIT_POLICY=PASSIVE
 
 # A SPARK_HOME made of the Maven jars: the Worker builds executor command lines from $SPARK_HOME/jars.
 export SPARK_HOME="$WORK/spark-home" SPARK_SCALA_VERSION=2.13
-rm -rf "$SPARK_HOME" "$WORK/out-cluster" "$WORK/out-embedded" "$WORK/pretrain-cluster" "$WORK/pretrain-embedded" "$WORK/worker"
+rm -rf "$SPARK_HOME" "$WORK/out-cluster" "$WORK/out-embedded" "$WORK/pretrain-cluster" "$WORK/pretrain-embedded" \
+  "$WORK/pretrain-broken" "$WORK/worker"
 mkdir -p "$SPARK_HOME/jars"
 ln -s "$ROOT"/spark-jobs/target/lib/*.jar "$SPARK_HOME/jars/"
 echo "Spark jars from Maven Central (verbo standalone check)" > "$SPARK_HOME/RELEASE"
@@ -56,10 +58,23 @@ PRETRAIN=(pretrain --shards="$WORK/out-cluster/shards" --conf=conf/demo.conf --w
   --pretrain.sync.local_steps=8 --pretrain.warmup=2 --pretrain.eval_interval=8 --pretrain.checkpoint_interval=8)
 submit "${PRETRAIN[@]}" --out="$WORK/pretrain-cluster" | grep -E '^(distributed|round)'
 echo "executor JVMs started by the worker: $(find "$WORK/worker" -name stderr | wc -l)"
+echo "== executors whose ND4J cannot load (JavaCPP told to look for another platform's native libraries)"
+t0=$SECONDS
+# shellcheck disable=SC2086
+if java $OPENS $MODULES -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.SparkSubmit --master "spark://127.0.0.1:$PORT" \
+    --conf spark.executor.memory=1500m --conf spark.executor.cores=1 \
+    --conf "spark.executor.extraJavaOptions=$MODULES -Dorg.bytedeco.javacpp.platform=linux-arm64" \
+    --class org.verbo.jobs.cli.Verbo spark-jobs/target/verbo-spark-jobs-cluster.jar "${PRETRAIN[@]}" \
+    --out="$WORK/pretrain-broken" > "$WORK/broken.out" 2> "$WORK/broken.err"; then
+  echo "pretrain with broken executors did NOT fail"; BROKEN=1
+else
+  echo "failed after $((SECONDS - t0)) s with: $(grep -m1 'ND4J cannot start on executor' "$WORK/broken.err" || echo '(no one-line message)')"
+  grep -q 'ND4J cannot start on executor' "$WORK/broken.err" && BROKEN=0 || BROKEN=1
+fi
 echo "== embedded"
 scripts/demo.sh "$WORK/out-embedded" > "$WORK/embedded.log" 2>&1
 scripts/verbo "${PRETRAIN[@]}" --master='local[2]' --out="$WORK/pretrain-embedded" > "$WORK/pretrain-embedded.log" 2>&1
-status=0
+status=$BROKEN
 cmp -s "$WORK/out-cluster/tokenizer.json" "$WORK/out-embedded/tokenizer.json" && echo "tokenizer.json identical" || { echo "tokenizer.json DIFFERS"; status=1; }
 for s in train val; do
   a=$(cat "$WORK"/out-cluster/shards/$s/*.bin | md5sum | cut -c1-32); b=$(cat "$WORK"/out-embedded/shards/$s/*.bin | md5sum | cut -c1-32)

@@ -258,23 +258,10 @@ public final class HadoopFiles {
 
     /** Copies a local file to a Hadoop path through a temp name and a rename (replacing what is there). */
     public static void putFile(java.nio.file.Path local, String target, Configuration conf) {
-        Path dst = new Path(target);
-        Path tmp = new Path(dst.getParent(), "_tmp_" + dst.getName() + "_" + UUID.randomUUID().toString().substring(0, 8));
-        try {
-            FileSystem fs = dst.getFileSystem(conf);
-            fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
-            if (fs.exists(dst)) {
-                fs.delete(dst, false);
-            }
-            if (!fs.rename(tmp, dst)) {
-                throw new IOException("rename " + tmp + " -> " + dst + " failed");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy " + local + " to " + target + ": " + e.getMessage(), e);
-        }
+        putDir(local, target, conf);   // copyFromLocalFile copies a file or a tree alike
     }
 
-    /** Copies a finished local directory tree to a Hadoop path (through a temp name, then rename). */
+    /** Copies a finished local directory tree (or one file) to a Hadoop path (through a temp name, then rename). */
     public static void putDir(java.nio.file.Path local, String target, Configuration conf) {
         Path dst = new Path(target);
         Path tmp = new Path(dst.getParent(), "_tmp_" + dst.getName() + "_" + UUID.randomUUID().toString().substring(0, 8));

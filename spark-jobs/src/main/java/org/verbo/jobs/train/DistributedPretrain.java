@@ -224,12 +224,14 @@ public final class DistributedPretrain {
 
         ParameterLayout layout = ParameterLayout.of(mc);
         String syncDir = HadoopFiles.child(s.out(), "_sync");
+        // Round states a crashed run left behind are not this run's: a task keeps a state file it finds in place.
+        HadoopFiles.deleteQuietly(new org.apache.hadoop.fs.Path(syncDir), conf);
+        org.verbo.models.train.MemoryStats driverMemory = new org.verbo.models.train.MemoryStats(8L * theta.length);
         Position pos = start;
         List<Double> losses = new ArrayList<>();
         EvalResult lastVal = null;
         Path lastCheckpoint = null;
         long t0 = System.nanoTime();
-        long bytesMoved = 0;
         String previousRoundDir = null;
         try (MetricsLog metrics = new MetricsLog(staging.resolve("metrics.jsonl"), start.step())) {
             for (long r = start.round(); r < rounds; r++) {
@@ -274,6 +276,7 @@ public final class DistributedPretrain {
                 }
                 theta = newTheta;
                 momentum = newMomentum;
+                driverMemory.sample();
                 double jobSeconds = (System.nanoTime() - roundStart) / 1e9;
 
                 double lossSum = 0;
@@ -324,7 +327,6 @@ public final class DistributedPretrain {
                 }
                 double outside = roundSeconds - trainMax - evalSeconds;
                 double tps = tokens / roundSeconds;
-                bytesMoved += fromDriver + toDriver;
                 Map<String, Object> extra = new LinkedHashMap<>();
                 extra.put("round", r + 1);
                 extra.put("workers", workers);
@@ -368,7 +370,8 @@ public final class DistributedPretrain {
         long runTokens = pos.tokensSeen() - start.tokensSeen();
         return new PretrainSummary(start.step(), pos.step(), List.copyOf(losses), lastVal, lastCheckpoint,
                 pos.tokensSeen(), pos.elapsedSeconds(), elapsed > 0 ? runTokens / elapsed : 0, mc.parameterCount(),
-                Optimizer.stateSize(tc.optimizer(), layout) * 4, 0, bytesMoved);
+                Optimizer.stateSize(tc.optimizer(), layout) * 4, driverMemory.peakHeapBytes(),
+                driverMemory.peakOffHeapBytes());
     }
 
     /**
@@ -577,12 +580,7 @@ public final class DistributedPretrain {
                 Files.readString(staging.resolve("metrics.jsonl")), conf);
         if (plot) {
             Pretrain.plot(staging);
-            org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(HadoopFiles.child(out, "loss.png"));
-            org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(dst.getParent(), "_tmp_loss.png");
-            FileSystem fs = dst.getFileSystem(conf);
-            fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(staging.resolve("loss.png").toUri()), tmp);
-            fs.delete(dst, false);
-            fs.rename(tmp, dst);
+            HadoopFiles.putFile(staging.resolve("loss.png"), HadoopFiles.child(out, "loss.png"), conf);
         }
     }
 
