@@ -66,7 +66,7 @@ class EmbedTrainTest {
         EmbedFixtures.Run run = EmbedFixtures.run("embed-train", "--checkpoint=" + decoder, "--corpus=" + corpus,
                 "--out=" + out, "--steps=16", "--embed_train.lr=2e-3", "--embed_train.warmup=2",
                 "--embed_train.log_interval=1", "--embed_train.batch_size=8", "--embed_train.max_length=32",
-                "--embed_train.mine.min_positive_chars=20");
+                "--embed_train.mine.min_positive_chars=20", "--embed_train.task=buscar texto");
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("eta"), run.out());
         List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
@@ -111,8 +111,9 @@ class EmbedTrainTest {
         Path pairs = tmp.resolve("pairs.jsonl");
         Files.writeString(pairs, jsonl.toString());
         String[] common = {"--checkpoint=" + decoder, "--pairs=" + pairs, "--steps=3", "--embed_train.stage2_steps=3",
-                "--embed_train.checkpoint_interval=1", "--embed_train.batch_size=4", "--embed_train.max_length=24",
-                "--embed_train.lr=1e-3", "--embed_train.warmup=1", "--embed_train.heldout_fraction=0"};
+                "--embed_train.checkpoint_interval=1", "--embed_train.batch_size=4", "--embed_train.max_length=48",
+                "--embed_train.lr=1e-3", "--embed_train.warmup=1", "--embed_train.heldout_fraction=0",
+                "--embed_train.task=buscar texto"};
         Path a = tmp.resolve("uninterrupted");
         EmbedFixtures.Run ra = EmbedFixtures.run(concat(common, "embed-train", "--out=" + a));
         assertEquals(0, ra.code(), ra.err());
@@ -126,7 +127,7 @@ class EmbedTrainTest {
         for (int from : new int[] {2, 4}) {   // resumed in stage 1, and in stage 2
             Path b = tmp.resolve("resumed-" + from);
             String[] args = concat(common, "embed-train", "--out=" + b);
-            args[1] = "--checkpoint=" + a.resolve("checkpoints/step-" + from);
+            args[2] = "--checkpoint=" + a.resolve("checkpoints/step-" + from);
             EmbedFixtures.Run rb = EmbedFixtures.run(args);
             assertEquals(0, rb.code(), rb.err());
             assertTrue(rb.out().contains("resumed at step " + from), rb.out());
