@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: fetches the Portuguese sample (scripts/fetch-sample.sh), then runs prepare → tokenizer →
-# tokenize on embedded Spark and prints the report. Outputs under OUT (default target/demo).
+# tokenize → pretrain → embed-train → embed → search on embedded Spark. Outputs under OUT (default target/demo).
 #   scripts/demo.sh [OUT]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

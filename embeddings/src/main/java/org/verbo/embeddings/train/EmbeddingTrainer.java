@@ -61,8 +61,19 @@ public final class EmbeddingTrainer {
         return last;
     }
 
-    /** One step on a batch; returns the mean InfoNCE loss before the update. */
+    /** One step on a batch at the config's learning rate; returns the mean InfoNCE loss before the update. */
     public double step(List<ContrastiveExample> batch) {
+        return step(batch, config.learningRate());
+    }
+
+    /**
+     * One step on a batch at learning rate {@code lr} (a caller's schedule: warm-up, cosine); returns the mean
+     * InfoNCE loss before the update.
+     */
+    public double step(List<ContrastiveExample> batch, double lr) {
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("learning rate must be >= 0, got " + lr);
+        }
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("empty training batch");
         }
@@ -104,13 +115,52 @@ public final class EmbeddingTrainer {
         clip(pooling);
         step++;
         if (poolingOptimizer != null) {
-            poolingOptimizer.step(pooling.parameters(), pooling.gradients(), config.learningRate(), step);
+            poolingOptimizer.step(pooling.parameters(), pooling.gradients(), lr, step);
         }
         if (decoderOptimizer != null) {
-            decoderOptimizer.step(model.decoder().parameters(), model.decoder().gradients(), config.learningRate(),
-                    step);
+            decoderOptimizer.step(model.decoder().parameters(), model.decoder().gradients(), lr, step);
         }
         return last.loss();
+    }
+
+    /** The pooling's AdamW state [2P] (first then second moments), live; null when the pooling has no parameters. */
+    public INDArray poolingOptimizerState() {
+        return poolingOptimizer == null ? null : poolingOptimizer.state();
+    }
+
+    /** The decoder's AdamW state [2P], live; null when the decoder is frozen. */
+    public INDArray decoderOptimizerState() {
+        return decoderOptimizer == null ? null : decoderOptimizer.state();
+    }
+
+    /**
+     * Continues a run from a checkpoint: the step count (Adam's bias correction) and the optimizer moments saved
+     * with it, so that the next steps equal those of the uninterrupted run.
+     */
+    public void restore(long steps, INDArray poolingState, INDArray decoderState) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be >= 0, got " + steps);
+        }
+        if ((poolingOptimizer == null) != (poolingState == null) || (decoderOptimizer == null) != (decoderState == null)) {
+            throw new IllegalArgumentException("optimizer state does not match the trainer (pooling state "
+                    + (poolingState != null) + ", decoder state " + (decoderState != null) + ")");
+        }
+        if (poolingOptimizer != null) {
+            requireLength("pooling", poolingOptimizer.state(), poolingState);
+            poolingOptimizer.state().assign(poolingState);
+        }
+        if (decoderOptimizer != null) {
+            requireLength("decoder", decoderOptimizer.state(), decoderState);
+            decoderOptimizer.state().assign(decoderState);
+        }
+        this.step = steps;
+    }
+
+    private static void requireLength(String what, INDArray want, INDArray got) {
+        if (want.length() != got.length()) {
+            throw new IllegalArgumentException(what + " optimizer state has " + got.length() + " values, the trainer "
+                    + "needs " + want.length());
+        }
     }
 
     /** Scales all trained gradients so their joint L2 norm is at most maxGradNorm. */

@@ -23,7 +23,8 @@ import java.util.List;
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the pipeline end to end on the bundled sample (scripts/demo.sh fetches it):",
                 "prepare → tokenizer → tokenize in one embedded Spark session, then a short pretrain (tiny model),",
-                "evaluate and generate. Replaces OUT's previous demo outputs."})
+                "evaluate and generate, then embed-train on pairs mined from the corpus, embed the corpus into a vector",
+                "store under OUT (vectors/, index/, manifest.json) and search it once. Replaces OUT's previous demo outputs."})
 final class DemoCommand extends ModelCommand {
 
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "Sample corpus (repeatable).")
@@ -38,6 +39,7 @@ final class DemoCommand extends ModelCommand {
         checkBackend();
         PrepareSettings prepare = PrepareSettings.from(config, inputs, out);
         PrepareJob.preflight(prepare, HadoopFiles.preflightConf(config.sparkConf()));
+        String decoderCheckpoint;
         try (SparkSession spark = session(config)) {
             say("== prepare");
             PrepareReport report = PrepareCommand.run(spark, prepare, this::say);
@@ -76,8 +78,28 @@ final class DemoCommand extends ModelCommand {
             say("== generate");
             say(GenerateCommand.continuation(ckpt, model, config.root().getString("demo.prompt"),
                     new SamplingConfig(32, 0.8, 50, 0.95, 42)));
-            say("demo outputs under " + out + ": corpus/, rejected/, report.json, tokenizer.json, shards/, pretrain/");
+            decoderCheckpoint = ckpt.toString();
         }
+        // embed-train and embed start their own Spark sessions (each closes its own), so they run after the one above.
+        say("== embed-train (pairs mined from the corpus)");
+        String corpus = HadoopFiles.child(out, "corpus");
+        String embedder = HadoopFiles.child(out, "embedder");
+        VerboConfig et = config.with("embed_train.steps", config.root().getInt("demo.embed_train_steps"))
+                .with("embed_train.overwrite", true);
+        EmbedTrainCommand.train(et, decoderCheckpoint, embedder, null, corpus, this::say);
+
+        say("== embed (corpus → vectors/, index/, manifest.json)");
+        VerboConfig ec = config.with("embed.overwrite", true).with("embed.report_file", "embed_report.json")
+                .with("embed.rejected_dir", "embed_rejected");
+        EmbedCommand.run(ec, corpus, embedder, out, List.of("source"), this::say);
+
+        String query = config.root().getString("demo.query");
+        say("== search --store=" + out + " --query=\"" + query + "\" --k=5");
+        for (String line : SearchCommand.search(config.with("search.k", 5), out, query, false, null)) {
+            say(line);
+        }
+        say("demo outputs under " + out + ": corpus/, rejected/, report.json, tokenizer.json, shards/, pretrain/, embedder/, "
+                + "vectors/, index/, manifest.json, embed_rejected/, embed_report.json");
         return 0;
     }
 }

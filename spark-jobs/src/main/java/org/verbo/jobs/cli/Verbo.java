@@ -20,7 +20,8 @@ import java.util.TreeMap;
 @Command(name = "verbo", mixinStandardHelpOptions = true, versionProvider = Verbo.Version.class,
         description = "From raw text to token shards, a trained model and vector stores, on Apache Spark.",
         subcommands = {PrepareCommand.class, TokenizerCommand.class, TokenizeCommand.class, PretrainCommand.class,
-                EvaluateCommand.class, GenerateCommand.class, DemoCommand.class,
+                EvaluateCommand.class, GenerateCommand.class, EmbedTrainCommand.class, EmbedCommand.class,
+                SearchCommand.class, DemoCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Verbo implements Runnable {
 
@@ -50,7 +51,10 @@ public final class Verbo implements Runnable {
                 case "pretrain" -> List.of("pretrain", "spark");
                 case "evaluate" -> List.of("evaluate");
                 case "generate" -> List.of("generate");
-                case "demo" -> List.of("demo", "prepare", "tokenizer", "tokenize", "pretrain", "spark");
+                case "embed-train" -> List.of("embed_train", "spark");
+                case "embed" -> List.of("embed", "spark");
+                case "search" -> List.of("search");
+                case "demo" -> List.of("demo", "prepare", "tokenizer", "tokenize", "pretrain", "embed_train", "embed", "spark");
                 default -> List.of();
             };
             if (!sections.isEmpty()) {

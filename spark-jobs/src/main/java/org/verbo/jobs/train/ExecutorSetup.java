@@ -17,7 +17,7 @@ import java.net.InetAddress;
  * budget is per thread (set by each task). BLAS GEMM splits its work over rows and columns of the output, never the
  * inner dimension, so its thread count does not change results.
  */
-final class ExecutorSetup {
+public final class ExecutorSetup {
     /** The one line a failed backend gives; the driver recognises it and prints it alone. */
     static final String BACKEND_FAILURE = "ND4J cannot start on executor";
     private static volatile String failure;
@@ -26,7 +26,7 @@ final class ExecutorSetup {
     private ExecutorSetup() {
     }
 
-    static synchronized void ensure(boolean cpuFallback, int cpus) {
+    public static synchronized void ensure(boolean cpuFallback, int cpus) {
         if (failure != null) {
             throw new IllegalStateException(failure);
         }
@@ -55,7 +55,7 @@ final class ExecutorSetup {
      * Binds this task's thread to the GPU Spark assigned it ({@code spark.task.resource.gpu.amount}) when the CUDA
      * backend runs; returns the assigned address, or "" without GPU scheduling.
      */
-    static String bindGpu(TaskContext ctx) {
+    public static String bindGpu(TaskContext ctx) {
         if (ctx == null) {
             return "";
         }

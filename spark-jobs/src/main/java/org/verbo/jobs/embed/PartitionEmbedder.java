@@ -1,0 +1,245 @@
+package org.verbo.jobs.embed;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Row;
+import org.verbo.embeddings.store.StoreConfig;
+import org.verbo.embeddings.store.VectorIndexWriter;
+import org.verbo.jobs.io.HadoopFiles;
+import org.verbo.jobs.train.ExecutorSetup;
+import org.verbo.models.io.Checkpoints;
+import org.verbo.models.nn.Kernels;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * What one task of {@code verbo embed} does with partition K (rows sorted by id): tokenise every row, reject the
+ * ones that cannot be embedded (null id, null or empty text) with a reason, cut or chunk the rest to the maximum
+ * length, embed them in batches of similar length, and write
+ * <ul>
+ *   <li>{@code vectors/part-K.parquet} and {@code rejected/part-K.parquet} (written under a task-attempt name, then
+ *       renamed),</li>
+ *   <li>{@code _partials/part-K/}: a Lucene index of the partition, built in a local temp dir and copied,</li>
+ *   <li>{@code _parts/part-K.json} last: the partition's counts. Its presence marks the partition complete, so a
+ *       task that dies earlier leaves nothing a rerun would keep.</li>
+ * </ul>
+ * A retried attempt overwrites what an earlier attempt renamed into place with the same bytes.
+ */
+final class PartitionEmbedder {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private PartitionEmbedder() {
+    }
+
+    /** Everything a task needs besides its rows. */
+    record Spec(EmbedSettings settings, EmbedderCheckpoint checkpoint, int maxLength, List<String> passthroughTypes,
+                String workDir) implements java.io.Serializable {
+    }
+
+    static String partName(int k) {
+        return String.format("part-%05d", k);
+    }
+
+    /** A row ready to embed: one window of one input row. */
+    private record Piece(int row, int chunk, int[] ids) {
+    }
+
+    static Iterator<String> run(int k, Iterator<Row> rows, Spec spec) {
+        TaskContext ctx = TaskContext.get();
+        int cpus = ctx == null ? 1 : Math.max(1, ctx.cpus());
+        ExecutorSetup.ensure(false, cpus);
+        Kernels.setThreadBudget(cpus);
+        String gpu = ExecutorSetup.bindGpu(ctx);
+        long t0 = System.nanoTime();
+        EmbedSettings s = spec.settings();
+        Configuration conf = HadoopFiles.confFrom(s.hadoop());
+        Embedders.Loaded loaded = Embedders.borrow(spec.checkpoint(), conf);
+        try {
+            return List.of(embed(k, rows, spec, loaded, conf, t0, gpu, ctx)).iterator();
+        } catch (IOException e) {
+            throw new UncheckedIOException("partition " + k + ": " + e.getMessage(), e);
+        } finally {
+            Embedders.giveBack(spec.checkpoint(), loaded);
+        }
+    }
+
+    private static String embed(int k, Iterator<Row> rowIt, Spec spec, Embedders.Loaded loaded, Configuration conf,
+                                long t0, String gpu, TaskContext ctx) throws IOException {
+        EmbedSettings s = spec.settings();
+        String part = partName(k);
+        String attempt = ctx == null ? UUID.randomUUID().toString().substring(0, 8)
+                : ctx.stageAttemptNumber() + "-" + ctx.attemptNumber() + "-" + ctx.taskAttemptId();
+        Path work = new Path(spec.workDir());
+        Path vectorsFile = new Path(new Path(work, "vectors"), part + ".parquet");
+        Path rejectedFile = new Path(new Path(work, "rejected"), part + ".parquet");
+        Path vectorsTmp = new Path(vectorsFile.getParent(), "." + part + ".parquet." + attempt);
+        Path rejectedTmp = new Path(rejectedFile.getParent(), "." + part + ".parquet." + attempt);
+        int maxLen = spec.maxLength();
+        int stride = s.chunk() ? Math.max(1, maxLen - s.chunkOverlap()) : maxLen;
+
+        // 1. read and tokenise the partition; rejects go straight to their file
+        List<Row> kept = new ArrayList<>();
+        List<Piece> pieces = new ArrayList<>();
+        Map<String, Long> rejected = new TreeMap<>();
+        long input = 0;
+        long truncated = 0;
+        long tokens = 0;
+        try (VectorFiles.Writer rej = new VectorFiles.Writer(rejectedTmp, VectorFiles.rejectedSchema(), conf)) {
+            while (rowIt.hasNext()) {
+                Row r = rowIt.next();
+                input++;
+                String id = r.isNullAt(0) ? null : r.getString(0);
+                String text = r.isNullAt(1) ? null : r.getString(1);
+                String reason = id == null ? "null_id" : text == null ? "null_text" : text.isBlank() ? "empty_text" : null;
+                int[] ids = reason == null ? loaded.encoder().encode(text) : null;
+                if (reason == null && ids.length == 0) {
+                    reason = "no_tokens";
+                }
+                if (reason != null) {
+                    rejected.merge(reason, 1L, Long::sum);
+                    Group g = rej.newGroup();
+                    if (id != null) {
+                        g.append("id", id);
+                    }
+                    g.append("reason", reason);
+                    if (text != null) {
+                        g.append("detail", text.length() > 200 ? text.substring(0, 200) : text);
+                    }
+                    rej.write(g);
+                    continue;
+                }
+                tokens += ids.length;
+                int row = kept.size();
+                kept.add(r);
+                if (ids.length > maxLen) {
+                    truncated++;
+                }
+                if (!s.chunk() || ids.length <= maxLen) {
+                    pieces.add(new Piece(row, 0, ids.length > maxLen ? Arrays.copyOf(ids, maxLen) : ids));
+                } else {
+                    int c = 0;
+                    for (int from = 0; ; from += stride) {
+                        int to = Math.min(ids.length, from + maxLen);
+                        pieces.add(new Piece(row, c++, Arrays.copyOfRange(ids, from, to)));
+                        if (to == ids.length) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        // 2. embed in batches of similar length (less padding), then back in input order
+        Integer[] order = new Integer[pieces.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> pieces.get(i).ids().length).thenComparingInt(i -> i));
+        float[][] vectors = new float[pieces.size()][];
+        for (int from = 0; from < order.length; from += s.batchSize()) {
+            int to = Math.min(order.length, from + s.batchSize());
+            List<int[]> batch = new ArrayList<>(to - from);
+            List<Integer> instr = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                batch.add(pieces.get(order[i]).ids());
+                instr.add(0);
+            }
+            float[][] e = loaded.model().encode(batch, instr, batch.size());
+            for (int i = from; i < to; i++) {
+                vectors[order[i]] = e[i - from];
+            }
+        }
+
+        // 3. vectors/ Parquet and the partition's Lucene index
+        StoreConfig store = storeConfig(s);
+        java.nio.file.Path localIndex = Files.createTempDirectory("verbo-embed-" + part + "-");
+        try {
+            try (VectorFiles.Writer vw = new VectorFiles.Writer(vectorsTmp,
+                    VectorFiles.vectorSchema(s.chunk(), s.passthrough(), spec.passthroughTypes()), conf);
+                 VectorIndexWriter iw = VectorIndexWriter.create(localIndex.resolve("index"), store,
+                         spec.checkpoint().dimension())) {
+                for (int i = 0; i < pieces.size(); i++) {
+                    Piece p = pieces.get(i);
+                    Row r = kept.get(p.row());
+                    String id = r.getString(0);
+                    Group g = vw.newGroup();
+                    g.append("id", id);
+                    if (s.chunk()) {
+                        g.append("chunk", p.chunk());
+                    }
+                    VectorFiles.putEmbedding(g, vectors[i]);
+                    for (int c = 0; c < s.passthrough().size(); c++) {
+                        VectorFiles.put(g, s.passthrough().get(c), spec.passthroughTypes().get(c), r.get(2 + c));
+                    }
+                    vw.write(g);
+                    String text = s.chunk() ? loaded.encoder().decode(p.ids()) : r.getString(1);
+                    iw.add(indexId(id, p.chunk(), s.chunk()), vectors[i],
+                            text.length() > s.storedTextChars() ? text.substring(0, s.storedTextChars()) : text);
+                }
+            }
+            if (k == s.failPartition()) {
+                throw new IllegalStateException("injected failure (verbo.embed.test.fail_partition) in partition " + k
+                        + " after its vectors were written, before it was committed");
+            }
+            FileSystem fs = vectorsFile.getFileSystem(conf);
+            renameOver(fs, vectorsTmp, vectorsFile);
+            renameOver(fs, rejectedTmp, rejectedFile);
+            HadoopFiles.putDir(localIndex.resolve("index"), new Path(new Path(work, "_partials"), part).toString(), conf);
+        } finally {
+            Checkpoints.deleteTree(localIndex);
+        }
+
+        // 4. the partition's record, last: it commits the partition
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        ObjectNode st = JSON.createObjectNode();
+        st.put("partition", k);
+        st.put("input", input);
+        st.put("embedded", kept.size());
+        st.put("vectors", pieces.size());
+        ObjectNode rj = st.putObject("rejected");
+        rejected.forEach(rj::put);
+        st.put("truncated", truncated);
+        st.put("tokens", tokens);
+        st.put("seconds", seconds);
+        st.put("gpu", gpu);
+        st.put("executor", org.apache.spark.SparkEnv.get() == null ? "?" : org.apache.spark.SparkEnv.get().executorId());
+        String json = JSON.writeValueAsString(st);
+        HadoopFiles.writeStringAtomically(new Path(new Path(work, "_parts"), part + ".json").toString(), json, conf);
+        return json;
+    }
+
+    static String indexId(String id, int chunk, boolean chunked) {
+        return chunked ? id + "#" + chunk : id;
+    }
+
+    static StoreConfig storeConfig(EmbedSettings s) {
+        return StoreConfig.defaults(StoreConfig.Similarity.parse(s.similarity()))
+                .withEncoding(StoreConfig.Encoding.parse(s.encoding()))
+                .withHnsw(s.maxConn(), s.beamWidth())
+                .withStoreText(s.storedTextChars() > 0);
+    }
+
+    private static void renameOver(FileSystem fs, Path tmp, Path target) throws IOException {
+        if (fs.exists(target)) {
+            fs.delete(target, false);
+        }
+        if (!fs.rename(tmp, target)) {
+            throw new IOException("rename " + tmp + " -> " + target + " failed");
+        }
+    }
+}

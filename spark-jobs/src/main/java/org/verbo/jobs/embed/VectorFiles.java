@@ -1,0 +1,120 @@
+package org.verbo.jobs.embed;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.Types;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The Parquet files a task writes itself (one per partition, so that a partition is committed, skipped on resume or
+ * redone on its own): {@code vectors/part-K.parquet} with {@code id}, optional {@code chunk}, {@code embedding}
+ * (a standard 3-level LIST of FLOAT, read by Spark as {@code array<float>}) and the passthrough columns, and
+ * {@code rejected/part-K.parquet} with {@code id}, {@code reason}, {@code detail}.
+ */
+final class VectorFiles {
+    /** Spark types a passthrough column may have. */
+    static final List<DataType> PASSTHROUGH_TYPES = List.of(DataTypes.StringType, DataTypes.IntegerType,
+            DataTypes.LongType, DataTypes.FloatType, DataTypes.DoubleType, DataTypes.BooleanType);
+
+    private VectorFiles() {
+    }
+
+    static MessageType vectorSchema(boolean chunk, List<String> names, List<String> sparkTypes) {
+        Types.MessageTypeBuilder b = Types.buildMessage();
+        b.required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("id");
+        if (chunk) {
+            b.required(PrimitiveTypeName.INT32).named("chunk");
+        }
+        b.requiredList().requiredElement(PrimitiveTypeName.FLOAT).named("embedding");
+        for (int i = 0; i < names.size(); i++) {
+            switch (sparkTypes.get(i)) {
+                case "string" -> b.optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(names.get(i));
+                case "int" -> b.optional(PrimitiveTypeName.INT32).named(names.get(i));
+                case "bigint" -> b.optional(PrimitiveTypeName.INT64).named(names.get(i));
+                case "float" -> b.optional(PrimitiveTypeName.FLOAT).named(names.get(i));
+                case "double" -> b.optional(PrimitiveTypeName.DOUBLE).named(names.get(i));
+                case "boolean" -> b.optional(PrimitiveTypeName.BOOLEAN).named(names.get(i));
+                default -> throw new IllegalArgumentException("passthrough column " + names.get(i) + " has type "
+                        + sparkTypes.get(i) + "; supported: string, int, bigint, float, double, boolean");
+            }
+        }
+        return b.named("spark_schema");
+    }
+
+    static MessageType rejectedSchema() {
+        return Types.buildMessage()
+                .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("id")
+                .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("reason")
+                .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("detail")
+                .named("spark_schema");
+    }
+
+    /** A Parquet file of Groups of one schema. */
+    static final class Writer implements Closeable {
+        private final ParquetWriter<Group> writer;
+        private final SimpleGroupFactory groups;
+        private long rows;
+
+        Writer(Path file, MessageType schema, Configuration conf) throws IOException {
+            this.groups = new SimpleGroupFactory(schema);
+            this.writer = ExampleParquetWriter.builder(file).withConf(conf).withType(schema)
+                    .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                    .withCompressionCodec(CompressionCodecName.SNAPPY).build();
+        }
+
+        Group newGroup() {
+            return groups.newGroup();
+        }
+
+        void write(Group g) throws IOException {
+            writer.write(g);
+            rows++;
+        }
+
+        long rows() {
+            return rows;
+        }
+
+        @Override
+        public void close() throws IOException {
+            writer.close();
+        }
+    }
+
+    /** Appends a passthrough value by its Spark type name (null: left unset). */
+    static void put(Group g, String name, String sparkType, Object v) {
+        if (v == null) {
+            return;
+        }
+        switch (sparkType) {
+            case "string" -> g.append(name, v.toString());
+            case "int" -> g.append(name, ((Number) v).intValue());
+            case "bigint" -> g.append(name, ((Number) v).longValue());
+            case "float" -> g.append(name, ((Number) v).floatValue());
+            case "double" -> g.append(name, ((Number) v).doubleValue());
+            case "boolean" -> g.append(name, (Boolean) v);
+            default -> throw new IllegalStateException("unsupported passthrough type " + sparkType);
+        }
+    }
+
+    static void putEmbedding(Group g, float[] v) {
+        Group list = g.addGroup("embedding");
+        for (float f : v) {
+            list.addGroup("list").append("element", f);
+        }
+    }
+}
