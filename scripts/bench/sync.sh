@@ -2,18 +2,19 @@
 # Distributed pretraining (pretrain --workers=N) against the single-JVM trainer, on embedded Spark (local[2]: two
 # trainers on this machine's two cores). Called by `scripts/bench.sh sync [part ...]`; results in docs/BENCHMARKS.md.
 #   loss    validation loss at equal training tokens (TOKENS, default 2^20 = 1,048,576): single JVM; 2 workers
-#           averaging with H = 10 and 50; 2 workers DiLoCo with H = 10 and 50; DiLoCo H = 50 with fp32 and int8
+#           averaging with H = 10 and 50; 2 workers DiLoCo with H = 10 and 50 (whole rounds: 2 x 250 steps of
+#           8 x 256 tokens by default); DiLoCo H = 50 with fp32 and int8
 #           deltas and with the inner optimizer state reset every round. PRESET (default tiny) on the sample corpus.
 #   overhead  bench-7m (OVERHEAD_PRESET), 2 workers, DiLoCo: time in local training vs outside it per round at
 #           H = 50 and H = 100 (AdamW), and H = 50 with SGD-SaI (half the inner state to store per round).
 #   memory  200 rounds of H = 1 (tiny, 2 workers): executor off-heap bytes and RSS per round.
-# Env: OUT (default target/bench/sync), PRESET, TOKENS, OVERHEAD_PRESET, MEMORY_ROUNDS (200).
+# Env: OUT (default target/bench/sync), PRESET, TOKENS (default 1,024,000), OVERHEAD_PRESET, MEMORY_ROUNDS (200).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 OUT="${OUT:-target/bench/sync}"
 PRESET="${PRESET:-tiny}"
-TOKENS="${TOKENS:-1048576}"
+TOKENS="${TOKENS:-1024000}"
 OVERHEAD_PRESET="${OVERHEAD_PRESET:-bench-7m}"
 MEMORY_ROUNDS="${MEMORY_ROUNDS:-200}"
 PARTS=("$@"); [[ ${#PARTS[@]} -eq 0 ]] && PARTS=(loss overhead memory)
@@ -45,7 +46,7 @@ pretrain() {   # name, extra args...
 for part in "${PARTS[@]}"; do
   case "$part" in
     loss)
-      S1=$((TOKENS / PER_STEP)); S2=$((S1 / 2)); EV=$((S2 / 8))
+      S1=$((TOKENS / PER_STEP)); S2=$((S1 / 2)); EV=$((S2 / 5))
       pretrain single --preset="$PRESET" --steps=$S1 --pretrain.eval_interval=$((EV * 2)) --pretrain.eval_batches=0
       for outer in average diloco; do
         for h in 10 50; do
