@@ -29,7 +29,7 @@ import java.util.Random;
  * Encoding throughput of {@link EmbeddingModel#encode} (bidirectional decoder + pooling + L2 norm), the Java half of
  * {@code scripts/bench.sh embed}; {@code scripts/bench/embed_torch.py} is the PyTorch half on the same files.
  * <pre>
- *   EmbedBench setup --out=DIR [--preset=bench-7m] [--short=40] [--short-texts=512] [--long=200] [--long-texts=96]
+ *   EmbedBench setup --out=DIR [--preset=bench-7m] [--short=40] [--short-texts=256] [--long=200] [--long-texts=48]
  *       writes DIR/model-{mean,latent_attention}/ (EmbeddingCheckpoint, one seeded decoder shared by both),
  *       DIR/texts-{short,long}.bin (seeded token ids, lengths uniform in [0.75 L, 1.25 L]) and
  *       DIR/parity-{pooling}-{set}.bin (verbo's embeddings of the first 8 texts, float32 LE [8, C])
@@ -65,8 +65,8 @@ public final class EmbedBench {
         Path out = Path.of(o.get("out"));
         if (args[0].equals("setup")) {
             setup(out, o.getOrDefault("preset", "bench-7m"), Integer.parseInt(o.getOrDefault("short", "40")),
-                    Integer.parseInt(o.getOrDefault("short-texts", "512")), Integer.parseInt(o.getOrDefault("long", "200")),
-                    Integer.parseInt(o.getOrDefault("long-texts", "96")));
+                    Integer.parseInt(o.getOrDefault("short-texts", "256")), Integer.parseInt(o.getOrDefault("long", "200")),
+                    Integer.parseInt(o.getOrDefault("long-texts", "48")));
         } else {
             if (!o.containsKey("json")) {
                 usage();
@@ -77,8 +77,8 @@ public final class EmbedBench {
     }
 
     private static void usage() {
-        System.err.println("usage: EmbedBench setup --out=DIR [--preset=bench-7m] [--short=40] [--short-texts=512] "
-                + "[--long=200] [--long-texts=96]\n       EmbedBench time --out=DIR --json=FILE [--batch=16] "
+        System.err.println("usage: EmbedBench setup --out=DIR [--preset=bench-7m] [--short=40] [--short-texts=256] "
+                + "[--long=200] [--long-texts=48]\n       EmbedBench time --out=DIR --json=FILE [--batch=16] "
                 + "[--warmup=1] [--passes=3]");
         System.exit(2);
     }
