@@ -5,7 +5,7 @@
 # `scripts/bench.sh embed`.
 #
 # Env: PRESET (bench-7m), SHORT (40: mean tokens of the short texts), SHORT_TEXTS (256), LONG (200), LONG_TEXTS (48),
-#      BATCH (16, EmbeddingModel.DEFAULT_BATCH), WARMUP (1 untimed pass over each text set), PASSES (3 timed passes),
+#      BATCH (16, EmbeddingModel.DEFAULT_BATCH), WARMUP (2 untimed passes over every setting before any timing), PASSES (3 timed passes),
 #      THREADS (nproc), ROUNDS (2), OUT (target/bench/embed), JAVA_OPTS (extra options for verbo's JVM),
 #      OMP_WAIT_POLICY (PASSIVE, as train.sh).
 # Text lengths are uniform in [0.75 L, 1.25 L] with random ids; each batch is right-padded to its longest text.
@@ -20,7 +20,7 @@ SHORT_TEXTS="${SHORT_TEXTS:-256}"
 LONG="${LONG:-200}"
 LONG_TEXTS="${LONG_TEXTS:-48}"
 BATCH="${BATCH:-16}"
-WARMUP="${WARMUP:-1}"
+WARMUP="${WARMUP:-2}"
 PASSES="${PASSES:-3}"
 THREADS="${THREADS:-$(nproc)}"
 ROUNDS="${ROUNDS:-2}"
