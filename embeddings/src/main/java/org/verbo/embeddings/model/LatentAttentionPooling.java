@@ -153,7 +153,14 @@ public final class LatentAttentionPooling implements Pooling {
 
     @Override
     public INDArray forward(INDArray hidden, PoolingMask mask) {
-        shape = MeanPooling.checkShape(hidden, mask);
+        shape = check(hidden, mask);
+        INDArray y = tokenStates(MeanPooling.flat(hidden));                              // [N, C]
+        weights = mask.meanWeights(hidden.dataType());                                   // [B, N]
+        return BatchedMatmul.gemm(weights, y, null, false, false, 1.0, 0.0);             // [B, C]
+    }
+
+    private long[] check(INDArray hidden, PoolingMask mask) {
+        long[] s = MeanPooling.checkShape(hidden, mask);
         if (hidden.size(2) != config.hiddenSize()) {
             throw new IllegalArgumentException("hidden states have width " + hidden.size(2) + ", the pooling expects "
                     + config.hiddenSize());
@@ -162,9 +169,104 @@ public final class LatentAttentionPooling implements Pooling {
             throw new IllegalArgumentException("hidden states are " + hidden.dataType() + ", the pooling is "
                     + group.parameters().dataType());
         }
-        INDArray y = tokenStates(MeanPooling.flat(hidden));                              // [N, C]
-        weights = mask.meanWeights(hidden.dataType());                                   // [B, N]
-        return BatchedMatmul.gemm(weights, y, null, false, false, 1.0, 0.0);             // [B, C]
+        return s;
+    }
+
+    /**
+     * Inference: {@link #forward}'s function computed faster (the reference twin is {@link #forward} with
+     * {@link #tokenStates}; {@code LatentAttentionPoolingTest} holds them equal within 1e-5 in float, 1e-12 in double).
+     * Three changes, none of which alters the maths beyond float rounding:
+     * <ol>
+     *   <li>only pooled rows go through the layer: each token is processed independently (the keys are latents, not
+     *       tokens), so padding and instruction rows are dropped before the layer rather than weighted 0 after it;</li>
+     *   <li>the cross-attention is reassociated. The keys and values come from the latents alone, the same for every
+     *       token, so per head s_h = (xn Wq_h^T) K_h^T = xn (K_h Wq_h)^T and o_h Wo_h^T = p_h (V_h Wo_h^T). With
+     *       At = [K_h Wq_h]_h and Bv = [V_h Wo_h^T]_h, both [H r, C] and made once per call, all heads are two GEMMs
+     *       of width H r: 2 C H r multiply-adds per token instead of 2 C I + 2 H r Dh (I = H Dh), 9x fewer for
+     *       bench-7m (C = Dh = 256, H = 8, r = 32), and no loop over heads over the tokens;</li>
+     *   <li>the mean is a per-text sum over its rows, not a dense [B, B T] weight matrix.</li>
+     * </ol>
+     * Keeps nothing for a backward: {@link #backward} after it throws.
+     */
+    @Override
+    public INDArray pool(INDArray hidden, PoolingMask mask) {
+        long[] s = check(hidden, mask);
+        weights = null;
+        shape = null;
+        DataType dtype = hidden.dataType();
+        int b = (int) s[0];
+        int t = (int) s[1];
+        int c = (int) s[2];
+        int heads = config.numHeads();
+        int dh = config.headDim();
+        int in = config.innerDim();
+        int r = config.numLatents();
+        int f = config.ffnSize();
+        int rows = 0;
+        for (int i = 0; i < b; i++) {
+            rows += mask.end(i) - mask.start(i);
+        }
+        int[] pick = new int[rows];                                                       // pooled rows of [B*T, C]
+        for (int i = 0, k = 0; i < b; i++) {
+            for (int p = mask.start(i); p < mask.end(i); p++) {
+                pick[k++] = i * t + p;
+            }
+        }
+        INDArray x = Nd4j.pullRows(MeanPooling.flat(hidden), 1, pick);                   // [M, C]
+        // the latents' side, once per call: At [H r, C] (score scale folded in), Bv [H r, C]
+        INDArray lat = normKv.forward(latents.value());                                  // [r, C]
+        INDArray kv = BatchedMatmul.gemm(lat, wkv.value(), null, false, true, 1.0, 0.0);  // [r, 2I]
+        INDArray at = Nd4j.create(dtype, (long) heads * r, c);
+        INDArray bv = Nd4j.create(dtype, (long) heads * r, c);
+        double scale = 1.0 / Math.sqrt(dh);
+        // dense copies first: ND4J 1.0.0-M2.1 returns an empty array for a row interval ending at the last row of a
+        // view into the flat parameter vector (seen with heads = 4)
+        INDArray wqAll = wq.value().dup('c');                                            // [I, C]
+        INDArray woAll = wo.value().dup('c');                                            // [C, I]
+        for (int h = 0; h < heads; h++) {
+            INDArray kh = cols(kv, h * dh, dh);                                           // [r, Dh]
+            INDArray vh = cols(kv, in + h * dh, dh);                                      // [r, Dh]
+            INDArray wqh = wqAll.get(NDArrayIndex.interval(h * dh, (h + 1) * dh), NDArrayIndex.all())
+                    .dup('c');                                                            // [Dh, C]
+            INDArray woh = cols(woAll, h * dh, dh);                                       // [C, Dh]
+            at.get(NDArrayIndex.interval(h * r, (h + 1) * r), NDArrayIndex.all())
+                    .assign(BatchedMatmul.gemm(kh, wqh, null, false, false, 1.0, 0.0).muli(scale));   // [r, C]
+            bv.get(NDArrayIndex.interval(h * r, (h + 1) * r), NDArrayIndex.all())
+                    .assign(BatchedMatmul.gemm(vh, woh, null, false, true, 1.0, 0.0));      // [r, C]
+        }
+        // the tokens' side
+        INDArray xn = normQ.forward(x);                                                  // [M, C]
+        INDArray sc = BatchedMatmul.gemm(xn, at, null, false, true, 1.0, 0.0);           // [M, H r] scaled scores
+        INDArray s2 = sc.reshape('c', (long) rows * heads, r);                           // one row per token and head
+        s2.subiColumnVector(s2.max(1).reshape((long) rows * heads, 1));
+        Transforms.exp(s2, false);
+        s2.diviColumnVector(s2.sum(1).reshape((long) rows * heads, 1));                   // softmax over latents
+        INDArray y1 = BatchedMatmul.gemm(sc, bv, null, false, false, 1.0, 0.0).addi(x);  // [M, C] residual
+        INDArray yn = normFf.forward(y1);                                                // [M, C]
+        INDArray g = BatchedMatmul.gemm(yn, w1.value(), null, false, true, 1.0, 0.0)
+                .addiRowVector(b1.value());                                              // [M, 2F]
+        INDArray gu = cols(g, 0, f);                                                     // [M, F]
+        INDArray gz = cols(g, f, f);                                                     // [M, F]
+        INDArray phi = gz.mul(Math.sqrt(0.5));
+        Nd4j.exec(new Erf(phi, phi));
+        phi.addi(1.0).muli(0.5);                                                         // Phi(z)
+        INDArray gm = gu.muli(gz).muli(phi);                                             // u * z Phi(z)
+        INDArray y = BatchedMatmul.gemm(gm, w2.value(), null, false, true, 1.0, 0.0)
+                .addiRowVector(b2.value()).addi(y1);                                     // [M, C]
+        double[] yd = y.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        double[] out = new double[b * c];
+        for (int i = 0, k = 0; i < b; i++) {
+            int n = mask.end(i) - mask.start(i);
+            for (int j = 0; j < n; j++, k++) {
+                for (int d = 0; d < c; d++) {
+                    out[i * c + d] += yd[k * c + d];
+                }
+            }
+            for (int d = 0; d < c; d++) {
+                out[i * c + d] /= n;
+            }
+        }
+        return Nd4j.createFromArray(out).reshape('c', b, c).castTo(dtype);              // [B, C]
     }
 
     /** The layer on every token: x [N, C] -> y [N, C] (before the mean). */
@@ -210,6 +312,9 @@ public final class LatentAttentionPooling implements Pooling {
 
     @Override
     public INDArray backward(INDArray dPooled) {
+        if (weights == null) {
+            throw new IllegalStateException("backward needs a forward just before it (pool keeps nothing for one)");
+        }
         INDArray dy = BatchedMatmul.gemm(weights, dPooled.dup('c'), null, true, false, 1.0, 0.0);   // [N, C]
         return tokenStatesBackward(dy).reshape('c', shape[0], shape[1], shape[2]);
     }

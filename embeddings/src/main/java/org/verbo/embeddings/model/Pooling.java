@@ -12,6 +12,14 @@ public interface Pooling {
     INDArray forward(INDArray hidden, PoolingMask mask);
 
     /**
+     * Inference: the same [B, C] as {@link #forward} up to float rounding, keeping nothing for a backward (a
+     * {@link #backward} after it is not allowed). A pooling may compute it faster; the default is {@link #forward}.
+     */
+    default INDArray pool(INDArray hidden, PoolingMask mask) {
+        return forward(hidden, mask);
+    }
+
+    /**
      * dPooled [B, C] -> dHidden [B, T, C] (zero at positions the mask leaves out); adds parameter gradients into
      * {@link #parameters()}'s gradient vector.
      */

@@ -81,6 +81,30 @@ class EmbeddingModelTest {
         }
     }
 
+    /**
+     * encode (workspace, {@link Pooling#pool} fast paths) against the reference twin {@link EmbeddingModel#forward}
+     * on the same batches: within 1e-5 per component of unit vectors (float rounding).
+     */
+    @Test
+    void encodeMatchesTheTrainingForward() {
+        Random rng = new Random(5);
+        List<int[]> texts = List.of(text(rng, 7), text(rng, 32), text(rng, 2), text(rng, 19), text(rng, 12));
+        List<Integer> instr = List.of(2, 6, 0, 0, 3);
+        for (PoolingKind kind : PoolingKind.values()) {
+            EmbeddingModel model = tiny(kind, 6);
+            float[][] fast = model.encode(texts, instr, 3);
+            for (int from = 0; from < texts.size(); from += 3) {
+                int to = Math.min(texts.size(), from + 3);
+                float[][] ref = model.forward(texts.subList(from, to),
+                        instr.subList(from, to).stream().mapToInt(Integer::intValue).toArray()).toFloatMatrix();
+                for (int i = from; i < to; i++) {
+                    double d = maxDiff(ref[i - from], fast[i]);
+                    assertTrue(d <= 1e-5, kind + " text " + i + ": encode vs forward differ by " + d);
+                }
+            }
+        }
+    }
+
     @Test
     void aTextAloneAndInAPaddedBatchAgree() {
         Random rng = new Random(3);

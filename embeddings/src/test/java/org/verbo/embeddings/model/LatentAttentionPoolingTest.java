@@ -3,10 +3,12 @@ package org.verbo.embeddings.model;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.verbo.embeddings.FiniteDifferences;
 import org.verbo.models.ParameterLayout;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -63,6 +65,41 @@ class LatentAttentionPoolingTest {
             }
         }
         assertArrayEquals(want, got, 1e-9);
+    }
+
+    /**
+     * The inference fast path ({@code pool}: pooled rows only, heads reassociated into two GEMMs of width H r, the
+     * mean as row sums) against its reference twin {@code forward} and the scalar reference: within 1e-12 in double;
+     * in float within 1e-5 of the output's scale (float rounding of differently ordered sums).
+     */
+    @Test
+    void fastPoolMatchesForwardAndTheScalarReference() {
+        LatentAttentionPooling pooling = randomPooling(13);
+        INDArray hidden = FiniteDifferences.randn(new Random(14), 1.0, 3, 5, 6);
+        double[] ref = FiniteDifferences.values(pooling.forward(hidden, MASK));
+        double[] fast = FiniteDifferences.values(pooling.pool(hidden, MASK));
+        assertArrayEquals(ref, fast, 1e-12);
+        double[] scalar = new double[3 * 6];
+        for (int b = 0; b < 3; b++) {
+            for (int t = MASK.start(b); t < MASK.end(b); t++) {
+                double[] y = ScalarReference.token(pooling.parameters(), SMALL,
+                        hidden.get(NDArrayIndex.point(b), NDArrayIndex.point(t), NDArrayIndex.all()).toDoubleVector());
+                for (int c = 0; c < 6; c++) {
+                    scalar[b * 6 + c] += y[c] / (MASK.end(b) - MASK.start(b));
+                }
+            }
+        }
+        assertArrayEquals(scalar, fast, 1e-9);
+        // float, at the embedder's real shape ratio (heads x head width > width, more latents than heads)
+        LatentAttentionConfig wide = new LatentAttentionConfig(16, 12, 4, 16, 4, 1e-5);
+        LatentAttentionPooling f = LatentAttentionPooling.initialize(wide, 15, DataType.FLOAT);
+        INDArray h = FiniteDifferences.randn(new Random(16), 1.0, 3, 5, 16).castTo(DataType.FLOAT);
+        double[] fr = FiniteDifferences.values(f.forward(h, MASK).castTo(DataType.DOUBLE));
+        double[] ff = FiniteDifferences.values(f.pool(h, MASK).castTo(DataType.DOUBLE));
+        double scale = Arrays.stream(fr).map(Math::abs).max().orElse(1);
+        assertArrayEquals(fr, ff, 1e-5 * (1 + scale));
+        // pool keeps nothing for a backward
+        assertThrows(IllegalStateException.class, () -> f.backward(Nd4j.zeros(DataType.FLOAT, 3, 16)));
     }
 
     @Test
