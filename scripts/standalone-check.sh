@@ -4,7 +4,7 @@
 # the embedded runs:
 #   1. prepare → tokenizer → tokenize on the cluster vs scripts/demo.sh embedded: tokenizer.json and shards
 #      byte-identical;
-#   2. pretrain --workers=2 (DiLoCo, two rounds) on the cluster vs the same command embedded (local[2]): the final
+#   2. pretrain --workers=2 (DiLoCo, two rounds, inner optimizer states kept across rounds) on the cluster vs the same command embedded (local[2]): the final
 #      checkpoint byte-identical (model, outer momentum, both workers' optimizer states, config, tokenizer; the
 #      trainer_state.json without its elapsed time);
 #   3. pretrain with executors whose ND4J cannot load fails within seconds with one line naming the executor.
@@ -54,7 +54,7 @@ echo "== cluster (spark://127.0.0.1:$PORT, executors in separate JVMs)"
 submit prepare --input="$SAMPLE" --out="$WORK/out-cluster" --conf=conf/demo.conf | tail -2
 submit tokenizer --out="$WORK/out-cluster" | tail -1
 submit tokenize --out="$WORK/out-cluster" --conf=conf/demo.conf | tail -1
-PRETRAIN=(pretrain --shards="$WORK/out-cluster/shards" --conf=conf/demo.conf --workers=2 --steps=16
+PRETRAIN=(pretrain --shards="$WORK/out-cluster/shards" --conf=conf/demo.conf --workers=2 --steps=16 --pretrain.sync.inner_state=keep
   --pretrain.sync.local_steps=8 --pretrain.warmup=2 --pretrain.eval_interval=8 --pretrain.checkpoint_interval=8)
 submit "${PRETRAIN[@]}" --out="$WORK/pretrain-cluster" | grep -E '^(distributed|round)'
 echo "executor JVMs started by the worker: $(find "$WORK/worker" -name stderr | wc -l)"

@@ -37,11 +37,11 @@ public final class SyncReport {
         List<LossCurvePlot.Series> series = new ArrayList<>();
         double reference = Double.NaN;
         System.out.println("| run | workers | rounds | final val loss | vs first | train s/round | outside s/round | outside % "
-                + "| MiB to+from driver/round | delta MiB/round | state MiB/round | executor off-heap MiB first → last |");
+                + "| MiB to+from driver/round | delta MiB/round | state MiB/round | executor RSS MiB first → last |");
         System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int i = 2; i < args.length; i++) {
-            String label = args[i].substring(0, args[i].indexOf('='));
-            String[] spec = args[i].substring(args[i].indexOf('=') + 1).split(":");
+            String label = args[i].substring(0, args[i].lastIndexOf('='));
+            String[] spec = args[i].substring(args[i].lastIndexOf('=') + 1).split(":");
             int workers = spec.length > 1 ? Integer.parseInt(spec[1]) : 1;
             List<JsonNode> rows = new ArrayList<>();
             for (String l : Files.readAllLines(Path.of(spec[0]).resolve("metrics.jsonl"))) {
@@ -74,8 +74,8 @@ public final class SyncReport {
                 reference = last;
             }
             String off = rounds == 0 ? "" : String.format(Locale.ROOT, "%.0f → %.0f",
-                    rows.get(0).get("executor_offheap_bytes").asDouble() / 1048576.0,
-                    rows.get(rows.size() - 1).get("executor_offheap_bytes").asDouble() / 1048576.0);
+                    rows.get(0).get("executor_rss_bytes").asDouble() / 1048576.0,
+                    rows.get(rows.size() - 1).get("executor_rss_bytes").asDouble() / 1048576.0);
             System.out.printf(Locale.ROOT, "| %s | %d | %s | %.4f | %+.2f%% | %s | %s | %s | %s | %s | %s | %s |%n", label, workers,
                     rounds == 0 ? "-" : String.valueOf(rounds), last, 100 * (last - reference) / reference,
                     rounds == 0 ? "-" : String.format(Locale.ROOT, "%.2f", train / rounds),

@@ -123,7 +123,7 @@ final class SyncWorker {
         st.put("gpu", gpu);
         // JavaCPP's count of off-heap bytes (ND4J buffers) and the process RSS, after the trainer freed its vectors:
         // docs/DISTRIBUTED.md shows them flat over hundreds of rounds.
-        st.put("offheap_bytes", Pointer.totalBytes());
+        st.put("offheap_bytes", Pointer.totalBytes() + nd4jAllocated());
         st.put("rss_bytes", Pointer.physicalBytes());
         try {
             out.add(new Tuple2<>(STATS, new Tuple2<>(worker, JSON.writeValueAsBytes(st))));
@@ -131,6 +131,15 @@ final class SyncWorker {
             throw new UncheckedIOException(e);
         }
         return out.iterator();
+    }
+
+    /** What ND4J's own allocator holds (workspaces), beside the JavaCPP-tracked buffers; 0 when it cannot say. */
+    private static long nd4jAllocated() {
+        try {
+            return org.nd4j.linalg.factory.Nd4j.getMemoryManager().allocatedMemory(0);
+        } catch (RuntimeException e) {
+            return 0;
+        }
     }
 
     /** The worker's blocks for this round, in plan order, read one by one from the shards. */
