@@ -82,8 +82,11 @@ final class PartitionEmbedder {
                                 long t0, String gpu, TaskContext ctx) throws IOException {
         EmbedSettings s = spec.settings();
         String part = partName(k);
-        String attempt = ctx == null ? UUID.randomUUID().toString().substring(0, 8)
-                : ctx.stageAttemptNumber() + "-" + ctx.attemptNumber() + "-" + ctx.taskAttemptId();
+        // Unique across runs too: task attempt ids restart with every SparkContext, and an attempt of an aborted run
+        // that is still finishing (a killed task runs on until its next interruptible call) must never rename or
+        // overwrite a temp file of the run that follows it.
+        String attempt = (ctx == null ? "" : ctx.stageAttemptNumber() + "-" + ctx.attemptNumber() + "-" + ctx.taskAttemptId()
+                + "-") + UUID.randomUUID().toString().substring(0, 8);
         Path work = new Path(spec.workDir());
         Path vectorsFile = new Path(new Path(work, "vectors"), part + ".parquet");
         Path rejectedFile = new Path(new Path(work, "rejected"), part + ".parquet");

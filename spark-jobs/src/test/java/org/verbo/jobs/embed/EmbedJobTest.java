@@ -200,9 +200,14 @@ class EmbedJobTest {
         assertFalse(Files.exists(resumed.resolve("manifest.json")));
         // what a crash leaves: committed partitions; lose one of their files too
         Path work = resumed.resolve("_work");
-        List<String> committed;
-        try (Stream<Path> parts = Files.list(work.resolve("_parts"))) {
-            committed = parts.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).sorted().toList();
+        // In local mode a task of the aborted job can still be finishing after the command returned (a killed task
+        // runs on to its next interruptible call): wait until the committed set stops changing (3 s, at most 60 s).
+        List<String> committed = committedParts(work);
+        for (int quiet = 0, waited = 0; quiet < 6 && waited < 120; waited++) {
+            Thread.sleep(500);
+            List<String> now = committedParts(work);
+            quiet = now.equals(committed) ? quiet + 1 : 0;
+            committed = now;
         }
         assertFalse(committed.isEmpty());
         assertFalse(committed.contains("part-00003.json"));
@@ -230,6 +235,12 @@ class EmbedJobTest {
         assertEquals(ma.path("count"), mb.path("count"));
         assertEquals(ma.path("recallAt10"), mb.path("recallAt10"));
         assertNotEquals(0, ma.path("count").asLong());
+    }
+
+    private static List<String> committedParts(Path work) throws java.io.IOException {
+        try (Stream<Path> parts = Files.list(work.resolve("_parts"))) {
+            return parts.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).sorted().toList();
+        }
     }
 
     private static List<Row> sortedRows(Path store) {
