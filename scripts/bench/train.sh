@@ -22,17 +22,9 @@ THREADS="${THREADS:-$(nproc)}"
 ROUNDS="${ROUNDS:-2}"
 OUT="${OUT:-target/bench/train}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-PY=/usr/bin/python3   # Debian's python, where python3-torch lives (not a pyenv python on PATH)
 mkdir -p "$OUT"
-
-if ! "$PY" -c "import torch" 2>/dev/null || [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
-  echo "installing python3-torch and libopenblas0-pthread (Debian) ..." >&2
-  if [ "$(id -u)" = 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch libopenblas0-pthread >/dev/null
-  else
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch libopenblas0-pthread >/dev/null
-  fi
-fi
+# shellcheck source=scripts/bench/torch-env.sh
+source "$ROOT/scripts/bench/torch-env.sh"
 
 echo "building models ..." >&2
 # offline first (fast); a fresh machine with an empty local repository downloads once
