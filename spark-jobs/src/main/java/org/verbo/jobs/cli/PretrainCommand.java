@@ -199,7 +199,7 @@ final class PretrainCommand extends ModelCommand {
             PretrainSummary summary;
             try {
                 summary = DistributedPretrain.run(spark, ds, say);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {   // SparkException is a checked exception that Scala code throws undeclared
                 String line = DistributedPretrain.backendFailure(e);
                 if (line != null) {
                     throw new OneLineFailure(line, e);
