@@ -125,9 +125,7 @@ final class PretrainCommand extends ModelCommand {
     static PretrainSummary train(VerboConfig config, String shards, String out, String checkpoint, String tokenizer,
                                  Consumer<String> say) throws IOException {
         Setup s = setup(config, shards, out, checkpoint, tokenizer);
-        if (checkpoint != null && HadoopFiles.exists(HadoopFiles.child(checkpoint, "trainer_state.json"), s.conf())
-                && HadoopFiles.readString(HadoopFiles.child(checkpoint, "trainer_state.json"), s.conf())
-                .contains("\"distributed\"")) {
+        if (checkpoint != null && DistributedPretrain.isDistributedCheckpoint(checkpoint, s.conf())) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " was written by the distributed trainer; "
                     + "resume it with the same --workers");
         }
@@ -194,7 +192,6 @@ final class PretrainCommand extends ModelCommand {
                 HadoopFiles.hadoopSettings(config.sparkConf()), cpuFallback,
                 emptyToNull(config.root().getString("pretrain.sync.test.fail_task")),
                 emptyToNull(config.root().getString("pretrain.sync.test.delay_workers")));
-        SyncWorkerArgs.check(ds.delayWorkers());
         try (SparkSession spark = SparkSessions.create(config, "pretrain", extra)) {
             PretrainSummary summary;
             try {
@@ -284,19 +281,5 @@ final class PretrainCommand extends ModelCommand {
             }
         }
         return ids;
-    }
-
-    /** Test-only keys are parsed at start, so a typo fails before Spark starts. */
-    private static final class SyncWorkerArgs {
-        static void check(String delays) {
-            if (delays == null) {
-                return;
-            }
-            for (String part : delays.split(",")) {
-                if (!part.trim().matches("\\d+:\\d+")) {
-                    throw new IllegalArgumentException("--pretrain.sync.test.delay_workers takes worker:millis pairs, got '" + part + "'");
-                }
-            }
-        }
     }
 }

@@ -91,6 +91,12 @@ public final class DistributedPretrain {
                            ShardBlocks valBlocks, String out, String checkpoint, String tokenizerJson,
                            Map<String, ?> configExtras, Map<String, String> hadoopConf, boolean cpuFallback,
                            String failTask, String delayWorkers) {
+        public Settings {
+            if (failTask != null && !failTask.matches("\\d+:\\d+")) {
+                throw new IllegalArgumentException("--pretrain.sync.test.fail_task takes round:worker, got '" + failTask + "'");
+            }
+            SyncWorker.parseDelays(delayWorkers);   // a typo in a test-only key fails before Spark starts
+        }
     }
 
     /** A round's instructions to its tasks (configs, data layout, where states live). */
@@ -168,26 +174,18 @@ public final class DistributedPretrain {
         Kernels.setThreadBudget(taskCpus);
         int blasThreadsBefore = Nd4j.factory().blas().getMaxThreads();
 
-        float[] theta;
-        float[] momentum = null;
+        LlamaModel initial;
+        Path momentumFile = null;
         Position start;
         String stateIn;
-        ModelConfig mc;
         Path staging = Files.createTempDirectory("verbo-dist-");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteLocal(staging)));
-        if (s.checkpoint() != null && HadoopFiles.exists(HadoopFiles.child(s.checkpoint(), TRAINER_STATE), conf)
-                && isDistributed(s.checkpoint(), conf)) {
+        if (s.checkpoint() != null && isDistributedCheckpoint(s.checkpoint(), conf)) {
             Path local = HadoopFiles.fetchDir(s.checkpoint(), Files.createTempDirectory(staging, "resume-"), conf);
             JsonNode st = JSON.readTree(local.resolve(TRAINER_STATE).toFile());
-            checkResumable(st, s);
-            LlamaModel m = Checkpoints.loadModel(local);
-            mc = m.config();
-            theta = m.parameters().toFloatVector();
-            m.parameters().close();
-            if (sync.outer() == SyncConfig.Outer.DILOCO) {
-                momentum = Files.exists(local.resolve(OUTER_FILE)) ? readMomentum(local.resolve(OUTER_FILE), theta.length)
-                        : new float[theta.length];
-            }
+            checkResumable(st, sync, tc);
+            initial = Checkpoints.loadModel(local);
+            momentumFile = local.resolve(OUTER_FILE);
             start = new Position(st.path("round").asLong(), st.path("step").asLong(), st.path("tokens_seen").asLong(),
                     st.path("elapsed_s").asDouble());
             stateIn = sync.innerState() == SyncConfig.InnerState.KEEP && st.path("inner_state").asText().equals("keep")
@@ -198,20 +196,21 @@ public final class DistributedPretrain {
             }
             log.accept("resumed from " + s.checkpoint() + " at round " + start.round() + ", step " + start.step());
         } else {
-            LlamaModel m;
             if (s.checkpoint() != null) {
-                m = LlamaModel.load(HadoopFiles.localDir(s.checkpoint(), conf));
+                initial = LlamaModel.load(HadoopFiles.localDir(s.checkpoint(), conf));
                 log.accept("initialised weights from " + s.checkpoint());
             } else {
-                m = LlamaModel.initialize(s.model(), tc.seed());
+                initial = LlamaModel.initialize(s.model(), tc.seed());
             }
-            mc = m.config();
-            theta = m.parameters().toFloatVector();
-            m.parameters().close();
-            momentum = sync.outer() == SyncConfig.Outer.DILOCO ? new float[theta.length] : null;
             start = new Position(0, 0, 0, 0.0);
             stateIn = null;
         }
+        ModelConfig mc = initial.config();
+        float[] theta = initial.parameters().toFloatVector();
+        initial.parameters().close();
+        float[] momentum = sync.outer() != SyncConfig.Outer.DILOCO ? null
+                : momentumFile != null && Files.exists(momentumFile) ? readMomentum(momentumFile, theta.length)
+                : new float[theta.length];
         long rounds = sync.rounds(tc.steps());
         int chunks = sync.chunks(theta.length);
         int perStep = tc.microBatchSize() * tc.gradAccumulation();
@@ -429,7 +428,7 @@ public final class DistributedPretrain {
     }
 
     private static EvalResult evaluate(ModelConfig mc, float[] theta, ShardBlocks val, TrainConfig tc) {
-        INDArray flat = Nd4j.createFromArray(theta.clone());
+        INDArray flat = Nd4j.createFromArray(theta);   // copies into an off-heap buffer
         try {
             return Evaluator.evaluate(LlamaModel.withParameters(mc, flat), val.get(), tc.microBatchSize(), tc.evalBatches());
         } finally {
@@ -437,9 +436,17 @@ public final class DistributedPretrain {
         }
     }
 
-    private static boolean isDistributed(String checkpoint, Configuration conf) throws IOException {
-        JsonNode st = JSON.readTree(HadoopFiles.readString(HadoopFiles.child(checkpoint, TRAINER_STATE), conf));
-        return "distributed".equals(st.path("mode").asText());
+    /** Whether {@code checkpoint} holds a trainer_state.json written by this trainer. */
+    public static boolean isDistributedCheckpoint(String checkpoint, Configuration conf) {
+        String state = HadoopFiles.child(checkpoint, TRAINER_STATE);
+        if (!HadoopFiles.exists(state, conf)) {
+            return false;
+        }
+        try {
+            return "distributed".equals(JSON.readTree(HadoopFiles.readString(state, conf)).path("mode").asText());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + state + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -465,34 +472,29 @@ public final class DistributedPretrain {
         }
     }
 
-    private static void checkResumable(JsonNode st, Settings s) {
-        checkResumable(st, s.sync(), s.train());
-    }
-
     /** A resumed run must have the same shape as the one that wrote the checkpoint, or its data plan would differ. */
     private static void checkResumable(JsonNode st, SyncConfig sync, TrainConfig train) {
-        Settings s = new Settings(null, train, sync, null, null, null, null, null, null, null, false, null, null);
         JsonNode sy = st.path("sync");
         List<String> diffs = new ArrayList<>();
-        if (sy.path("workers").asInt() != s.sync().workers()) {
-            diffs.add("workers " + sy.path("workers").asInt() + " (now " + s.sync().workers() + ")");
+        if (sy.path("workers").asInt() != sync.workers()) {
+            diffs.add("workers " + sy.path("workers").asInt() + " (now " + sync.workers() + ")");
         }
-        if (sy.path("localSteps").asInt() != s.sync().localSteps()) {
-            diffs.add("sync.local_steps " + sy.path("localSteps").asInt() + " (now " + s.sync().localSteps() + ")");
+        if (sy.path("localSteps").asInt() != sync.localSteps()) {
+            diffs.add("sync.local_steps " + sy.path("localSteps").asInt() + " (now " + sync.localSteps() + ")");
         }
-        if (!st.path("optimizer").asText().equals(s.train().optimizer().id())) {
-            diffs.add("optimizer " + st.path("optimizer").asText() + " (now " + s.train().optimizer().id() + ")");
+        if (!st.path("optimizer").asText().equals(train.optimizer().id())) {
+            diffs.add("optimizer " + st.path("optimizer").asText() + " (now " + train.optimizer().id() + ")");
         }
-        if (st.path("train_config").path("seed").asLong() != s.train().seed()) {
-            diffs.add("seed " + st.path("train_config").path("seed").asLong() + " (now " + s.train().seed() + ")");
+        if (st.path("train_config").path("seed").asLong() != train.seed()) {
+            diffs.add("seed " + st.path("train_config").path("seed").asLong() + " (now " + train.seed() + ")");
         }
         if (!diffs.isEmpty()) {
             throw new IllegalArgumentException("checkpoint was written by a run with " + String.join(", ", diffs)
                     + "; resume with the same settings");
         }
-        if (st.path("step").asLong() >= s.train().steps()) {
+        if (st.path("step").asLong() >= train.steps()) {
             throw new IllegalArgumentException("checkpoint is at step " + st.path("step").asLong()
-                    + ", nothing to do for steps=" + s.train().steps());
+                    + ", nothing to do for steps=" + train.steps());
         }
     }
 
@@ -514,7 +516,7 @@ public final class DistributedPretrain {
     private static Path checkpoint(Settings s, ModelConfig mc, ParameterLayout layout, float[] theta, float[] momentum,
                                    Position pos, String workerStates, Path staging, Configuration conf) throws IOException {
         Path local = Files.createTempDirectory(staging, "step-" + pos.step() + "-");
-        INDArray flat = Nd4j.createFromArray(theta.clone());
+        INDArray flat = Nd4j.createFromArray(theta);   // copies into an off-heap buffer
         try {
             Checkpoints.saveModel(LlamaModel.withParameters(mc, flat), local, s.configExtras());
         } finally {

@@ -234,11 +234,12 @@ final class SyncWorker {
             return m;
         }
         for (String part : s.split(",")) {
-            String[] kv = part.trim().split(":");
-            if (kv.length != 2) {
-                throw new IllegalArgumentException("sync.test.delay_workers takes worker:millis pairs, got '" + part + "'");
+            if (!part.trim().matches("\\d+:\\d+")) {
+                throw new IllegalArgumentException("--pretrain.sync.test.delay_workers takes worker:millis pairs, got '"
+                        + part + "'");
             }
-            m.put(Integer.parseInt(kv[0].trim()), Long.parseLong(kv[1].trim()));
+            String[] kv = part.trim().split(":");
+            m.put(Integer.parseInt(kv[0]), Long.parseLong(kv[1]));
         }
         return m;
     }
