@@ -7,10 +7,13 @@
 # Env: PRESET (bench-7m), SHORT (40: mean tokens of the short texts), SHORT_TEXTS (256), LONG (200), LONG_TEXTS (48),
 #      BATCH (16, EmbeddingModel.DEFAULT_BATCH), WARMUP (2 untimed passes over every setting before any timing), PASSES (3 timed passes),
 #      THREADS (nproc), ROUNDS (2), OUT (target/bench/embed), JAVA_OPTS (extra options for verbo's JVM),
-#      OMP_WAIT_POLICY (PASSIVE, as train.sh).
+#      OMP_WAIT_POLICY (PASSIVE, as train.sh); PARTS ("encode spark": which parts run),
+#      SPARK_TEXTS (4096 real texts of ~SHORT tokens for the Spark part), SPARK_PARTITIONS (4),
+#      DEMO (a scripts/demo.sh output for the Spark part's corpus and tokenizer; default $OUT/demo, made when absent).
 # Text lengths are uniform in [0.75 L, 1.25 L] with random ids; each batch is right-padded to its longest text.
 # The engines alternate ROUNDS times; each engine's best round (by the median pass) is reported.
-# Writes $OUT/setup/ (checkpoints, texts, parity embeddings), $OUT/parity.json, $OUT/rN/{java,torch}.json, $OUT/summary.md.
+# Writes $OUT/setup/ (checkpoints, texts, parity embeddings), $OUT/parity.json, $OUT/rN/{java,torch}.json, $OUT/summary.md;
+# the Spark part $OUT/spark/ and $OUT/spark_overhead.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -25,11 +28,16 @@ PASSES="${PASSES:-3}"
 THREADS="${THREADS:-$(nproc)}"
 ROUNDS="${ROUNDS:-2}"
 OUT="${OUT:-target/bench/embed}"
+# encode: EmbeddingModel.encode vs PyTorch; spark: `verbo embed` vs the in-process encoder, float32 and int8 stores
+PARTS="${PARTS:-encode spark}"
+SPARK_TEXTS="${SPARK_TEXTS:-4096}"
+SPARK_PARTITIONS="${SPARK_PARTITIONS:-4}"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 mkdir -p "$OUT"
 # shellcheck source=scripts/bench/torch-env.sh
 source "$ROOT/scripts/bench/torch-env.sh"
 
+encode_bench() {
 echo "building models + embeddings ..." >&2
 # offline first (fast); a fresh machine with an empty local repository downloads once
 { mvn -B -q -o -pl models,embeddings -am compile dependency:build-classpath -Dmdep.outputFile="$ROOT/$OUT/classpath.txt" \
@@ -54,21 +62,95 @@ for r in $(seq 1 "$ROUNDS"); do
   "$PY" "$ROOT/scripts/bench/embed_torch.py" --dir "$OUT/setup" --json "$OUT/r$r/torch.json" --batch "$BATCH" \
     --warmup "$WARMUP" --passes "$PASSES" --threads "$THREADS"
 done
-
-# ---- HOOK (issue 8): Spark job overhead. `verbo embed` is being written on another branch; this runs only once
-# `scripts/verbo embed --help` works. It should time `scripts/verbo embed` over a Parquet table of the short texts
-# with $OUT/setup/model-latent_attention and compare with the in-process encoder's figure above (goal <= 10%).
-spark_overhead() {
-  # an unknown command makes the launcher print its top-level usage and exit 0, so look for the command's own usage
-  if ! "$ROOT/scripts/verbo" embed --help 2>&1 | grep -q '^Usage: verbo embed'; then
-    echo "spark job overhead: skipped (scripts/verbo embed --help does not work on this branch yet)" >&2
-    return 0
-  fi
-  echo "spark job overhead: TODO — 'verbo embed' exists now; wire its table input and timing here" >&2
-  echo "not measured (hook present, job not wired)" >"$OUT/spark_overhead.txt"
 }
-spark_overhead
+if [[ " $PARTS " == *" encode "* ]]; then
+  encode_bench
+fi
 
+# ---- Spark job overhead: `verbo embed` (embedded Spark, local[$THREADS], $SPARK_PARTITIONS partitions, one core per
+# task) against the in-process encoder (org.verbo.jobs.bench.EmbedOverhead time: read the same Parquet table,
+# tokenise, sort by length, encode in batches, $THREADS threads) on real ~$SHORT-token texts cut from the demo corpus,
+# with a bench-7m-sized latent-attention embedder. Alternating rounds; then the same table stored as int8 vectors.
+spark_overhead() {
+  local S="$OUT/spark" DEMO="${DEMO:-$OUT/demo}"
+  if [[ ! -d "$DEMO/corpus" || ! -f "$DEMO/tokenizer.json" ]]; then
+    echo "== no demo outputs under $DEMO (corpus, tokenizer): running scripts/demo.sh $DEMO" >&2
+    scripts/demo.sh "$DEMO" >&2
+  fi
+  echo "== spark overhead: building the jar" >&2
+  { mvn -B -q -o -DskipTests package || mvn -B -q -DskipTests package; } >&2
+  local OPENS MODULES SCP
+  OPENS="$(sed -n 's:.*<spark.java17.opens>\(.*\)</spark.java17.opens>.*:\1:p' "$ROOT/pom.xml")"
+  MODULES="$(sed -n 's:.*<verbo.jvm.modules>\(.*\)</verbo.jvm.modules>.*:\1:p' "$ROOT/pom.xml")"
+  SCP="spark-jobs/target/classes:embeddings/target/classes:models/target/classes:data-prep/target/classes:spark-jobs/target/lib/*"
+  # shellcheck disable=SC2086
+  local SJAVA=(java -Xmx6g $OPENS $MODULES -Dlog4j2.configurationFile="$ROOT/spark-jobs/target/classes/verbo-log4j2.properties"
+               -cp "$SCP" org.verbo.jobs.bench.EmbedOverhead)
+  echo "== spark overhead: setup ($SPARK_TEXTS texts of ~$SHORT tokens from $DEMO/corpus, $PRESET embedder)" >&2
+  "${SJAVA[@]}" setup --corpus="$DEMO/corpus" --tokenizer="$DEMO/tokenizer.json" --out="$S/setup" --preset="$PRESET" \
+    --texts="$SPARK_TEXTS" --len="$SHORT" 2> >(grep -v '^SLF4J\|WARN\|incubator' >&2)
+  local embed_args=(--input="$S/setup/table" --checkpoint="$S/setup/embedder" --overwrite --master="local[$THREADS]"
+                    --embed.batch_size="$BATCH" --embed.partitions="$SPARK_PARTITIONS")
+  for r in $(seq 1 "$ROUNDS"); do
+    mkdir -p "$S/r$r"
+    echo "== spark overhead round $r: in-process encoder, $THREADS threads" >&2
+    OMP_NUM_THREADS="$THREADS" "${SJAVA[@]}" time --out="$S/setup" --json="$S/r$r/inprocess.json" --batch="$BATCH" \
+      --passes=2 2> >(grep '^in-process' >&2)
+    echo "== spark overhead round $r: scripts/verbo embed --master=local[$THREADS]" >&2
+    local t0 t1
+    t0=$(date +%s.%N)
+    scripts/verbo embed "${embed_args[@]}" --out="$S/r$r/store" >"$S/r$r/embed.log" 2>&1
+    t1=$(date +%s.%N)
+    echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >"$S/r$r/wall_seconds"
+    grep -E '^(embedded|index)' "$S/r$r/embed.log" >&2 || true
+  done
+  echo "== spark overhead: the same table as int8 vectors (Lucene scalar quantization)" >&2
+  scripts/verbo embed "${embed_args[@]}" --out="$S/store-int8" --embed.encoding=int8 >"$S/int8.log" 2>&1
+  "$PY" - "$S" "$ROUNDS" "$THREADS" "$SPARK_PARTITIONS" <<'PYEOF' >"$OUT/spark_overhead.md"
+import json, os, statistics, sys
+s, rounds, threads, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = []
+for r in range(1, rounds + 1):
+    ip = json.load(open(f"{s}/r{r}/inprocess.json"))
+    rep = json.load(open(f"{s}/r{r}/store/report.json"))
+    wall = float(open(f"{s}/r{r}/wall_seconds").read())
+    rows.append((r, ip, rep, wall))
+texts, tokens = rows[0][1]["texts"], rows[0][1]["tokens"]
+out = [f"{texts} texts, {tokens / texts:.1f} tokens each on average; in-process: {threads} threads, one stream; "
+       f"`verbo embed`: local[{threads}], {parts} partitions, one core per task.", "",
+       "| round | in-process cold pass s (texts/s) | in-process warm pass s | Spark embed stage s (texts/s) | "
+       "stage / cold pass | task time: load / read+tokenise / encode / Parquet+index (s, summed over tasks) | "
+       "whole command s (JVM, session, merge, recall, publish) |",
+       "|---|---:|---:|---:|---:|---|---:|"]
+ratios = []
+for r, ip, rep, wall in rows:
+    cold, warm = ip["pass_seconds"][0], min(ip["pass_seconds"][1:] or ip["pass_seconds"])
+    st = rep["embed_stage_seconds"]
+    ratios.append(st / cold)
+    ts = rep["task_seconds"]
+    out.append(f"| {r} | {cold:.2f} ({texts / cold:,.0f}) | {warm:.2f} | {st:.2f} ({texts / st:,.0f}) | **{st / cold:.2f}** | "
+               f"{ts['load_seconds']:.1f} / {ts['read_tokenize_seconds']:.1f} / {ts['encode_seconds']:.1f} / "
+               f"{ts['write_seconds']:.1f} | {wall:.1f} |")
+m32 = json.load(open(f"{s}/r{rounds}/store/manifest.json"))
+m8 = json.load(open(f"{s}/store-int8/manifest.json"))
+out += ["", f"Spark embed stage / in-process cold pass: median {statistics.median(ratios):.2f} over {rounds} rounds "
+        "(the stage also writes vectors/ Parquet and a Lucene index per partition).", "",
+        "| vectors | index bytes/vector | bytes/vector searched | recall@10 vs brute force (sampled queries) |",
+        "|---|---:|---:|---:|"]
+for name, m in (("float32", m32), ("int8", m8)):
+    out.append(f"| {name} | {m['indexBytesPerVector']:.0f} | {m['searchBytesPerVector']:.0f} | "
+               f"{m['recallAt10']:.4f} ({m['recallQueries']}) |")
+print("\n".join(out))
+PYEOF
+  cat "$OUT/spark_overhead.md" >&2
+}
+if [[ " $PARTS " == *" spark "* ]]; then
+  spark_overhead
+fi
+
+if [[ " $PARTS " != *" encode "* ]]; then
+  exit 0
+fi
 "$PY" - "$OUT" "$ROUNDS" "$PRESET" "$BATCH" "$THREADS" <<'PYEOF'
 import json, os, platform, statistics, sys
 out, rounds, preset, batch, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
@@ -107,9 +189,10 @@ lines += [
     "Parity (first 8 texts of each set, verbo's embeddings vs the PyTorch twin's): "
     + "; ".join(f"{k} max |diff| {v['max_abs_diff']:.2g}, min cosine {v['min_cosine']:.7f}" for k, v in par.items()) + ".",
 ]
-so = os.path.join(out, "spark_overhead.txt")
-lines.append("Spark job overhead: " + (open(so).read().strip() if os.path.exists(so)
-             else "not measured (`verbo embed` is not on this branch; hook in scripts/bench/embed.sh)") + ".")
+so = os.path.join(out, "spark_overhead.md")
+if os.path.exists(so):
+    lines += ["", "Spark job overhead (`verbo embed` against the in-process encoder, same table and checkpoint):", "",
+              open(so).read().strip()]
 text = "\n".join(lines) + "\n"
 open(os.path.join(out, "summary.md"), "w").write(text)
 print(text)

@@ -170,6 +170,7 @@ public final class EmbedJob {
         // every partition's record, fresh or from the interrupted run
         long input = 0, embedded = 0, vectors = 0, truncated = 0, tokens = 0;
         Map<String, Long> rejected = new TreeMap<>();
+        Map<String, Double> taskSeconds = new java.util.LinkedHashMap<>();
         List<java.nio.file.Path> partials = new ArrayList<>();
         java.nio.file.Path local = Files.createTempDirectory("verbo-embed-merge-");
         try {
@@ -182,6 +183,11 @@ public final class EmbedJob {
                 vectors += st.path("vectors").asLong();
                 truncated += st.path("truncated").asLong();
                 tokens += st.path("tokens").asLong();
+                for (String f : List.of("load_seconds", "read_tokenize_seconds", "encode_seconds", "write_seconds", "seconds")) {
+                    if (!done.contains(k)) {   // this run's tasks only
+                        taskSeconds.merge(f, st.path(f).asDouble(), Double::sum);
+                    }
+                }
                 st.path("rejected").fields().forEachRemaining(e -> rejected.merge(e.getKey(), e.getValue().asLong(), Long::sum));
                 if (st.path("vectors").asLong() > 0) {
                     java.nio.file.Path dir = Files.createDirectories(local.resolve("partials").resolve(part));
@@ -231,6 +237,10 @@ public final class EmbedJob {
             report.put("partitions_skipped", done.size());
             report.put("seconds", seconds);
             report.put("rows_per_s", fresh.isEmpty() ? 0 : embedded / Math.max(1e-9, jobSeconds));
+            report.put("embed_stage_seconds", jobSeconds);
+            // summed over this run's tasks (they run in parallel): model load, read + tokenise, encode, Parquet + index
+            ObjectNode ts = report.putObject("task_seconds");
+            taskSeconds.forEach(ts::put);
             report.put("recall_at_10", m.recallAt10());
             report.set("provenance", Provenance.json(JSON));
             String reportJson = JSON.writeValueAsString(report) + "\n";

@@ -69,8 +69,9 @@ final class PartitionEmbedder {
         EmbedSettings s = spec.settings();
         Configuration conf = HadoopFiles.confFrom(s.hadoop());
         Embedders.Loaded loaded = Embedders.borrow(spec.checkpoint(), conf);
+        double loadSeconds = (System.nanoTime() - t0) / 1e9;
         try {
-            return List.of(embed(k, rows, spec, loaded, conf, t0, gpu, ctx)).iterator();
+            return List.of(embed(k, rows, spec, loaded, conf, t0, loadSeconds, gpu, ctx)).iterator();
         } catch (IOException e) {
             throw new UncheckedIOException("partition " + k + ": " + e.getMessage(), e);
         } finally {
@@ -79,7 +80,7 @@ final class PartitionEmbedder {
     }
 
     private static String embed(int k, Iterator<Row> rowIt, Spec spec, Embedders.Loaded loaded, Configuration conf,
-                                long t0, String gpu, TaskContext ctx) throws IOException {
+                                long t0, double loadSeconds, String gpu, TaskContext ctx) throws IOException {
         EmbedSettings s = spec.settings();
         String part = partName(k);
         // Unique across runs too: task attempt ids restart with every SparkContext, and an attempt of an aborted run
@@ -148,6 +149,7 @@ final class PartitionEmbedder {
         }
 
         // 2. embed in batches of similar length (less padding), then back in input order
+        long tEncode = System.nanoTime();
         Integer[] order = new Integer[pieces.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
@@ -167,6 +169,9 @@ final class PartitionEmbedder {
                 vectors[order[i]] = e[i - from];
             }
         }
+
+        double encodeSeconds = (System.nanoTime() - tEncode) / 1e9;
+        double readSeconds = (tEncode - t0) / 1e9 - loadSeconds;
 
         // 3. vectors/ Parquet and the partition's Lucene index
         StoreConfig store = storeConfig(s);
@@ -219,6 +224,11 @@ final class PartitionEmbedder {
         st.put("truncated", truncated);
         st.put("tokens", tokens);
         st.put("seconds", seconds);
+        // where the task's time went (scripts/bench.sh embed compares encode with the in-process encoder)
+        st.put("load_seconds", loadSeconds);
+        st.put("read_tokenize_seconds", readSeconds);
+        st.put("encode_seconds", encodeSeconds);
+        st.put("write_seconds", seconds - loadSeconds - readSeconds - encodeSeconds);
         st.put("gpu", gpu);
         st.put("executor", org.apache.spark.SparkEnv.get() == null ? "?" : org.apache.spark.SparkEnv.get().executorId());
         String json = JSON.writeValueAsString(st);

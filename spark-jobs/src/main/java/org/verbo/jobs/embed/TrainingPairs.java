@@ -25,7 +25,8 @@ import java.util.TreeMap;
  * Spark tasks), then collected to the driver, where training runs. Bad rows are counted by reason, never fatal.
  * A seeded fraction is held out for evaluation, and pairs with fewer hard negatives than asked get BM25 ones: the
  * highest-ranked other training positives for the query (Lucene BM25, {@link Bm25Baseline}), the true positive and
- * exact copies of it skipped.
+ * copies of it (equal after {@link #normalize}) skipped. Mined pairs that repeat an earlier one are dropped
+ * ({@link #withoutRepeats}).
  */
 public final class TrainingPairs {
     private TrainingPairs() {
@@ -108,7 +109,42 @@ public final class TrainingPairs {
         });
         List<TextPair> pairs = new ArrayList<>(mined.collect());
         pairs.sort(Comparator.comparing(TextPair::source));
-        return new Loaded(pairs, docs, Map.of());
+        Map<String, Long> rejected = new TreeMap<>();
+        return new Loaded(withoutRepeats(pairs, rejected), docs, rejected);
+    }
+
+    /**
+     * Mined pairs whose query or positive repeats an earlier pair's (after {@link #normalize}) are dropped and counted.
+     * A corpus often holds one text twice (the sample has the same manual as HTML pages and as plain text; near-dup
+     * removal works on whole documents), and a repeated positive is a false negative for its twin: in the same batch
+     * as an in-batch negative, or as a BM25 hard negative, it asks the model to tell a text from itself, and held out
+     * it makes the twin's retrieval count as a miss. Pairs come sorted by source, so the first copy is kept.
+     */
+    static List<TextPair> withoutRepeats(List<TextPair> pairs, Map<String, Long> rejected) {
+        java.util.Set<String> queries = new java.util.HashSet<>();
+        java.util.Set<String> positives = new java.util.HashSet<>();
+        List<TextPair> out = new ArrayList<>(pairs.size());
+        for (TextPair p : pairs) {
+            String q = normalize(p.query());
+            String d = normalize(p.positive());
+            if (positives.contains(d)) {
+                rejected.merge("repeated_positive", 1L, Long::sum);
+            } else if (queries.contains(q)) {
+                rejected.merge("repeated_query", 1L, Long::sum);
+            } else {
+                queries.add(q);
+                positives.add(d);
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /** Letters and digits only, lower-cased: two renderings of one text (markup, spacing, quotes) compare equal. */
+    static String normalize(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        text.codePoints().filter(Character::isLetterOrDigit).map(Character::toLowerCase).forEach(b::appendCodePoint);
+        return b.toString();
     }
 
     /** A deterministic subsample of at most max pairs (by a seeded hash of query and positive), order kept. */
@@ -155,9 +191,11 @@ public final class TrainingPairs {
                 TextPair p = pairs.get(i);
                 List<String> negs = new ArrayList<>(p.negatives());
                 if (negs.size() < n) {
+                    String own = normalize(p.positive());
                     for (String id : bm25.search(p.query(), n + 8)) {
                         String cand = pairs.get(Integer.parseInt(id)).positive();
-                        if (Integer.parseInt(id) != i && !cand.equals(p.positive()) && !negs.contains(cand)) {
+                        // a copy of the positive (in another rendering) is no negative
+                        if (Integer.parseInt(id) != i && !normalize(cand).equals(own) && !negs.contains(cand)) {
                             negs.add(cand);
                             if (negs.size() == n) {
                                 break;

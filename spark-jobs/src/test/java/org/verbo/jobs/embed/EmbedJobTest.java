@@ -78,6 +78,16 @@ class EmbedJobTest {
         assertEquals(300, report.path("embedded_rows").asLong());
         assertEquals(Map.of("null_text", 1L, "empty_text", 2L, "null_id", 1L), toMap(report.path("rejected")));
         assertTrue(report.path("truncated").asLong() > 50, report.toString());   // texts of 3..32 words, cut at 16 tokens
+        // the time split of the tasks (scripts/bench.sh embed reads it): every part measured, none beyond the tasks' total
+        JsonNode ts = report.path("task_seconds");
+        double parts = 0;
+        for (String f : List.of("load_seconds", "read_tokenize_seconds", "encode_seconds", "write_seconds")) {
+            assertTrue(ts.path(f).asDouble(-1) >= 0, f + ": " + ts);
+            parts += ts.path(f).asDouble();
+        }
+        assertTrue(ts.path("encode_seconds").asDouble() > 0, ts.toString());
+        assertEquals(ts.path("seconds").asDouble(), parts, 1e-6, ts.toString());
+        assertTrue(report.path("embed_stage_seconds").asDouble() > 0, report.toString());
         List<Row> rejected = TestSpark.session().read().parquet(out.resolve("rejected").toString()).collectAsList();
         assertEquals(4, rejected.size());
 

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,6 +46,28 @@ class EmbedTrainTest {
         assertEquals("O comando apt instala pacotes. Ele resolve as dependencias.", p.get(0).positive());
         assertEquals("O comando apt instala pacotes.", p.get(1).query());
         assertEquals("Ele resolve as dependencias.", p.get(1).positive());
+    }
+
+    @Test
+    void repeatedTextsAreNeitherKeptTwiceNorTheirOwnNegatives() {
+        // one manual as an HTML page and as plain text: the same paragraph with other spacing, quotes and case
+        List<TextPair> mined = List.of(
+                new TextPair("Instalar pacotes", "O comando `apt` instala pacotes.", List.of(), "html#p1.h"),
+                new TextPair("Remover pacotes", "O comando apt remove pacotes e configura.", List.of(), "html#p3.h"),
+                new TextPair("INSTALAR  PACOTES", "O comando \"apt\"  instala pacotes", List.of(), "txt#p1.h"),
+                new TextPair("Outro titulo", "o comando apt instala pacotes", List.of(), "txt#p2.h"),
+                new TextPair("Remover pacotes", "Texto novo sobre remocao de pacotes antigos.", List.of(), "txt#p3.h"),
+                new TextPair("Atualizar", "O comando apt atualiza pacotes instalados.", List.of(), "txt#p4.h"));
+        Map<String, Long> rejected = new java.util.TreeMap<>();
+        List<TextPair> kept = TrainingPairs.withoutRepeats(mined, rejected);
+        assertEquals(List.of("html#p1.h", "html#p3.h", "txt#p4.h"), kept.stream().map(TextPair::source).toList());
+        assertEquals(Map.of("repeated_positive", 2L, "repeated_query", 1L), rejected);
+
+        // BM25 ranks the copy of a positive first; it is skipped as a negative, the next text is taken
+        List<TextPair> withCopy = List.of(mined.get(0), mined.get(3), mined.get(1), mined.get(5));
+        List<TextPair> negs = TrainingPairs.withBm25Negatives(withCopy, 1);
+        String neg = negs.get(0).negatives().get(0);
+        assertTrue(!TrainingPairs.normalize(neg).equals(TrainingPairs.normalize(mined.get(0).positive())), neg);
     }
 
     @Test
