@@ -12,6 +12,7 @@ import org.verbo.embeddings.model.PoolingKind;
 import org.verbo.embeddings.train.ContrastiveExample;
 import org.verbo.embeddings.train.EmbeddingTrainConfig;
 import org.verbo.embeddings.train.EmbeddingTrainer;
+import org.verbo.jobs.embed.TrainingPairs;
 import org.verbo.models.LlamaModel;
 import org.verbo.models.io.Checkpoints;
 import org.verbo.prep.bpe.BpeEncoder;
@@ -179,7 +180,12 @@ public final class RetrievalEval {
         }
     }
 
-    /** Paragraphs with at least two sentences: (first sentence, the rest); 4+ words in the query, 12+ in the rest. */
+    /**
+     * Paragraphs with at least two sentences: (first sentence, the rest); 4+ words in the query, 12+ in the rest. A
+     * pair whose query or rest repeats an earlier one's (letters and digits compared, as embed-train's miner does) is
+     * skipped: the sample holds one manual as HTML and as text, and a twin among the held-out positives would count a
+     * retrieval of the same paragraph as a miss.
+     */
     static List<Pair> mine(List<String> docs) {
         List<Pair> out = new ArrayList<>();
         Set<String> seen = new java.util.HashSet<>();
@@ -187,7 +193,10 @@ public final class RetrievalEval {
             for (String para : PARAGRAPHS.split(d)) {
                 String p = para.strip().replaceAll("\\s+", " ");
                 String[] s = SENTENCE_END.split(p, 2);
-                if (s.length == 2 && words(s[0]) >= 4 && words(s[1]) >= 12 && seen.add(s[1])) {
+                if (s.length == 2 && words(s[0]) >= 4 && words(s[1]) >= 12
+                        && !seen.contains("q" + TrainingPairs.normalize(s[0]))
+                        && seen.add("d" + TrainingPairs.normalize(s[1]))) {
+                    seen.add("q" + TrainingPairs.normalize(s[0]));
                     out.add(new Pair(s[0], s[1]));
                 }
             }

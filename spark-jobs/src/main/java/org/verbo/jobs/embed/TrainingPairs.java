@@ -141,7 +141,7 @@ public final class TrainingPairs {
     }
 
     /** Letters and digits only, lower-cased: two renderings of one text (markup, spacing, quotes) compare equal. */
-    static String normalize(String text) {
+    public static String normalize(String text) {
         StringBuilder b = new StringBuilder(text.length());
         text.codePoints().filter(Character::isLetterOrDigit).map(Character::toLowerCase).forEach(b::appendCodePoint);
         return b.toString();
