@@ -61,6 +61,22 @@ class VerboCliTest {
     }
 
     @Test
+    void anOptionThatDoesNotApplyToTheInputsFormatFailsWithOneLine() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Files.writeString(in.resolve("a.txt"), "some text");
+        Run idCol = run("prepare", "--input=" + in, "--out=" + tmp.resolve("o"), "--id-col=id");
+        assertEquals(2, idCol.code(), idCol.err());
+        assertEquals(1, idCol.err().strip().lines().count(), idCol.err());
+        assertTrue(idCol.err().startsWith("verbo prepare: --id-col applies to JSONL and Parquet inputs"), idCol.err());
+
+        Run renamed = run("prepare", "--input=" + in, "--out=" + tmp.resolve("o"), "--prepare.id_field=id");
+        assertEquals(2, renamed.code(), renamed.err());
+        assertEquals(1, renamed.err().strip().lines().count(), renamed.err());
+        assertTrue(renamed.err().contains("replaced by --prepare.id_col"), renamed.err());
+        assertTrue(Files.notExists(tmp.resolve("o")));
+    }
+
+    @Test
     void helpListsConfigKeysWithDefaults() {
         Run r = run("prepare", "--help");
         assertEquals(0, r.code());
