@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * Options that apply to some input formats only, checked against the listed inputs before Spark starts: one given
  * on the command line that would do nothing fails with one line instead of being ignored. A {@code --conf} file
- * is not checked (one file serves runs over different formats).
+ * is not checked (one file serves runs over different formats), except for {@code id_col}, which changes the ids
+ * written.
  *
  * <ul>
  *   <li>{@code --id-col}: every input file must have fields (JSONL, Parquet). A text or HTML file among them would
@@ -28,7 +29,7 @@ final class InputOptions {
 
     static void requireApplicable(PrepareSettings s, List<InputFile> files) {
         Set<String> given = s.commandLineKeys();
-        if (!s.idCol().isEmpty() && given.contains("prepare.id_col")) {
+        if (!s.idCol().isEmpty()) { // from a --conf file too: ids are data, a silent mix of kinds is never wanted
             List<InputFile> noFields = files.stream()
                     .filter(f -> f.format() == InputFormat.TEXT || f.format() == InputFormat.HTML).toList();
             if (!noFields.isEmpty()) {

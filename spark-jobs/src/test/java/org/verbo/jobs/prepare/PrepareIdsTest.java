@@ -189,6 +189,20 @@ class PrepareIdsTest {
                 () -> prepare(jsonlInput(), out, "prepare.id_field", "doc"));
         assertTrue(old.getMessage().contains("--prepare.id_col"), old.getMessage());
         assertFalse(Files.exists(out), "nothing written");
+
+        // From a --conf file: id_col is still checked (it changes the ids written), text_col is not (one file
+        // serves runs over different formats).
+        Path conf = tmp.resolve("shared.conf");
+        Files.writeString(conf, "verbo.prepare { id_col = id, text_col = body }\n");
+        PrepareSettings fromFile = PrepareSettings.from(VerboConfig.load(conf.toFile(), Map.of()),
+                List.of(text.toString()), out.toString());
+        IllegalArgumentException idFromFile = assertThrows(IllegalArgumentException.class,
+                () -> PrepareJob.preflight(fromFile, TestSpark.session().sparkContext().hadoopConfiguration()));
+        assertTrue(idFromFile.getMessage().startsWith("--id-col applies to JSONL and Parquet inputs"), idFromFile.getMessage());
+        Files.writeString(conf, "verbo.prepare { text_col = body }\n");
+        PrepareSettings textColFromFile = PrepareSettings.from(VerboConfig.load(conf.toFile(), Map.of()),
+                List.of(text.toString()), out.toString());
+        assertEquals(2, PrepareJob.preflight(textColFromFile, TestSpark.session().sparkContext().hadoopConfiguration()).size());
     }
 
     private static Map<String, Row> byId(Path table) {
