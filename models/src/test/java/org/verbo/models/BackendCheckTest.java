@@ -1,10 +1,14 @@
 package org.verbo.models;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.List;
 
@@ -99,11 +103,24 @@ class BackendCheckTest {
         assertThrows(IllegalArgumentException.class, () -> new BackendCheck.Result("rocm", "MI300", false));
     }
 
+    /**
+     * ND4J finds its backends through {@code java.util.ServiceLoader}; nd4j-cuda's jar registers
+     * {@code org.nd4j.linalg.jcublas.JCublasBackend} (names from ND4J, not from BackendCheck). The CPU build has no
+     * such jar, so one is planted on a child class path: the plain loader sees both entries, the hiding one only
+     * nd4j-native's.
+     */
     @Test
-    void fallbackLoaderHidesOnlyTheCudaBackendEntry() throws Exception {
-        ClassLoader hidden = new BackendCheck.CudaHidingClassLoader(getClass().getClassLoader());
-        List<URL> services = Collections.list(hidden.getResources(BackendCheck.SERVICE));
-        assertEquals(1, services.size(), services.toString());
-        assertTrue(services.get(0).toString().contains("nd4j-native"), services.toString());
+    void fallbackLoaderHidesOnlyTheCudaBackendEntry(@TempDir Path fakeCudaJar) throws Exception {
+        String service = "META-INF/services/org.nd4j.linalg.factory.Nd4jBackend";
+        Path entry = fakeCudaJar.resolve(service);
+        Files.createDirectories(entry.getParent());
+        Files.writeString(entry, "# nd4j-cuda-11.6\norg.nd4j.linalg.jcublas.JCublasBackend\n");
+        try (URLClassLoader withCuda = new URLClassLoader(new URL[] {fakeCudaJar.toUri().toURL()}, getClass().getClassLoader())) {
+            List<URL> all = Collections.list(withCuda.getResources(service));
+            assertEquals(2, all.size(), all.toString());
+            List<URL> kept = Collections.list(new BackendCheck.CudaHidingClassLoader(withCuda).getResources(service));
+            assertEquals(1, kept.size(), kept.toString());
+            assertTrue(kept.get(0).toString().contains("nd4j-native"), kept.toString());
+        }
     }
 }

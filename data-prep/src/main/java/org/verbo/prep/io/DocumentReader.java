@@ -53,8 +53,8 @@ import org.verbo.prep.text.TextNormalizer;
  * HTML {@code <meta charset>} declaration is not consulted.
  *
  * <p>Metadata: JSONL documents carry every other top-level field of their object as a string (the
- * string value itself, or the JSON text of a non-string value such as {@code 7} or {@code
- * ["a","b"]}); HTML documents carry {@code title} when the page has one; TEXT documents none.
+ * string value itself, the JSON text of a non-string value such as {@code 7} or {@code
+ * ["a","b"]}, or null for JSON {@code null}); HTML documents carry {@code title} when the page has one; TEXT documents none.
  */
 public final class DocumentReader {
 
@@ -391,7 +391,8 @@ public final class DocumentReader {
       for (Map.Entry<String, JsonNode> e : node.properties()) {
         if (!e.getKey().equals(field)) {
           JsonNode v = e.getValue();
-          meta.put(e.getKey(), v.isTextual() ? v.textValue() : v.toString());
+          // JSON null stays null (as a null Parquet cell does): the string "null" would pass for a value.
+          meta.put(e.getKey(), v.isNull() ? null : v.isTextual() ? v.textValue() : v.toString());
         }
       }
       return RawDocument.ok(index, text, meta, fb);

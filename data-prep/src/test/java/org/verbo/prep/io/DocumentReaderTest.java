@@ -104,7 +104,8 @@ class DocumentReaderTest {
 
     assertEquals("boa linha", r.get(6).text());
     assertEquals(8, r.get(6).index());
-    assertEquals(Map.of("src", "null"), r.get(6).metadata());
+    assertTrue(r.get(6).metadata().containsKey("src"), "a null field is kept, as null");
+    assertNull(r.get(6).metadata().get("src"), "JSON null is not the string \"null\"");
     assertEquals(DocumentReader.EMPTY, r.get(7).rejectReason(), "text normalises to nothing");
   }
 

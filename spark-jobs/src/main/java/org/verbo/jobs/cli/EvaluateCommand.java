@@ -10,7 +10,6 @@ import org.verbo.models.train.EvalResult;
 import org.verbo.models.train.Evaluator;
 import org.verbo.prep.bpe.BpeEncoder;
 import org.verbo.prep.bpe.BpeModel;
-import org.verbo.prep.pack.SequencePacker;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,7 +35,7 @@ final class EvaluateCommand extends ModelCommand {
         @Option(names = "--shards", paramLabel = "DIR", description = "Output of tokenize; evaluates the split --evaluate.split (default: val).")
         String shards;
 
-        @Option(names = "--input", paramLabel = "FILE", description = "UTF-8 text file; paragraphs are documents, encoded with the checkpoint's tokenizer.json.")
+        @Option(names = "--input", paramLabel = "FILE", description = "UTF-8 text file; paragraphs are documents (each ends with </s>), encoded with the checkpoint's tokenizer.json; every token after the first is scored, a text shorter than one block too.")
         String input;
     }
 
@@ -74,20 +73,52 @@ final class EvaluateCommand extends ModelCommand {
         return BpeModel.fromHuggingFaceJson(Files.readString(tok));
     }
 
-    /** Paragraphs → ids + </s>, packed like tokenize does (the tail shorter than a block is not scored). */
-    private static Iterator<int[]> blocksOfText(String text, Path checkpointDir, int blockLength) throws java.io.IOException {
+    /**
+     * Paragraphs → ids + {@code </s>}, one stream, cut by {@link #scoringBlocks} so that every token after the first is
+     * scored once (tokenize's packing drops each block's first target and the tail shorter than a block; a text file
+     * evaluated here has no reason to lose either).
+     */
+    static Iterator<int[]> blocksOfText(String text, Path checkpointDir, int blockLength) throws java.io.IOException {
         BpeModel tokenizer = tokenizerOf(checkpointDir);
         BpeEncoder enc = new BpeEncoder(tokenizer);
-        List<int[]> blocks = new ArrayList<>();
-        SequencePacker packer = new SequencePacker(blockLength, tokenizer.idOf("</s>"), blocks::add);
+        int eos = tokenizer.idOf("</s>");
+        List<Integer> stream = new ArrayList<>();
         for (String para : text.split("\\n\\s*\\n")) {
             if (!para.isBlank()) {
-                packer.addDocument(enc.encode(para.strip()));
+                for (int id : enc.encode(para.strip())) {
+                    stream.add(id);
+                }
+                stream.add(eos);
             }
         }
-        if (blocks.isEmpty()) {
-            throw new IllegalArgumentException("input is shorter than one block of " + blockLength + " tokens");
+        if (stream.isEmpty()) {
+            throw new IllegalArgumentException("input has no text to evaluate");
         }
-        return blocks.iterator();
+        return scoringBlocks(stream.stream().mapToInt(Integer::intValue).toArray(), blockLength).iterator();
+    }
+
+    /**
+     * Cuts a token stream into blocks of {@code blockLength} (T + 1) tokens that score each of tokens 1..n-1 exactly
+     * once: block k holds {@code stream[kT .. kT+T]}, so consecutive blocks share one token (the last target of one is
+     * the first input of the next); the last block is padded with -1, which {@link org.verbo.models.Batch} masks out
+     * of the loss. Equal lengths let every block go into one batch. A stream of n ≥ 2 tokens gives ⌈(n-1)/T⌉ blocks.
+     */
+    static List<int[]> scoringBlocks(int[] stream, int blockLength) {
+        if (blockLength < 2) {
+            throw new IllegalArgumentException("blockLength must be >= 2, got " + blockLength);
+        }
+        if (stream.length < 2) {
+            throw new IllegalArgumentException("a text needs at least 2 tokens to score one, got " + stream.length);
+        }
+        int t = blockLength - 1;
+        List<int[]> blocks = new ArrayList<>();
+        for (int start = 0; start < stream.length - 1; start += t) {
+            int[] b = new int[blockLength];
+            java.util.Arrays.fill(b, -1);
+            int n = Math.min(blockLength, stream.length - start);
+            System.arraycopy(stream, start, b, 0, n);
+            blocks.add(b);
+        }
+        return blocks;
     }
 }

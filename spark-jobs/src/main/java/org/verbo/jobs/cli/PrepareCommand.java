@@ -28,7 +28,7 @@ final class PrepareCommand extends JobCommand {
     @Option(names = "--text-col", paramLabel = "NAME", description = "Parquet text column (default: text).")
     String textCol;
 
-    @Option(names = "--id-col", paramLabel = "NAME", description = "Parquet id column (default: none, ids are <file>#<row>).")
+    @Option(names = "--id-col", paramLabel = "NAME", description = "JSONL field or Parquet column of the ids (default: none, ids are <file>#<line or row>).")
     String idCol;
 
     @Option(names = "--overwrite", arity = "0..1", fallbackValue = "true", paramLabel = "BOOL", description = "Replace existing outputs (default: false: refuse).")

@@ -71,7 +71,7 @@ public final class Verbo implements Runnable {
         cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
             // Bad paths and bad config values are the user's to fix: one clear line. Anything else is a bug
             // or an environment failure: keep the stack trace.
-            if (ex instanceof IllegalArgumentException) {
+            if (isUsageMistake(ex)) {
                 c.getErr().println("verbo " + c.getCommandName() + ": " + ex.getMessage());
                 c.getErr().flush();
                 return 2;
@@ -87,6 +87,21 @@ public final class Verbo implements Runnable {
             return 1;
         });
         return cl;
+    }
+
+    /**
+     * A user's mistake: an {@link IllegalArgumentException} thrown by verbo's own checks (settings records, path and
+     * config validation; STYLE.md: records reject bad values with it) or by the config and command-line parsers. The
+     * same exception type thrown inside a library (ND4J on a shape, Spark, the JDK) is a bug or an environment
+     * failure until verbo checks that input itself, so it keeps its stack trace.
+     */
+    static boolean isUsageMistake(Throwable ex) {
+        if (!(ex instanceof IllegalArgumentException) || ex.getStackTrace().length == 0) {
+            return false;
+        }
+        String thrower = ex.getStackTrace()[0].getClassName();
+        return thrower.startsWith("org.verbo.") || thrower.startsWith("com.typesafe.config.")
+                || thrower.startsWith("picocli.");
     }
 
     private static String[] footer(Config reference, List<String> sections) {

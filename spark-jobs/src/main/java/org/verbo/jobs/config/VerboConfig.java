@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -26,10 +27,17 @@ public final class VerboConfig {
 
     private static final String ROOT = "verbo";
 
-    private final Config config;
+    /** Keys that were removed, with the line that says what replaced them (a generic "unknown" would not). */
+    private static final Map<String, String> REPLACED = Map.of(
+            ROOT + ".prepare.id_field", "prepare.id_field was replaced by --prepare.id_col (prepare's --id-col), "
+                    + "which names a JSONL field as well as a Parquet column");
 
-    private VerboConfig(Config config) {
+    private final Config config;
+    private final Set<String> commandLineKeys;
+
+    private VerboConfig(Config config, Set<String> commandLineKeys) {
         this.config = config;
+        this.commandLineKeys = Set.copyOf(commandLineKeys);
     }
 
     /** Loads defaults, then {@code confFile} (may be null), then {@code overrides} (key without "verbo." → value). */
@@ -51,15 +59,20 @@ public final class VerboConfig {
             rejectUnknownKeys(user, reference, "in " + confFile);
         }
         Config cli = ConfigFactory.empty();
+        Set<String> cliKeys = new TreeSet<>();
         for (Map.Entry<String, String> e : overrides.entrySet()) {
             String path = e.getKey().startsWith(ROOT + ".") ? e.getKey() : ROOT + "." + e.getKey();
+            if (REPLACED.containsKey(path)) {
+                throw new IllegalArgumentException(REPLACED.get(path));
+            }
+            cliKeys.add(path.substring(ROOT.length() + 1));
             if (!reference.hasPathOrNull(path)) {
                 throw new IllegalArgumentException("unknown option --" + e.getKey() + suggestion(reference, path));
             }
             cli = cli.withValue(path, parseValue(reference.getValue(path), e.getValue(), e.getKey()));
         }
         Config merged = cli.withFallback(user).withFallback(reference).resolve();
-        return new VerboConfig(merged);
+        return new VerboConfig(merged, cliKeys);
     }
 
     /** The {@code verbo} block. */
@@ -72,7 +85,16 @@ public final class VerboConfig {
     }
 
     public VerboConfig with(String key, Object value) {
-        return new VerboConfig(config.withValue(ROOT + "." + key, ConfigValueFactory.fromAnyRef(value)));
+        return new VerboConfig(config.withValue(ROOT + "." + key, ConfigValueFactory.fromAnyRef(value)), commandLineKeys);
+    }
+
+    /**
+     * True when {@code key} (without "verbo.") was given on the command line (a named option or {@code --key=value}),
+     * not taken from a default or a {@code --conf} file: a shared config file may set options for formats a given
+     * run does not read, a command line speaks about this run.
+     */
+    public boolean setOnCommandLine(String key) {
+        return commandLineKeys.contains(key);
     }
 
     /** The effective {@code verbo} block as JSON, for provenance in reports and manifests. */
@@ -116,6 +138,9 @@ public final class VerboConfig {
         List<String> unknown = new ArrayList<>();
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
+            if (REPLACED.containsKey(key)) {
+                throw new IllegalArgumentException(REPLACED.get(key) + " (" + where + ")");
+            }
             if (!key.startsWith(ROOT + ".")) {
                 unknown.add(key);
                 continue;

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
 
@@ -20,20 +21,30 @@ import java.util.NoSuchElementException;
  * problems come back from data-prep's {@link DocumentReader} as rejections; a failure of the stream itself
  * (a truncated gzip, a vanished file) ends the file with one {@code read_error} row, so a bad file is
  * counted, never fatal to the job and never silently dropped.
+ *
+ * <p>Ids: with {@code idCol} set (JSONL only: text and HTML have no fields, {@link PrepareJob#preflight} refuses
+ * them), a document's id is that field's value, taken out of its metadata; a non-string value is used as its JSON
+ * text ({@code 7} → "7"). A missing, null or blank one is rejected as {@value #MISSING_ID}, or with
+ * {@code generateMissingIds} gets the positional id {@code <file>#<line>}, flagged {@code id_generated}.
  */
 final class FileRecordReader implements Iterator<Row> {
 
+    /** Reject reason: no usable id in the id field or column (stage read). */
+    static final String MISSING_ID = "missing_id";
+
     private final InputFile file;
-    private final String jsonIdField;
+    private final String idCol;
+    private final boolean generateMissingIds;
     private InputStream in;
     private Iterator<RawDocument> records;
     private Row next;
     private boolean done;
     private long lastIndex = -1;
 
-    FileRecordReader(InputFile file, ReaderOptions options, String jsonIdField, Configuration conf) {
+    FileRecordReader(InputFile file, ReaderOptions options, String idCol, boolean generateMissingIds, Configuration conf) {
         this.file = file;
-        this.jsonIdField = jsonIdField;
+        this.idCol = idCol;
+        this.generateMissingIds = generateMissingIds;
         try {
             in = HadoopFiles.openMaybeCompressed(new Path(file.path()), conf);
             records = DocumentReader.read(in, file.format(), options);
@@ -78,15 +89,26 @@ final class FileRecordReader implements Iterator<Row> {
     private Row toRow(RawDocument d) {
         lastIndex = d.index();
         long key = DocRows.docKey(file.ordinal(), d.index());
-        Map<String, String> meta = d.metadata();
         String id = file.recordId(d.index());
-        if (!jsonIdField.isEmpty() && meta != null && meta.get(jsonIdField) != null) {
-            id = meta.get(jsonIdField);
-        }
         if (d.rejectReason() != null) {
             return DocRows.rejected(key, id, file.path(), DocRows.STAGE_READ, d.rejectReason(), d.rejectDetail());
         }
-        return DocRows.doc(key, id, file.path(), d.text(), meta, d.usedFallbackCharset());
+        if (idCol.isEmpty()) {
+            return DocRows.doc(key, id, file.path(), d.text(), d.metadata(), d.usedFallbackCharset());
+        }
+        Map<String, String> meta = new LinkedHashMap<>(d.metadata());
+        boolean present = meta.containsKey(idCol);
+        String userId = meta.remove(idCol); // the id is a column of its own, as for Parquet
+        if (userId != null && !userId.isBlank()) {
+            return DocRows.doc(key, userId, file.path(), d.text(), meta, d.usedFallbackCharset());
+        }
+        if (generateMissingIds) {
+            return DocRows.doc(key, id, file.path(), d.text(), meta, d.usedFallbackCharset(), true);
+        }
+        String why = !present ? "no field '" + idCol + "'" : userId == null ? "field '" + idCol + "' is null"
+                : "field '" + idCol + "' is blank";
+        return DocRows.rejected(key, id, file.path(), DocRows.STAGE_READ, MISSING_ID,
+                why + " (prepare.missing_id=generate gives such records their positional id)");
     }
 
     private Row readError(long index, Exception e) {

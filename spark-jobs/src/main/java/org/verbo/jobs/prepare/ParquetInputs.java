@@ -33,15 +33,19 @@ import static org.apache.spark.sql.functions.to_json;
  * Parquet inputs, read by Spark's own Parquet reader. Each file's footer is checked on the driver first: a
  * file without the text column has every one of its rows rejected ({@code missing_column}), a file that is
  * not Parquet at all gives one {@code read_error} row; the rest are read together (schemas merged), with
- * every other column kept as string metadata. Record index = Parquet's {@code _metadata.row_index}.
+ * every other column kept as string metadata. Record index = Parquet's {@code _metadata.row_index}. With an id
+ * column set, a row whose id is null or blank, or whose file lacks the column, is rejected as {@code missing_id}
+ * or, with {@code generateMissingIds}, gets its positional id {@code <file>#<row>} (flagged {@code id_generated}).
  */
 final class ParquetInputs {
 
     private ParquetInputs() {
     }
 
-    static Dataset<Row> read(SparkSession spark, List<InputFile> files, String textCol, String idCol, Configuration conf) {
+    static Dataset<Row> read(SparkSession spark, List<InputFile> files, String textCol, String idCol,
+                             boolean generateMissingIds, Configuration conf) {
         List<InputFile> good = new ArrayList<>();
+        java.util.Set<String> withoutIdCol = new java.util.HashSet<>(); // pathKey of files lacking the id column
         List<Row> bad = new ArrayList<>();
         List<long[]> missingColumn = new ArrayList<>(); // {file index in `files`, rows}
         for (int i = 0; i < files.size(); i++) {
@@ -51,6 +55,9 @@ final class ParquetInputs {
                 MessageType schema = footer.getFileMetaData().getSchema();
                 if (schema.containsField(textCol)) {
                     good.add(f);
+                    if (!idCol.isEmpty() && !schema.containsField(idCol)) {
+                        withoutIdCol.add(pathKey(f.path()));
+                    }
                 } else {
                     missingColumn.add(new long[] {i, r.getRecordCount()});
                 }
@@ -71,12 +78,13 @@ final class ParquetInputs {
             out = out.union(rows);
         }
         if (!good.isEmpty()) {
-            out = out.union(readGood(spark, good, textCol, idCol));
+            out = out.union(readGood(spark, good, textCol, idCol, generateMissingIds, withoutIdCol));
         }
         return out;
     }
 
-    private static Dataset<Row> readGood(SparkSession spark, List<InputFile> files, String textCol, String idCol) {
+    private static Dataset<Row> readGood(SparkSession spark, List<InputFile> files, String textCol, String idCol,
+                                         boolean generateMissingIds, java.util.Set<String> withoutIdCol) {
         String[] paths = files.stream().map(InputFile::path).toArray(String[]::new);
         Dataset<Row> df = spark.read().option("mergeSchema", "true").parquet(paths);
         List<Column> names = new ArrayList<>();
@@ -116,7 +124,9 @@ final class ParquetInputs {
                     throw new IllegalStateException("Parquet row from an unlisted file: " + r.getString(0));
                 }
                 long index = r.getLong(1);
-                String id = r.isNullAt(3) ? f.recordId(index) : r.getString(3);
+                String userId = r.isNullAt(3) ? null : r.getString(3);
+                boolean hasUserId = userId != null && !userId.isBlank();
+                String id = hasUserId ? userId : f.recordId(index);
                 long key = DocRows.docKey(f.ordinal(), index);
                 String text = r.isNullAt(2) ? null : r.getString(2);
                 if (text == null || text.isBlank()) {
@@ -124,7 +134,16 @@ final class ParquetInputs {
                             text == null ? "null in column" : "blank text");
                 }
                 Map<String, String> meta = r.isNullAt(4) ? null : scala.jdk.javaapi.CollectionConverters.asJava(r.<String, String>getMap(4));
-                return DocRows.doc(key, id, f.path(), text, meta, false);
+                if (idCol.isEmpty() || hasUserId) {
+                    return DocRows.doc(key, id, f.path(), text, meta, false);
+                }
+                if (generateMissingIds) {
+                    return DocRows.doc(key, id, f.path(), text, meta, false, true);
+                }
+                String why = withoutIdCol.contains(pathKey(f.path())) ? "no column '" + idCol + "' in this Parquet file"
+                        : userId == null ? "null in column '" + idCol + "'" : "blank in column '" + idCol + "'";
+                return DocRows.rejected(key, id, f.path(), DocRows.STAGE_READ, FileRecordReader.MISSING_ID,
+                        why + " (prepare.missing_id=generate gives such records their positional id)");
             }
         }, Encoders.row(DocRows.SCHEMA));
     }

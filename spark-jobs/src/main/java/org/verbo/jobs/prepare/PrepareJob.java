@@ -49,7 +49,9 @@ public final class PrepareJob {
     /** Checks inputs and outputs before Spark starts: a wrong path fails in a second, with one line. */
     public static List<InputFile> preflight(PrepareSettings s, Configuration conf) {
         HadoopFiles.refuseExisting(outputs(s), s.overwrite(), conf);
-        return listInputs(s, conf);
+        List<InputFile> files = listInputs(s, conf);
+        InputOptions.requireApplicable(s, files);
+        return files;
     }
 
     private static List<String> outputs(PrepareSettings s) {
@@ -72,6 +74,9 @@ public final class PrepareJob {
         progress.accept(String.format("prepare: %,d files (%s), %.1f MB", files.size(), perFormat, inputBytes / 1e6));
 
         Dataset<Row> raw = read(spark, files, s, conf);
+        if (!s.idCol().isEmpty()) {
+            raw = DuplicateIds.rejectLaterOccurrences(raw);
+        }
         final QualityConfig quality = s.quality();
         Dataset<Row> cleaned = raw
                 .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality), Encoders.row(DocRows.SCHEMA))
@@ -130,11 +135,13 @@ public final class PrepareJob {
             reasons.add(new PrepareReport.ReasonCount(r.getString(0), r.getString(1), r.getLong(2)));
         }
         long fallback = cleaned.where(col("fallback_decoded")).count();
+        PrepareReport.Ids ids = s.idCol().isEmpty() ? null : new PrepareReport.Ids(s.idCol(),
+                s.generateMissingIds() ? "generate" : "reject", cleaned.where(col("id_generated")).count());
         cached.forEach(d -> d.unpersist(false));
         double seconds = secondsSince(t0);
         PrepareReport report = new PrepareReport(s.inputs(), files.size(), inputBytes, records, keptCount, fallback,
                 reasons, near == null ? -1 : near.candidateEdges(), near == null ? -1 : near.verifiedEdges(),
-                seconds, s.configJson());
+                ids, seconds, s.configJson());
         HadoopFiles.writeStringAtomically(reportOut, report.toJson(), conf);
         return report;
     }
@@ -185,13 +192,14 @@ public final class PrepareJob {
             int slices = Math.max(1, (textLike.size() + s.filesPerTask() - 1) / s.filesPerTask());
             final HadoopConf hc = new HadoopConf(conf);
             final ReaderOptions options = s.reader();
-            final String idField = s.idField();
+            final String idCol = s.idCol();
+            final boolean generateIds = s.generateMissingIds();
             JavaRDD<Row> rows = jsc.parallelize(textLike, slices)
-                    .flatMap(f -> new FileRecordReader(f, options, idField, hc.get()));
+                    .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.get()));
             out = out.union(spark.createDataFrame(rows, DocRows.SCHEMA));
         }
         if (!parquet.isEmpty()) {
-            out = out.union(ParquetInputs.read(spark, parquet, s.textCol(), s.idCol(), conf));
+            out = out.union(ParquetInputs.read(spark, parquet, s.textCol(), s.idCol(), s.generateMissingIds(), conf));
         }
         return out;
     }
@@ -228,7 +236,7 @@ public final class PrepareJob {
         return docs.select(col("doc_key"), col("id"), col("source"), lit(null).cast("string").as("text"),
                         lit(null).cast(DocRows.SCHEMA.apply("metadata").dataType()).as("metadata"),
                         lit(stage).as("stage"), lit(reason).as("reason"), coalesce(detail, lit("")).as("detail"),
-                        col("fallback_decoded"))
+                        col("fallback_decoded"), col("id_generated"))
                 .select(columns(DocRows.SCHEMA.fieldNames()));
     }
 

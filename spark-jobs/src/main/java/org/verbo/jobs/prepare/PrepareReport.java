@@ -22,13 +22,21 @@ import java.util.Map;
  */
 public record PrepareReport(List<String> inputs, int files, long inputBytes, long records, long kept,
                             long decodedWithFallback, List<ReasonCount> rejected, long nearDupCandidateEdges,
-                            long nearDupVerifiedEdges, double seconds, String configJson) {
+                            long nearDupVerifiedEdges, Ids ids, double seconds, String configJson) {
 
     /** Rejection stages in pipeline order. */
     public static final List<String> STAGES = List.of(DocRows.STAGE_READ, DocRows.STAGE_NORMALISE,
             DocRows.STAGE_QUALITY, DocRows.STAGE_EXACT, DocRows.STAGE_NEAR);
 
     public record ReasonCount(String stage, String reason, long count) {
+    }
+
+    /**
+     * Where ids came from when the user named a field or column ({@code ids} null otherwise): the column, what a
+     * missing id does ({@code reject} or {@code generate}) and how many records got a generated id. Rejections
+     * for a missing or duplicate id are counted among the reasons ({@code missing_id}, {@code duplicate_id}).
+     */
+    public record Ids(String column, String missing, long generated) {
     }
 
     public PrepareReport {
@@ -78,6 +86,14 @@ public record PrepareReport(List<String> inputs, int files, long inputBytes, lon
             detail.addObject().put("stage", r.stage()).put("reason", r.reason()).put("count", r.count());
         }
         root.put("decoded_with_fallback_charset", decodedWithFallback);
+        if (ids != null) {
+            ObjectNode id = root.putObject("ids");
+            id.put("id_col", ids.column());
+            id.put("missing_id", ids.missing());
+            id.put("missing_rejected", count(FileRecordReader.MISSING_ID));
+            id.put("generated", ids.generated());
+            id.put("duplicates_rejected", count(DuplicateIds.REASON));
+        }
         ObjectNode near = root.putObject("near_dedup");
         near.put("candidate_edges", nearDupCandidateEdges);
         near.put("verified_edges", nearDupVerifiedEdges);
@@ -137,6 +153,10 @@ public record PrepareReport(List<String> inputs, int files, long inputBytes, lon
         sb.append(String.format("%d files, %.1f MB in %.1f s: %,.0f records/s, %.2f MB/s; %,d decoded with the fallback charset%n",
                 files, inputBytes / 1e6, seconds, records / Math.max(seconds, 1e-9), inputBytes / 1e6 / Math.max(seconds, 1e-9),
                 decodedWithFallback));
+        if (ids != null) {
+            sb.append(String.format("ids from '%s': %,d missing rejected, %,d generated, %,d duplicates rejected%n",
+                    ids.column(), count(FileRecordReader.MISSING_ID), ids.generated(), count(DuplicateIds.REASON)));
+        }
         return sb.toString();
     }
 }

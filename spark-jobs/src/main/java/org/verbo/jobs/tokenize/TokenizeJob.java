@@ -113,6 +113,7 @@ public final class TokenizeJob {
                 tokens[i] += st.blocks() * s.blockLength();
                 documents += st.documents();
             }
+            requireBlocksInEverySplit(s, stats);
             String manifest = manifest(s, model, stats);
             HadoopFiles.writeStringAtomically(new Path(tmp, "manifest.json").toString(), manifest, conf);
             HadoopFiles.publish(tmp, new Path(shardsOut), s.overwrite(), conf);
@@ -123,6 +124,37 @@ public final class TokenizeJob {
         } finally {
             HadoopFiles.deleteQuietly(tmp, conf);
             broadcastJson.destroy();
+        }
+    }
+
+    /**
+     * A split without one block (a small corpus: 12 documents at val_fraction 0.01 put none in validation) would
+     * surface only later, as evaluate's "no tokens to evaluate"; it is said here, before anything is published. The
+     * validation split is checked when val_fraction > 0 (0 asks for none).
+     */
+    static void requireBlocksInEverySplit(Settings s, List<ShardStats> stats) {
+        long all = stats.stream().mapToLong(ShardStats::documents).sum();
+        for (String split : s.valFraction() > 0 ? List.of("train", "val") : List.of("train")) {
+            long docs = 0;
+            long tokens = 0;
+            long blocks = 0;
+            for (ShardStats st : stats) {
+                if (st.split().equals(split)) {
+                    docs += st.documents();
+                    tokens += st.tokens();
+                    blocks += st.blocks();
+                }
+            }
+            if (blocks == 0) {
+                String remedy = split.equals("val")
+                        ? "raise --tokenize.val_fraction, lower --tokenize.context_length, or set --tokenize.val_fraction=0 for no validation split"
+                        : "lower --tokenize.context_length or --tokenize.val_fraction, or tokenize a larger corpus";
+                throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                        "tokenize: the %s split got %d of the %d documents (%d tokens), not one block of %d tokens "
+                                + "(context_length=%d, val_fraction=%s); %s",
+                        split.equals("val") ? "validation" : "train", docs, all, tokens, s.blockLength(), s.contextLength(),
+                        s.valFraction(), remedy));
+            }
         }
     }
 

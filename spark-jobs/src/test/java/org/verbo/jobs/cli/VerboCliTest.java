@@ -61,6 +61,54 @@ class VerboCliTest {
     }
 
     @Test
+    void anOptionThatDoesNotApplyToTheInputsFormatFailsWithOneLine() throws Exception {
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Files.writeString(in.resolve("a.txt"), "some text");
+        Run idCol = run("prepare", "--input=" + in, "--out=" + tmp.resolve("o"), "--id-col=id");
+        assertEquals(2, idCol.code(), idCol.err());
+        assertEquals(1, idCol.err().strip().lines().count(), idCol.err());
+        assertTrue(idCol.err().startsWith("verbo prepare: --id-col applies to JSONL and Parquet inputs"), idCol.err());
+
+        Run renamed = run("prepare", "--input=" + in, "--out=" + tmp.resolve("o"), "--prepare.id_field=id");
+        assertEquals(2, renamed.code(), renamed.err());
+        assertEquals(1, renamed.err().strip().lines().count(), renamed.err());
+        assertTrue(renamed.err().contains("replaced by --prepare.id_col"), renamed.err());
+        assertTrue(Files.notExists(tmp.resolve("o")));
+    }
+
+    @Test
+    void aUsersMistakeIsOneLineAndABugKeepsItsStackTrace() {
+        // verbo's own check of a value: the user's to fix
+        IllegalArgumentException mistake = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new org.verbo.jobs.tokenize.TokenizeJob.Settings("c", "t", "o", 16, 0.1, 1, "verbo", "</s>", 0, false));
+        // the same type thrown inside the JDK (a charset name verbo never checked): a bug, keeps its trace
+        IllegalArgumentException inLibrary = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> java.nio.charset.Charset.forName("no such charset!"));
+        NullPointerException npe = new NullPointerException("boom");
+
+        assertEquals(new Handled(2, 1), handle(mistake));
+        assertEquals(1, handle(inLibrary).code());
+        assertTrue(handle(inLibrary).lines() > 2, "stack trace kept");
+        assertEquals(1, handle(npe).code());
+        assertTrue(handle(npe).lines() > 2, "stack trace kept");
+    }
+
+    private record Handled(int code, long lines) {
+    }
+
+    private static Handled handle(Exception ex) {
+        picocli.CommandLine cl = Verbo.commandLine().getSubcommands().get("prepare");
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err, true));
+        try {
+            int code = cl.getExecutionExceptionHandler().handleExecutionException(ex, cl, null);
+            return new Handled(code, err.toString().strip().lines().count());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void helpListsConfigKeysWithDefaults() {
         Run r = run("prepare", "--help");
         assertEquals(0, r.code());

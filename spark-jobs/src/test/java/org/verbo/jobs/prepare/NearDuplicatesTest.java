@@ -42,7 +42,7 @@ class NearDuplicatesTest {
         }
         Path out = tmp.resolve("out");
         PrepareReport report = PrepareJob.run(TestSpark.session(), PrepareSettings.from(
-                TestSpark.config(TestSpark.concat(TestSpark.qualityOff(), "prepare.id_field", "id",
+                TestSpark.config(TestSpark.concat(TestSpark.qualityOff(), "prepare.id_col", "id",
                         "prepare.dedup.exact", "false")),
                 List.of(in.toString()), out.toString()), System.out::println);
 

@@ -134,6 +134,49 @@ class TokenizeJobTest {
         }
     }
 
+    @Test
+    void aSplitWithoutABlockIsReportedAtTokenizeTime() throws IOException {
+        SparkSession spark = TestSpark.session();
+        Path tok = tmp.resolve("tok-small.json");
+        TokenizerJob.run(spark, corpus.toString(), tok.toString(),
+                BpeTrainerConfig.from(TestSpark.config("tokenizer.vocab_size", "280").at("tokenizer")), 1_000_000, false, s -> { });
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("text", DataTypes.StringType);
+
+        // 12 documents none of which hashes into validation at 1%: the case (evaluate later found 0 blocks).
+        List<Row> twelve = new ArrayList<>();
+        for (Row d : docs) {
+            if (twelve.size() < 12 && !SplitAssigner.isValidation(d.getString(0), 0.01, 42)) {
+                twelve.add(RowFactory.create(d.getString(0), d.getString(1)));
+            }
+        }
+        Path small = tmp.resolve("corpus-12");
+        spark.createDataFrame(twelve, schema).coalesce(1).write().parquet(small.toString());
+        Path out = tmp.resolve("small-run");
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> TokenizeJob.run(spark,
+                new TokenizeJob.Settings(small.toString(), tok.toString(), out.toString(), 16, 0.01, 42, "verbo", "</s>", 1,
+                        false), l -> { }));
+        assertTrue(none.getMessage().startsWith("tokenize: the validation split got 0 of the 12 documents (0 tokens), "
+                + "not one block of 17 tokens"), none.getMessage());
+        assertTrue(none.getMessage().contains("--tokenize.val_fraction"), none.getMessage());
+        assertTrue(Files.notExists(out.resolve("shards")), "nothing published");
+
+        // One short validation document (a 2-word text: at most a few tokens + </s>) is fewer tokens than a block.
+        Row shortVal = docs.stream().filter(d -> SplitAssigner.isValidation(d.getString(0), 0.01, 42)).findFirst().orElseThrow();
+        List<Row> withShortVal = new ArrayList<>(twelve);
+        withShortVal.add(RowFactory.create(shortVal.getString(0), "ação pão"));
+        Path small2 = tmp.resolve("corpus-13");
+        spark.createDataFrame(withShortVal, schema).coalesce(1).write().parquet(small2.toString());
+        IllegalArgumentException few = assertThrows(IllegalArgumentException.class, () -> TokenizeJob.run(spark,
+                new TokenizeJob.Settings(small2.toString(), tok.toString(), out.toString(), 16, 0.01, 42, "verbo", "</s>", 1,
+                        false), l -> { }));
+        assertTrue(few.getMessage().startsWith("tokenize: the validation split got 1 of the 13 documents ("), few.getMessage());
+
+        // Without a validation split asked for, the same corpus tokenizes.
+        TokenizeJob.Result noVal = TokenizeJob.run(spark, new TokenizeJob.Settings(small.toString(), tok.toString(),
+                out.toString(), 16, 0.0, 42, "verbo", "</s>", 1, false), l -> { });
+        assertTrue(noVal.trainBlocks() > 0 && noVal.valBlocks() == 0, noVal.toString());
+    }
+
     private static void checkSplit(Path shards, JsonNode manifest, String split, List<Integer> stream) throws IOException {
         JsonNode sp = manifest.get("splits").get(split);
         int blocks = stream.size() / 17;
