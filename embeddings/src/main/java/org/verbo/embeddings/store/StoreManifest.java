@@ -19,18 +19,21 @@ import java.nio.file.Path;
  * @param maxConn                HNSW M
  * @param beamWidth              HNSW beam width (efConstruction)
  * @param storeText              whether texts are stored for snippets
- * @param recallAt10             HNSW recall@10 against exact search ({@link RecallCheck})
+ * @param recallAt10             HNSW recall@10 against exact search ({@link RecallCheck}), HNSW fetching
+ *                               searchCandidates neighbours
  * @param recallQueries          sampled queries behind recallAt10
  * @param recallSeed             seed of that sample
  * @param indexBytesPerVector    all index files / count
  * @param searchBytesPerVector   graph + scored vectors / count (see {@link IndexSize})
  * @param luceneVersion          Lucene that wrote the index
  * @param createdAt              ISO-8601 instant
+ * @param searchCandidates       HNSW neighbours a search fetches before keeping the best k (at least k); 0 in
+ *                               manifests written before it was recorded, which searched k
  */
 public record StoreManifest(String modelHash, int dimension, long count, String similarity, String encoding,
                             int maxConn, int beamWidth, boolean storeText, double recallAt10, int recallQueries,
                             long recallSeed, double indexBytesPerVector, double searchBytesPerVector,
-                            String luceneVersion, String createdAt) {
+                            String luceneVersion, String createdAt, int searchCandidates) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -42,6 +45,12 @@ public record StoreManifest(String modelHash, int dimension, long count, String 
         StoreConfig.Encoding.parse(encoding);
         if (recallAt10 < 0 || recallAt10 > 1) throw new IllegalArgumentException("recallAt10 must be in [0, 1], got " + recallAt10);
         if (luceneVersion == null || createdAt == null) throw new IllegalArgumentException("luceneVersion and createdAt must be set");
+        if (searchCandidates < 0) throw new IllegalArgumentException("searchCandidates must be >= 0, got " + searchCandidates);
+    }
+
+    /** The HNSW neighbours to fetch for a top-k search: the recorded candidates, never fewer than k. */
+    public int candidatesFor(int k) {
+        return Math.max(k, searchCandidates);
     }
 
     public String toJson() {

@@ -99,17 +99,30 @@ public final class VectorStores {
      */
     public static StoreManifest describe(Path index, StoreConfig config, String modelHash, int recallSample, long seed)
             throws IOException {
+        return describe(index, config, modelHash, recallSample, seed, 10);
+    }
+
+    /**
+     * As {@link #describe(Path, StoreConfig, String, int, long)}, the recall measured with HNSW fetching
+     * {@code searchCandidates} (>= 10) neighbours per query before keeping the best 10, as a search of the store does.
+     */
+    public static StoreManifest describe(Path index, StoreConfig config, String modelHash, int recallSample, long seed,
+                                         int searchCandidates) throws IOException {
+        if (searchCandidates < 10) {
+            throw new IllegalArgumentException("search candidates must be >= 10 (the recall's k), got " + searchCandidates);
+        }
         try (VectorStore store = VectorStore.open(index)) {
             if (store.similarity() != config.similarity() || store.encoding() != config.encoding())
                 throw new IllegalArgumentException("the index is " + store.similarity().label() + "/" + store.encoding().label()
                         + ", the config says " + config.similarity().label() + "/" + config.encoding().label());
-            RecallCheck.Result recall = RecallCheck.run(store, Math.min(recallSample, store.count()), 10, seed);
+            RecallCheck.Result recall = RecallCheck.run(store, Math.min(recallSample, store.count()), 10,
+                    searchCandidates, seed);
             IndexSize size = IndexSize.of(store);
             return new StoreManifest(modelHash, store.dimension(), store.count(), config.similarity().label(),
                     config.encoding().label(), config.maxConn(), config.beamWidth(), config.storeText(),
                     recall.recall(), recall.queries(), seed,
                     (double) size.totalBytes() / store.count(), (double) size.searchBytes() / store.count(),
-                    Version.LATEST.toString(), java.time.Instant.now().toString());
+                    Version.LATEST.toString(), java.time.Instant.now().toString(), searchCandidates);
         }
     }
 }

@@ -105,6 +105,19 @@ class VectorStoresTest {
         assertEquals(m, StoreManifest.read(file));
         String json = Files.readString(file);
         assertTrue(json.contains("\"modelHash\" : \"sha256:abc\""), json);
+        assertEquals(10, m.searchCandidates());   // the 5-argument describe searches k = 10, as before candidates
+        // a manifest written before searchCandidates was recorded still reads, and searches k
+        StoreManifest old = StoreManifest.fromJson(json.replaceAll(",\\s*\"searchCandidates\" : \\d+", ""));
+        assertEquals(0, old.searchCandidates());
+        assertEquals(10, old.candidatesFor(10));
+
+        StoreManifest wide = VectorStores.describe(tmp.resolve("index"), config, "sha256:abc", 50, 42, 40);
+        assertEquals(40, wide.searchCandidates());
+        assertEquals(40, wide.candidatesFor(10));
+        assertEquals(100, wide.candidatesFor(100));
+        assertTrue(wide.recallAt10() >= m.recallAt10(), wide.recallAt10() + " < " + m.recallAt10());
+        assertThrows(IllegalArgumentException.class,
+                () -> VectorStores.describe(tmp.resolve("index"), config, "sha256:abc", 50, 42, 5));
         assertThrows(IllegalArgumentException.class, () -> StoreManifest.fromJson(json.replace("\"float32\"", "\"int4\"")));
     }
 }

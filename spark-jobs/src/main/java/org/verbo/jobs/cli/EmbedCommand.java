@@ -79,7 +79,7 @@ final class EmbedCommand extends JobCommand {
                 passthrough != null ? passthrough : e.getStringList("passthrough"), checkpoint, out, e.getInt("max_length"),
                 e.getBoolean("chunk.enabled"), e.getInt("chunk.overlap"), e.getInt("batch_size"), e.getInt("partitions"),
                 e.getString("encoding"), e.getString("similarity"), e.getInt("hnsw.m"), e.getInt("hnsw.beam_width"),
-                e.getInt("stored_text_chars"), e.getInt("recall_sample"), e.getLong("seed"), e.getString("report_file"),
+                e.getInt("hnsw.candidates"), e.getInt("stored_text_chars"), e.getInt("recall_sample"), e.getLong("seed"), e.getString("report_file"),
                 e.getString("rejected_dir"), e.getBoolean("overwrite"), HadoopFiles.hadoopSettings(config.sparkConf()),
                 e.getInt("test.fail_partition"));
     }

@@ -52,12 +52,16 @@ final class SearchCommand extends JobCommand {
         if (k < 1) {
             throw new IllegalArgumentException("--k must be >= 1, got " + k);
         }
+        int candidates = c.getInt("candidates");
+        if (candidates < 0) {
+            throw new IllegalArgumentException("search.candidates must be >= 0 (0: the store's), got " + candidates);
+        }
         Configuration conf = HadoopFiles.preflightConf(config.sparkConf());
         try (StoreSearch s = StoreSearch.open(store, checkpoint, conf)) {
             String task = !c.getString("task").isEmpty() ? c.getString("task")
                     : !s.trainedTask().isEmpty() ? s.trainedTask() : config.root().getString("embed_train.task");
             float[] q = s.embedQuery(task, query);
-            List<SearchHit> hits = exact ? s.exact(q, k) : s.search(q, k);
+            List<SearchHit> hits = exact ? s.exact(q, k) : s.search(q, k, candidates);
             return hits.stream().map(SearchHit::toTsv).toList();
         }
     }

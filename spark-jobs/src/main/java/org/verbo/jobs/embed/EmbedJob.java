@@ -211,10 +211,12 @@ public final class EmbedJob {
             java.nio.file.Path index = local.resolve("index");
             long tMerge = System.nanoTime();
             VectorStores.merge(partials, index, store);
-            StoreManifest m = VectorStores.describe(index, store, ckpt.modelHash(), s.recallSample(), s.seed());
+            StoreManifest m = VectorStores.describe(index, store, ckpt.modelHash(), s.recallSample(), s.seed(),
+                    s.searchCandidates());
             say.accept(String.format(Locale.ROOT, "index: %,d vectors of dimension %d, HNSW M=%d beam=%d, recall@10 %.4f on "
-                            + "%d sampled queries, %.0f bytes/vector (%.0f searched), %.1f s", m.count(), m.dimension(),
-                    m.maxConn(), m.beamWidth(), m.recallAt10(), m.recallQueries(), m.indexBytesPerVector(),
+                            + "%d sampled queries (%d candidates), %.0f bytes/vector (%.0f searched), %.1f s", m.count(),
+                    m.dimension(), m.maxConn(), m.beamWidth(), m.recallAt10(), m.recallQueries(), m.searchCandidates(),
+                    m.indexBytesPerVector(),
                     m.searchBytesPerVector(), (System.nanoTime() - tMerge) / 1e9));
             HadoopFiles.putDir(index, HadoopFiles.child(work, "index"), conf);
 

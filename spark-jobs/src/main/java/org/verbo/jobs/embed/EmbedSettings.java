@@ -23,6 +23,8 @@ import java.util.Map;
  * @param similarity     cosine | dot_product
  * @param maxConn        HNSW M
  * @param beamWidth      HNSW beam width
+ * @param searchCandidates HNSW neighbours a search fetches before keeping the best k (Elasticsearch's num_candidates);
+ *                       recorded in the manifest and used for its recall@10
  * @param storedTextChars characters of text stored in the index for snippets
  * @param recallSample   vectors sampled as queries for the manifest's recall@10
  * @param seed           recall sample seed
@@ -35,7 +37,7 @@ import java.util.Map;
 public record EmbedSettings(String input, String format, String idCol, String textCol, List<String> passthrough,
                             String checkpoint, String out, int maxLength, boolean chunk, int chunkOverlap, int batchSize,
                             int partitions, String encoding, String similarity, int maxConn, int beamWidth,
-                            int storedTextChars, int recallSample, long seed, String reportFile, String rejectedDir,
+                            int searchCandidates, int storedTextChars, int recallSample, long seed, String reportFile, String rejectedDir,
                             boolean overwrite, Map<String, String> hadoop, int failPartition) implements Serializable {
     public EmbedSettings {
         if (maxLength < 0) throw new IllegalArgumentException("embed.max_length must be >= 0 (0: the embedder's), got " + maxLength);
@@ -45,6 +47,7 @@ public record EmbedSettings(String input, String format, String idCol, String te
             throw new IllegalArgumentException("embed.format must be parquet or json, got " + format);
         }
         if (recallSample < 1) throw new IllegalArgumentException("embed.recall_sample must be >= 1, got " + recallSample);
+        if (searchCandidates < 10) throw new IllegalArgumentException("embed.hnsw.candidates must be >= 10, got " + searchCandidates);
         if (storedTextChars < 0) throw new IllegalArgumentException("embed.stored_text_chars must be >= 0");
         passthrough = List.copyOf(passthrough);
         hadoop = Map.copyOf(hadoop);

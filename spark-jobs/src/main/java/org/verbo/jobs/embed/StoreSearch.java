@@ -100,9 +100,13 @@ public final class StoreSearch implements Closeable {
         return model.encode(List.of(t.ids()), List.of(t.instructionLength()), 1)[0];
     }
 
-    /** HNSW top k from the Lucene index. */
-    public List<SearchHit> search(float[] query, int k) throws IOException {
-        return index.search(query, k);
+    /**
+     * HNSW top k from the Lucene index, fetching {@code candidates} neighbours first (0: the store's
+     * {@code searchCandidates}, recorded by {@code embed}; never fewer than k).
+     */
+    public List<SearchHit> search(float[] query, int k, int candidates) throws IOException {
+        int fetch = candidates > 0 ? candidates : manifest.path("searchCandidates").asInt(0);
+        return index.search(query, k, Math.max(k, fetch));
     }
 
     /** Brute force top k over {@code vectors/} Parquet; snippets come from the index's stored texts. */

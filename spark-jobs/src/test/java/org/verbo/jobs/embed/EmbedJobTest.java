@@ -125,6 +125,7 @@ class EmbedJobTest {
         assertEquals(JSON.readTree(embedder.resolve("embedding_config.json").toFile()).path("model_hash").asText(),
                 manifest.path("modelHash").asText());
         assertTrue(manifest.path("recallAt10").asDouble() >= 0.95, manifest.toString());
+        assertEquals(50, manifest.path("searchCandidates").asInt(), manifest.toString());   // embed.hnsw.candidates
         assertFalse(Files.exists(out.resolve("_work")));
 
         // HNSW against brute force over vectors/ Parquet (search --exact), queries of unseen text
