@@ -101,7 +101,7 @@ public final class TokenizeJob {
         BpeModel model = BpeModel.fromHuggingFaceJson(tokenizerJson);
         final int eosId = model.idOf(s.eosToken());
         final int vocabSize = model.vocabSize();
-        Path tmp = HadoopFiles.tempDirBeside(s.out(), "tokenize");
+        Path tmp = HadoopFiles.tempDirBeside(s.out(), "tokenize", conf);
         final String tmpDir = tmp.toString();
         final HadoopConf hc = new HadoopConf(conf);
         final Settings settings = s;
