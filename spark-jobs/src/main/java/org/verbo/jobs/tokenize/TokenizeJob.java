@@ -49,12 +49,12 @@ public final class TokenizeJob {
     }
 
     public record Settings(String corpus, String tokenizer, String out, int contextLength, double valFraction, long seed,
-                           String encoder, String eosToken, int numShards, boolean overwrite, int failShard)
-            implements Serializable {
-        /** Without the test-only failure. */
+                           String encoder, String eosToken, int numShards, boolean overwrite, int failShard,
+                           int hangShard) implements Serializable {
+        /** Without the test-only faults. */
         public Settings(String corpus, String tokenizer, String out, int contextLength, double valFraction, long seed,
                         String encoder, String eosToken, int numShards, boolean overwrite) {
-            this(corpus, tokenizer, out, contextLength, valFraction, seed, encoder, eosToken, numShards, overwrite, -1);
+            this(corpus, tokenizer, out, contextLength, valFraction, seed, encoder, eosToken, numShards, overwrite, -1, -1);
         }
 
         public Settings {
@@ -168,6 +168,9 @@ public final class TokenizeJob {
                 int[] ids = encoder.encode(text);
                 (SplitAssigner.isValidation(r.getString(0), s.valFraction(), s.seed()) ? val : train).add(ids);
             }
+            if (part == s.hangShard()) {
+                hang(part);
+            }
             if (part == s.failShard() && ctx != null && ctx.attemptNumber() == 0) {
                 throw new IllegalStateException("injected failure (verbo.tokenize.test.fail_shard) in shard " + part
                         + " after its blocks were written, before they were committed");
@@ -180,6 +183,17 @@ public final class TokenizeJob {
                 train.abort();
                 val.abort();
             }
+        }
+    }
+
+    /** Test only (verbo.tokenize.test.hang_shard): the task never ends, so a test can kill the run part-way. */
+    private static void hang(int part) {
+        System.err.println("tokenize: shard " + part + " hangs (verbo.tokenize.test.hang_shard)");
+        try {
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("shard " + part + " was interrupted while hanging", e);
         }
     }
 

@@ -64,7 +64,7 @@ class TokenizeRetryTest {
 
     private static TokenizeJob.Settings settings(Path out, int failShard) {
         return new TokenizeJob.Settings(corpus.toString(), tokenizer.toString(), out.toString(), 8, 0.25, 42, "verbo",
-                "</s>", 3, false, failShard);
+                "</s>", 3, false, failShard, -1);
     }
 
     @Test
