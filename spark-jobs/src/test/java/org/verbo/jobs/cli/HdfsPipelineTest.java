@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -126,7 +127,25 @@ class HdfsPipelineTest {
                 o.write(text.getBytes(StandardCharsets.UTF_8));
             }
         }
+        // What dead runs left on HDFS (a lease last written an hour ago; no lease and untouched for an hour) and a
+        // live run's temp directory (a fresh lease of a process on another host): the pipeline's sweeps delete the
+        // first two and keep the third.
+        FileSystem hdfs = dfs.getFileSystem();
+        long hourAgo = System.currentTimeMillis() - 3_600_000;
+        String lease = "{\"pid\": 1, \"host\": \"another-host.example\", \"process_started_ms\": 0}";
+        Path deadPrepare = leftover(hdfs, root + "/out/_tmp_prepare_dead0001", "corpus/part-00000.parquet", lease, hourAgo);
+        // (pretrain's: beside metrics.jsonl; one under checkpoints/ would make pretrain refuse to start, by design)
+        Path deadPretrain = leftover(hdfs, root + "/out/pretrain/_tmp_metrics.jsonl_dead0002", "metrics.jsonl", null,
+                hourAgo);
+        Path live = leftover(hdfs, root + "/out/_tmp_tokenize_live0003", "train/.part-00000.bin.0-0-1-abcd", lease,
+                System.currentTimeMillis());
+
         List<String> onHdfs = pipeline(root);
+        assertFalse(hdfs.exists(deadPrepare), deadPrepare.toString());
+        assertFalse(hdfs.exists(deadPretrain), deadPretrain.toString());
+        assertTrue(hdfs.exists(new Path(live, "_lease")), live.toString());
+        hdfs.delete(live, true);
+
         List<String> onLocal = pipeline(local);
 
         Matcher m = Pattern.compile("loss=([0-9.]+) perplexity=([0-9.]+) tokens=(\\d+)").matcher(onHdfs.get(0));
@@ -135,7 +154,6 @@ class HdfsPipelineTest {
         assertTrue(onHdfs.get(1).startsWith("o gato"), onHdfs.get(1));
         assertEquals(onLocal, onHdfs, "evaluate and generate print the same on both file systems");
 
-        FileSystem hdfs = dfs.getFileSystem();
         assertEquals("hdfs", hdfs.getScheme());
         List<String> files = files(hdfs, new Path(root + "/out"));
         for (String f : List.of("report.json", "tokenizer.json", "shards/manifest.json", "shards/train/part-00000.bin",
@@ -151,6 +169,22 @@ class HdfsPipelineTest {
                 assertArrayEquals(bytes(lfs, new Path(local + "/out/" + f)), bytes(hdfs, new Path(root + "/out/" + f)), f);
             }
         }
+    }
+
+    /** A temp directory as a run left it: one torn file, optionally a lease, last modified at {@code mtime}. */
+    private static Path leftover(FileSystem fs, String dir, String file, String lease, long mtime) throws IOException {
+        Path d = new Path(dir);
+        try (OutputStream o = fs.create(new Path(d, file))) {
+            o.write(new byte[] {1, 2, 3});
+        }
+        if (lease != null) {
+            try (OutputStream o = fs.create(new Path(d, "_lease"))) {
+                o.write(lease.getBytes(StandardCharsets.UTF_8));
+            }
+            fs.setTimes(new Path(d, "_lease"), mtime, -1);
+        }
+        fs.setTimes(d, mtime, -1);
+        return d;
     }
 
     private static List<String> files(FileSystem fs, Path dir) throws IOException {
