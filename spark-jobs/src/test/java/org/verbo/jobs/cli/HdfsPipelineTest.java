@@ -141,12 +141,11 @@ class HdfsPipelineTest {
                 System.currentTimeMillis());
 
         List<String> onHdfs = pipeline(root);
+        List<String> onLocal = pipeline(local);
         assertFalse(hdfs.exists(deadPrepare), deadPrepare.toString());
         assertFalse(hdfs.exists(deadPretrain), deadPretrain.toString());
         assertTrue(hdfs.exists(new Path(live, "_lease")), live.toString());
         hdfs.delete(live, true);
-
-        List<String> onLocal = pipeline(local);
 
         Matcher m = Pattern.compile("loss=([0-9.]+) perplexity=([0-9.]+) tokens=(\\d+)").matcher(onHdfs.get(0));
         assertTrue(m.matches(), onHdfs.get(0));
