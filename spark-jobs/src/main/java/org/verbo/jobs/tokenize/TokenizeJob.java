@@ -157,7 +157,7 @@ public final class TokenizeJob {
                 + ctx.taskAttemptId() + "-") + UUID.randomUUID().toString().substring(0, 8);
         SplitWriter train = new SplitWriter("train", new Path(tmpDir), name, attempt, s.blockLength(), eosId, vocabSize, conf);
         SplitWriter val = new SplitWriter("val", new Path(tmpDir), name, attempt, s.blockLength(), eosId, vocabSize, conf);
-        boolean committed = false;
+        boolean finished = false;
         try (encoder) {
             while (rows.hasNext()) {
                 Row r = rows.next();
@@ -176,10 +176,10 @@ public final class TokenizeJob {
                         + " after its blocks were written, before they were committed");
             }
             List<ShardStats> out = List.of(train.finish(), val.finish());
-            committed = true;
+            finished = true;
             return out.iterator();
         } finally {
-            if (!committed) {
+            if (!finished) {
                 train.abort();
                 val.abort();
             }
