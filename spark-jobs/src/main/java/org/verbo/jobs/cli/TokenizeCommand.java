@@ -49,6 +49,6 @@ final class TokenizeCommand extends JobCommand {
         Config t = config.at("tokenize");
         return new TokenizeJob.Settings(corpus, tokenizer, out, t.getInt("context_length"), t.getDouble("val_fraction"),
                 t.getLong("seed"), t.getString("encoder"), t.getString("eos_token"), t.getInt("num_shards"),
-                t.getBoolean("overwrite"));
+                t.getBoolean("overwrite"), t.getInt("test.fail_shard"), t.getInt("test.hang_shard"));
     }
 }

@@ -172,6 +172,7 @@ public final class HadoopFiles {
 
     /** Moves a finished temp directory to its final name (replacing what is there when allowed). */
     public static void publish(Path tmp, Path target, boolean replace, Configuration conf) {
+        TempDirs.release(tmp, conf);   // a temp directory's lease stays behind, not in the output
         try {
             FileSystem fs = target.getFileSystem(conf);
             if (fs.exists(target)) {
@@ -189,12 +190,9 @@ public final class HadoopFiles {
         }
     }
 
+    /** Best-effort clean-up of a temp directory (its lease, if any, is no longer refreshed). */
     public static void deleteQuietly(Path p, Configuration conf) {
-        try {
-            p.getFileSystem(conf).delete(p, true);
-        } catch (IOException ignored) {
-            // best effort clean-up of a temp directory
-        }
+        TempDirs.delete(p, conf);
     }
 
     /** Refuses to run over existing outputs unless {@code overwrite}: a rerun never mixes old and new files. */
@@ -218,9 +216,12 @@ public final class HadoopFiles {
         return new Path(new Path(dir), name).toString();
     }
 
-    /** A unique temp directory beside the outputs, on the same file system so the final rename is cheap. */
-    public static Path tempDirBeside(String outDir, String job) {
-        return new Path(new Path(outDir), "_tmp_" + job + "_" + UUID.randomUUID().toString().substring(0, 8));
+    /**
+     * A new, leased temp directory {@code <outDir>/_tmp_<job>_<token>} on the outputs' file system (so the final rename
+     * is cheap); what dead runs left in {@code outDir} is deleted first ({@link TempDirs}).
+     */
+    public static Path tempDirBeside(String outDir, String job, Configuration conf) {
+        return TempDirs.create(new Path(outDir), job, conf);
     }
 
     /** True for a path without scheme or with the file: scheme. */
@@ -264,13 +265,16 @@ public final class HadoopFiles {
     /** Copies a finished local directory tree (or one file) to a Hadoop path (through a temp name, then rename). */
     public static void putDir(java.nio.file.Path local, String target, Configuration conf) {
         Path dst = new Path(target);
-        Path tmp = new Path(dst.getParent(), "_tmp_" + dst.getName() + "_" + UUID.randomUUID().toString().substring(0, 8));
+        Path tmp = TempDirs.create(dst.getParent(), dst.getName(), conf);
+        Path payload = new Path(tmp, dst.getName());
         try {
             FileSystem fs = dst.getFileSystem(conf);
-            fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
-            publish(tmp, dst, true, conf);
+            fs.copyFromLocalFile(false, true, new Path(local.toUri()), payload);
+            publish(payload, dst, true, conf);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + local + " to " + target + ": " + e.getMessage(), e);
+        } finally {
+            TempDirs.delete(tmp, conf);
         }
     }
 }

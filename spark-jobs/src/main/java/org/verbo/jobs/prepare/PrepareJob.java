@@ -114,7 +114,7 @@ public final class PrepareJob {
             kept = kept.join(near.duplicates(), kept.col("doc_key").equalTo(near.duplicates().col("doc_key")), "left_anti");
         }
 
-        org.apache.hadoop.fs.Path tmp = HadoopFiles.tempDirBeside(s.out(), "prepare");
+        org.apache.hadoop.fs.Path tmp = HadoopFiles.tempDirBeside(s.out(), "prepare", conf);
         try {
             kept.orderBy("doc_key").select("id", "text", "source", "metadata")
                     .write().parquet(new Path(tmp, "corpus").toString());

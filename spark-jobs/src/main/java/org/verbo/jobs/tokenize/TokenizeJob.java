@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -26,9 +28,11 @@ import java.io.IOException;
 import static org.apache.spark.sql.functions.col;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -36,7 +40,8 @@ import java.util.function.Consumer;
  * splits documents into train/validation deterministically by a hash of their id, packs each split's
  * stream ({@code </s>} after every document) into blocks of {@code context_length + 1} and writes one shard
  * per task and split, then {@code manifest.json}. Output goes to a temp directory and is renamed to
- * {@code <out>/shards} at the end.
+ * {@code <out>/shards} at the end. Each task writes its shards under its attempt's own temp names and the driver
+ * renames those of the attempt it collected, so a retried or speculative task never leaves a torn or doubled shard.
  */
 public final class TokenizeJob {
 
@@ -44,7 +49,14 @@ public final class TokenizeJob {
     }
 
     public record Settings(String corpus, String tokenizer, String out, int contextLength, double valFraction, long seed,
-                           String encoder, String eosToken, int numShards, boolean overwrite) implements Serializable {
+                           String encoder, String eosToken, int numShards, boolean overwrite, int failShard,
+                           int hangShard) implements Serializable {
+        /** Without the test-only faults. */
+        public Settings(String corpus, String tokenizer, String out, int contextLength, double valFraction, long seed,
+                        String encoder, String eosToken, int numShards, boolean overwrite) {
+            this(corpus, tokenizer, out, contextLength, valFraction, seed, encoder, eosToken, numShards, overwrite, -1, -1);
+        }
+
         public Settings {
             if (numShards < 1) {
                 throw new IllegalArgumentException("tokenize.num_shards must be >= 1");
@@ -65,9 +77,12 @@ public final class TokenizeJob {
         }
     }
 
-    /** What one task wrote for one split. */
-    public record ShardStats(String split, String file, long documents, long tokens, long blocks, long droppedTail)
-            implements Serializable {
+    /**
+     * What one task wrote for one split: {@code file} is the shard's final name ({@code train/part-00003.bin}, null when
+     * the split got no full block), {@code attemptFile} the task attempt's temp file the driver renames to it.
+     */
+    public record ShardStats(String split, String file, String attemptFile, long documents, long tokens, long blocks,
+                             long droppedTail) implements Serializable {
     }
 
     public record Result(long trainBlocks, long valBlocks, long trainTokens, long valTokens, long documents,
@@ -86,7 +101,7 @@ public final class TokenizeJob {
         BpeModel model = BpeModel.fromHuggingFaceJson(tokenizerJson);
         final int eosId = model.idOf(s.eosToken());
         final int vocabSize = model.vocabSize();
-        Path tmp = HadoopFiles.tempDirBeside(s.out(), "tokenize");
+        Path tmp = HadoopFiles.tempDirBeside(s.out(), "tokenize", conf);
         final String tmpDir = tmp.toString();
         final HadoopConf hc = new HadoopConf(conf);
         final Settings settings = s;
@@ -103,6 +118,7 @@ public final class TokenizeJob {
             stats = docs.mapPartitionsWithIndex((part, rows) -> encodePartition(part, rows,
                     TokenEncoder.create(settings.encoder(), broadcastJson.value()), eosId, vocabSize, settings, tmpDir, hc.get()),
                     false).collect();
+            commitShards(tmp, stats, conf);
 
             long[] blocks = new long[2];
             long[] tokens = new long[2];
@@ -158,11 +174,22 @@ public final class TokenizeJob {
         }
     }
 
+    /**
+     * One task: encodes its documents and writes each split's blocks to a temp file named after the task attempt
+     * ({@code train/.part-00003.bin.<attempt>}); the driver renames the files of the attempt whose result it collected
+     * ({@link #commitShards}). A failed attempt closes and deletes its files; what a lost executor or a killed
+     * speculative attempt leaves is deleted by the driver, so a shard is never torn and never doubled.
+     */
     static Iterator<ShardStats> encodePartition(int part, Iterator<Row> rows, TokenEncoder encoder, int eosId, int vocabSize,
                                                 Settings s, String tmpDir, Configuration conf) {
-        String name = String.format("part-%05d.bin", part);
-        SplitWriter train = new SplitWriter("train", new Path(new Path(tmpDir, "train"), name), s.blockLength(), eosId, vocabSize, conf);
-        SplitWriter val = new SplitWriter("val", new Path(new Path(tmpDir, "val"), name), s.blockLength(), eosId, vocabSize, conf);
+        String name = shardName(part);
+        TaskContext ctx = TaskContext.get();
+        // Unique across runs too: task attempt ids restart with every SparkContext.
+        String attempt = (ctx == null ? "" : ctx.stageAttemptNumber() + "-" + ctx.attemptNumber() + "-"
+                + ctx.taskAttemptId() + "-") + UUID.randomUUID().toString().substring(0, 8);
+        SplitWriter train = new SplitWriter("train", new Path(tmpDir), name, attempt, s.blockLength(), eosId, vocabSize, conf);
+        SplitWriter val = new SplitWriter("val", new Path(tmpDir), name, attempt, s.blockLength(), eosId, vocabSize, conf);
+        boolean finished = false;
         try (encoder) {
             while (rows.hasNext()) {
                 Row r = rows.next();
@@ -173,16 +200,80 @@ public final class TokenizeJob {
                 int[] ids = encoder.encode(text);
                 (SplitAssigner.isValidation(r.getString(0), s.valFraction(), s.seed()) ? val : train).add(ids);
             }
+            if (part == s.hangShard()) {
+                hang(part);
+            }
+            if (part == s.failShard() && ctx != null && ctx.attemptNumber() == 0) {
+                throw new IllegalStateException("injected failure (verbo.tokenize.test.fail_shard) in shard " + part
+                        + " after its blocks were written, before they were committed");
+            }
+            List<ShardStats> out = List.of(train.finish(), val.finish());
+            finished = true;
+            return out.iterator();
+        } finally {
+            if (!finished) {
+                train.abort();
+                val.abort();
+            }
         }
-        List<ShardStats> out = new ArrayList<>(2);
-        out.add(train.finish());
-        out.add(val.finish());
-        return out.iterator();
     }
 
-    /** One split's packer and its shard file, opened at the first full block (no empty shard files). */
+    /** Test only (verbo.tokenize.test.hang_shard): the task never ends, so a test can kill the run part-way. */
+    private static void hang(int part) {
+        System.err.println("tokenize: shard " + part + " hangs (verbo.tokenize.test.hang_shard)");
+        try {
+            Thread.sleep(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("shard " + part + " was interrupted while hanging", e);
+        }
+    }
+
+    static String shardName(int part) {
+        return String.format("part-%05d.bin", part);
+    }
+
+    /**
+     * On the driver, after the job: renames each collected attempt's temp file to its shard name, then deletes every
+     * other file in {@code train/} and {@code val/} (temp files of failed, lost or speculative attempts).
+     */
+    static void commitShards(Path tmp, List<ShardStats> stats, Configuration conf) {
+        try {
+            FileSystem fs = tmp.getFileSystem(conf);
+            Set<String> kept = new HashSet<>();
+            for (ShardStats st : stats) {
+                if (st.file() == null) {
+                    continue;
+                }
+                Path from = new Path(tmp, st.attemptFile());
+                Path to = new Path(tmp, st.file());
+                if (!kept.add(st.file()) || fs.exists(to)) {
+                    throw new IllegalStateException("shard " + st.file() + " reported twice");
+                }
+                if (!fs.rename(from, to)) {
+                    throw new IOException("rename " + from + " -> " + to + " failed");
+                }
+            }
+            for (String split : List.of("train", "val")) {
+                Path dir = new Path(tmp, split);
+                if (!fs.exists(dir)) {
+                    continue;
+                }
+                for (FileStatus f : fs.listStatus(dir)) {
+                    if (!kept.contains(split + "/" + f.getPath().getName())) {
+                        fs.delete(f.getPath(), true);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot commit the shards in " + tmp + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One split's packer and its attempt's temp file, opened at the first full block (no empty shard files). */
     private static final class SplitWriter {
         private final String split;
+        private final String name;
         private final Path file;
         private final int blockLength;
         private final int vocabSize;
@@ -191,9 +282,11 @@ public final class TokenizeJob {
         private ShardWriter writer;
         private long documents;
 
-        SplitWriter(String split, Path file, int blockLength, int eosId, int vocabSize, Configuration conf) {
+        SplitWriter(String split, Path tmpDir, String name, String attempt, int blockLength, int eosId, int vocabSize,
+                    Configuration conf) {
             this.split = split;
-            this.file = file;
+            this.name = name;
+            this.file = new Path(new Path(tmpDir, split), "." + name + "." + attempt);
             this.blockLength = blockLength;
             this.vocabSize = vocabSize;
             this.conf = conf;
@@ -208,9 +301,13 @@ public final class TokenizeJob {
         private void write(int[] block) {
             try {
                 if (writer == null) {
-                    FileSystem fs = file.getFileSystem(conf);
-                    FSDataOutputStream out = fs.create(file, true);
-                    writer = new ShardWriter(out, blockLength, vocabSize);
+                    FSDataOutputStream out = file.getFileSystem(conf).create(file, true);
+                    try {
+                        writer = new ShardWriter(out, blockLength, vocabSize);
+                    } catch (RuntimeException e) {
+                        out.close();
+                        throw e;
+                    }
                 }
                 writer.writeBlock(block);
             } catch (IOException e) {
@@ -226,8 +323,26 @@ public final class TokenizeJob {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot close shard " + file + ": " + e.getMessage(), e);
             }
-            return new ShardStats(split, writer == null ? null : split + "/" + file.getName(), documents, packer.tokens(),
-                    packer.blocks(), packer.droppedTailTokens());
+            return new ShardStats(split, writer == null ? null : split + "/" + name,
+                    writer == null ? null : split + "/" + file.getName(), documents, packer.tokens(), packer.blocks(),
+                    packer.droppedTailTokens());
+        }
+
+        /** After a failure: closes the stream and deletes the attempt's file (best effort; the driver sweeps too). */
+        void abort() {
+            if (writer == null) {
+                return;
+            }
+            try {
+                writer.close();
+            } catch (IOException | RuntimeException ignored) {
+                // the file is deleted next
+            }
+            try {
+                file.getFileSystem(conf).delete(file, false);
+            } catch (IOException ignored) {
+                // commitShards deletes it
+            }
         }
     }
 

@@ -18,6 +18,7 @@ import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.verbo.jobs.io.HadoopFiles;
+import org.verbo.jobs.io.TempDirs;
 import org.verbo.models.LlamaModel;
 import org.verbo.models.ModelConfig;
 import org.verbo.models.ParameterLayout;
@@ -548,21 +549,25 @@ public final class DistributedPretrain {
         String target = HadoopFiles.child(HadoopFiles.child(s.out(), "checkpoints"), "step-" + pos.step());
         org.apache.hadoop.fs.Path dst = new org.apache.hadoop.fs.Path(target);
         FileSystem fs = dst.getFileSystem(conf);
-        org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(dst.getParent(),
-                "_tmp_" + dst.getName() + "_" + java.util.UUID.randomUUID().toString().substring(0, 8));
-        fs.mkdirs(dst.getParent());
-        fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()), tmp);
-        if (workerStates != null) {
-            org.apache.hadoop.fs.Path workersDir = new org.apache.hadoop.fs.Path(tmp, WORKERS_DIR);
-            fs.mkdirs(workersDir);
-            for (int k = 0; k < s.sync().workers(); k++) {
-                org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(SyncWorker.stateFile(workerStates, k));
-                if (!FileUtil.copy(fs, src, fs, new org.apache.hadoop.fs.Path(workersDir, src.getName()), false, conf)) {
-                    throw new IOException("cannot copy " + src + " into the checkpoint");
+        // a leased temp dir beside the checkpoints (TempDirs); the checkpoint is built in it, then renamed
+        org.apache.hadoop.fs.Path tmpDir = TempDirs.create(dst.getParent(), dst.getName(), conf);
+        try {
+            org.apache.hadoop.fs.Path tmp = new org.apache.hadoop.fs.Path(tmpDir, dst.getName());
+            fs.copyFromLocalFile(false, true, new org.apache.hadoop.fs.Path(local.toUri()), tmp);
+            if (workerStates != null) {
+                org.apache.hadoop.fs.Path workersDir = new org.apache.hadoop.fs.Path(tmp, WORKERS_DIR);
+                fs.mkdirs(workersDir);
+                for (int k = 0; k < s.sync().workers(); k++) {
+                    org.apache.hadoop.fs.Path src = new org.apache.hadoop.fs.Path(SyncWorker.stateFile(workerStates, k));
+                    if (!FileUtil.copy(fs, src, fs, new org.apache.hadoop.fs.Path(workersDir, src.getName()), false, conf)) {
+                        throw new IOException("cannot copy " + src + " into the checkpoint");
+                    }
                 }
             }
+            HadoopFiles.publish(tmp, dst, true, conf);
+        } finally {
+            TempDirs.delete(tmpDir, conf);
         }
-        HadoopFiles.publish(tmp, dst, true, conf);
         deleteLocal(local);
         return Path.of(dst.toUri().getPath());
     }

@@ -10,6 +10,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.bytedeco.javacpp.Pointer;
 import org.verbo.jobs.io.HadoopFiles;
+import org.verbo.jobs.io.TempDirs;
 import org.verbo.models.ParameterLayout;
 import org.verbo.models.nn.Kernels;
 import org.verbo.models.train.Trainer;
@@ -25,7 +26,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.UUID;
 
 /**
  * What one Spark task of a round does (worker k of round r): build a trainer from the broadcast global parameters
@@ -200,14 +200,15 @@ final class SyncWorker {
             TrainingCheckpoint.writeOptimizerState(local, spec.train().optimizer(), layout, state, optimizerStep);
             Path target = new Path(file);
             FileSystem fs = target.getFileSystem(conf);
-            Path tmp = new Path(target.getParent(), "_tmp_" + target.getName() + "_" + UUID.randomUUID());
-            fs.mkdirs(target.getParent());
-            fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
-            if (!fs.rename(tmp, target)) {
-                fs.delete(tmp, false);
-                if (!fs.exists(target)) {
+            Path tmpDir = TempDirs.create(target.getParent(), target.getName(), conf);
+            try {
+                Path tmp = new Path(tmpDir, target.getName());
+                fs.copyFromLocalFile(false, true, new Path(local.toUri()), tmp);
+                if (!fs.rename(tmp, target) && !fs.exists(target)) {
                     throw new IOException("rename " + tmp + " -> " + target + " failed");
                 }
+            } finally {
+                TempDirs.delete(tmpDir, conf);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write worker state " + file + ": " + e.getMessage(), e);
