@@ -212,7 +212,14 @@ class EmbedJobTest {
         // what a crash leaves: committed partitions; lose one of their files too
         Path work = resumed.resolve("_work");
         // In local mode a task of the aborted job can still be finishing after the command returned (a killed task
-        // runs on to its next interruptible call): wait until the committed set stops changing (3 s, at most 60 s).
+        // runs on to its next interruptible call). Its tasks are threads of this JVM, named "Executor task launch
+        // worker for task ..." while they run (idle pool threads lose the "for"): wait until none runs (at most 2
+        // minutes), then until the committed set stops changing (3 s, at most 60 s). A quiet period alone was not
+        // enough under a load of 15 on 2 cores.
+        for (int waited = 0; waited < 240 && Thread.getAllStackTraces().keySet().stream()
+                .anyMatch(t -> t.getName().startsWith("Executor task launch worker for")); waited++) {
+            Thread.sleep(500);
+        }
         List<String> committed = committedParts(work);
         for (int quiet = 0, waited = 0; quiet < 6 && waited < 120; waited++) {
             Thread.sleep(500);
