@@ -91,50 +91,67 @@ spark_overhead() {
     --texts="$SPARK_TEXTS" --len="$SHORT" 2> >(grep -v '^SLF4J\|WARN\|incubator' >&2)
   local embed_args=(--input="$S/setup/table" --checkpoint="$S/setup/embedder" --overwrite --master="local[$THREADS]"
                     --embed.batch_size="$BATCH" --embed.partitions="$SPARK_PARTITIONS")
+  # two task layouts on the same cores: one core per task ($THREADS tasks at once, Spark's usual layout) and
+  # spark.task.cpus = $THREADS (one task at a time on all cores: the in-process encoder's shape)
+  local layouts=(1)
+  [[ "$THREADS" -gt 1 ]] && layouts+=("$THREADS")
+  for c in "${layouts[@]}"; do
+    printf 'verbo.spark.conf { "spark.task.cpus" = %s }\n' "$c" >"$S/task-cpus-$c.conf"
+  done
   for r in $(seq 1 "$ROUNDS"); do
     mkdir -p "$S/r$r"
     echo "== spark overhead round $r: in-process encoder, $THREADS threads" >&2
     OMP_NUM_THREADS="$THREADS" "${SJAVA[@]}" time --out="$S/setup" --json="$S/r$r/inprocess.json" --batch="$BATCH" \
       --passes=2 2> >(grep '^in-process' >&2)
-    echo "== spark overhead round $r: scripts/verbo embed --master=local[$THREADS]" >&2
-    local t0 t1
-    t0=$(date +%s.%N)
-    scripts/verbo embed "${embed_args[@]}" --out="$S/r$r/store" >"$S/r$r/embed.log" 2>&1
-    t1=$(date +%s.%N)
-    echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >"$S/r$r/wall_seconds"
-    grep -E '^(embedded|index)' "$S/r$r/embed.log" >&2 || true
+    for c in "${layouts[@]}"; do
+      echo "== spark overhead round $r: scripts/verbo embed --master=local[$THREADS], spark.task.cpus=$c" >&2
+      local t0 t1
+      t0=$(date +%s.%N)
+      scripts/verbo embed "${embed_args[@]}" --conf="$S/task-cpus-$c.conf" --out="$S/r$r/store-cpus$c" \
+        >"$S/r$r/embed-cpus$c.log" 2>&1
+      t1=$(date +%s.%N)
+      echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >"$S/r$r/wall_seconds-cpus$c"
+      grep -E '^(embedded|index)' "$S/r$r/embed-cpus$c.log" >&2 || true
+    done
   done
   echo "== spark overhead: the same table as int8 vectors (Lucene scalar quantization)" >&2
-  scripts/verbo embed "${embed_args[@]}" --out="$S/store-int8" --embed.encoding=int8 >"$S/int8.log" 2>&1
-  "$PY" - "$S" "$ROUNDS" "$THREADS" "$SPARK_PARTITIONS" <<'PYEOF' >"$OUT/spark_overhead.md"
-import json, os, statistics, sys
-s, rounds, threads, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-rows = []
-for r in range(1, rounds + 1):
-    ip = json.load(open(f"{s}/r{r}/inprocess.json"))
-    rep = json.load(open(f"{s}/r{r}/store/report.json"))
-    wall = float(open(f"{s}/r{r}/wall_seconds").read())
-    rows.append((r, ip, rep, wall))
-texts, tokens = rows[0][1]["texts"], rows[0][1]["tokens"]
-out = [f"{texts} texts, {tokens / texts:.1f} tokens each on average; in-process: {threads} threads, one stream; "
-       f"`verbo embed`: local[{threads}], {parts} partitions, one core per task.", "",
-       "| round | in-process cold pass s (texts/s) | in-process warm pass s | Spark embed stage s (texts/s) | "
-       "stage / cold pass | task time: load / read+tokenise / encode / Parquet+index (s, summed over tasks) | "
+  scripts/verbo embed "${embed_args[@]}" --conf="$S/task-cpus-1.conf" --out="$S/store-int8" --embed.encoding=int8 \
+    >"$S/int8.log" 2>&1
+  "$PY" - "$S" "$ROUNDS" "$THREADS" "$SPARK_PARTITIONS" "${layouts[*]}" <<'PYEOF' >"$OUT/spark_overhead.md"
+import json, os, platform, statistics, sys
+s, rounds, threads, parts, layouts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split()
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+ips = {r: json.load(open(f"{s}/r{r}/inprocess.json")) for r in range(1, rounds + 1)}
+texts, tokens = ips[1]["texts"], ips[1]["tokens"]
+out = [f"CPU: {cpu}, {os.cpu_count()} cores. {texts} texts, {tokens / texts:.1f} tokens each on average, a bench-7m-sized "
+       f"latent-attention embedder; in-process: {threads} threads, one stream; `verbo embed`: local[{threads}], {parts} "
+       "partitions, batch as in-process; stage = the Spark job that reads, tokenises, encodes and writes vectors/ "
+       "Parquet and a Lucene index per partition; cold = the in-process encoder's first pass in a fresh JVM (the "
+       "job's executor is fresh too), warm = its second pass.", "",
+       "| round | spark.task.cpus | in-process cold s (texts/s) | in-process warm s | Spark stage s (texts/s) | "
+       "stage / cold | stage / warm | task time: load / read+tokenise / encode / Parquet+index (s, summed over tasks) | "
        "whole command s (JVM, session, merge, recall, publish) |",
-       "|---|---:|---:|---:|---:|---|---:|"]
-ratios = []
-for r, ip, rep, wall in rows:
+       "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
+ratios = {c: [] for c in layouts}
+for r in range(1, rounds + 1):
+    ip = ips[r]
     cold, warm = ip["pass_seconds"][0], min(ip["pass_seconds"][1:] or ip["pass_seconds"])
-    st = rep["embed_stage_seconds"]
-    ratios.append(st / cold)
-    ts = rep["task_seconds"]
-    out.append(f"| {r} | {cold:.2f} ({texts / cold:,.0f}) | {warm:.2f} | {st:.2f} ({texts / st:,.0f}) | **{st / cold:.2f}** | "
-               f"{ts['load_seconds']:.1f} / {ts['read_tokenize_seconds']:.1f} / {ts['encode_seconds']:.1f} / "
-               f"{ts['write_seconds']:.1f} | {wall:.1f} |")
-m32 = json.load(open(f"{s}/r{rounds}/store/manifest.json"))
+    for c in layouts:
+        rep = json.load(open(f"{s}/r{r}/store-cpus{c}/report.json"))
+        wall = float(open(f"{s}/r{r}/wall_seconds-cpus{c}").read())
+        st = rep["embed_stage_seconds"]
+        ratios[c].append((st / cold, st / warm))
+        ts = rep["task_seconds"]
+        out.append(f"| {r} | {c} | {cold:.2f} ({texts / cold:,.0f}) | {warm:.2f} | {st:.2f} ({texts / st:,.0f}) | "
+                   f"**{st / cold:.2f}** | {st / warm:.2f} | {ts['load_seconds']:.1f} / {ts['read_tokenize_seconds']:.1f} / "
+                   f"{ts['encode_seconds']:.1f} / {ts['write_seconds']:.1f} | {wall:.1f} |")
+m32 = json.load(open(f"{s}/r{rounds}/store-cpus{layouts[0]}/manifest.json"))
 m8 = json.load(open(f"{s}/store-int8/manifest.json"))
-out += ["", f"Spark embed stage / in-process cold pass: median {statistics.median(ratios):.2f} over {rounds} rounds "
-        "(the stage also writes vectors/ Parquet and a Lucene index per partition).", "",
+out += [""] + [f"spark.task.cpus={c}: Spark stage / in-process, median over {rounds} rounds: "
+               f"{statistics.median(x for x, _ in ratios[c]):.2f} against the cold pass, "
+               f"{statistics.median(y for _, y in ratios[c]):.2f} against the warm pass." for c in layouts]
+out += ["", f"The same vectors stored two ways (HNSW M={m32['maxConn']}, beam {m32['beamWidth']}, "
+        f"{m32['searchCandidates']} search candidates; recall@10 of HNSW against brute force on sampled stored vectors):", "",
         "| vectors | index bytes/vector | bytes/vector searched | recall@10 vs brute force (sampled queries) |",
         "|---|---:|---:|---:|"]
 for name, m in (("float32", m32), ("int8", m8)):
