@@ -51,16 +51,11 @@ public final class EmbedBench {
         if (args.length == 0 || !(args[0].equals("setup") || args[0].equals("time"))) {
             usage();
         }
-        Map<String, String> o = new java.util.HashMap<>();
-        for (String a : Arrays.copyOfRange(args, 1, args.length)) {
-            int eq = a.indexOf('=');
-            if (!a.startsWith("--") || eq < 0) {
-                usage();
-            }
-            o.put(a.substring(2, eq), a.substring(eq + 1));
-        }
-        if (!o.containsKey("out")) {
+        Map<String, String> o = BenchArgs.parse(Arrays.asList(args).subList(1, args.length),
+                args[0].equals("setup") ? List.of("out") : List.of("out", "json")).orElse(null);
+        if (o == null) {
             usage();
+            return;
         }
         Path out = Path.of(o.get("out"));
         if (args[0].equals("setup")) {
@@ -68,9 +63,6 @@ public final class EmbedBench {
                     Integer.parseInt(o.getOrDefault("short-texts", "256")), Integer.parseInt(o.getOrDefault("long", "200")),
                     Integer.parseInt(o.getOrDefault("long-texts", "48")));
         } else {
-            if (!o.containsKey("json")) {
-                usage();
-            }
             time(out, Path.of(o.get("json")), Integer.parseInt(o.getOrDefault("batch", "16")),
                     Integer.parseInt(o.getOrDefault("warmup", "1")), Integer.parseInt(o.getOrDefault("passes", "3")));
         }

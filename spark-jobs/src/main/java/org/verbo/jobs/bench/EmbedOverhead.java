@@ -15,6 +15,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.verbo.embeddings.bench.BenchArgs;
 import org.verbo.embeddings.io.EmbeddingCheckpoint;
 import org.verbo.embeddings.model.EmbeddingConfig;
 import org.verbo.embeddings.model.EmbeddingModel;
@@ -60,28 +61,18 @@ public final class EmbedOverhead {
         if (args.length == 0 || !(args[0].equals("setup") || args[0].equals("time"))) {
             usage();
         }
-        Map<String, String> o = new java.util.HashMap<>();
-        for (String a : Arrays.asList(args).subList(1, args.length)) {
-            int eq = a.indexOf('=');
-            if (!a.startsWith("--") || eq < 0) {
-                usage();
-            }
-            o.put(a.substring(2, eq), a.substring(eq + 1));
-        }
-        if (!o.containsKey("out")) {
+        boolean setup = args[0].equals("setup");
+        Map<String, String> o = BenchArgs.parse(Arrays.asList(args).subList(1, args.length),
+                setup ? List.of("out", "corpus", "tokenizer") : List.of("out", "json")).orElse(null);
+        if (o == null) {
             usage();
+            return;
         }
         Path out = Path.of(o.get("out"));
-        if (args[0].equals("setup")) {
-            if (!o.containsKey("corpus") || !o.containsKey("tokenizer")) {
-                usage();
-            }
+        if (setup) {
             setup(o.get("corpus"), Path.of(o.get("tokenizer")), out, o.getOrDefault("preset", "bench-7m"),
                     Integer.parseInt(o.getOrDefault("texts", "2048")), Integer.parseInt(o.getOrDefault("len", "40")));
         } else {
-            if (!o.containsKey("json")) {
-                usage();
-            }
             time(out, Path.of(o.get("json")), Integer.parseInt(o.getOrDefault("batch", "16")),
                     Integer.parseInt(o.getOrDefault("passes", "3")));
         }

@@ -53,18 +53,11 @@ public final class RetrievalEval {
     }
 
     public static void main(String[] args) throws IOException {
-        java.util.Map<String, String> o = new java.util.HashMap<>();
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (!a.startsWith("--") || eq < 0) {
-                usage();
-            }
-            o.put(a.substring(2, eq), a.substring(eq + 1));
-        }
-        for (String req : List.of("corpus", "decoder", "tokenizer", "out")) {
-            if (!o.containsKey(req)) {
-                usage();
-            }
+        java.util.Map<String, String> o = org.verbo.embeddings.bench.BenchArgs.parse(java.util.Arrays.asList(args),
+                List.of("corpus", "decoder", "tokenizer", "out")).orElse(null);
+        if (o == null) {
+            usage();
+            return;
         }
         int steps = Integer.parseInt(o.getOrDefault("steps", "200"));
         int batch = Integer.parseInt(o.getOrDefault("batch", "32"));
