@@ -5,7 +5,9 @@ Documents are drawn from the sentences of the real Portuguese sample (scripts/fe
 Guia Foca, ISO-8859-1, and the HTML pages with their tags stripped), so they read like the sample and mostly
 pass the quality filters. Each document is 6-40 sentences in paragraphs of 2-5; a seeded fraction is planted:
   exact   a byte-identical copy of an earlier document (exact dedup must drop it)
-  near    an earlier document with 3% of its words replaced by other words of the sample (near dedup must drop it)
+  near    an earlier document with --edit (3%) of its words replaced by other words of the sample; its 5-gram
+          Jaccard with the source is about (1-e)^5 / (2 - (1-e)^5): 0.75 at 3% (below the 0.8 threshold: near dedup
+          should catch only some), 0.91 at 1% (near dedup must catch nearly all)
 Writes, under OUT:
   jsonl/part-NNNNN.jsonl   one {"id", "text"} object a line (prepare ... --prepare.id_field=id)
   text/part-NNNNN.txt      the same documents as plain text, one document a line (paragraphs joined with a
@@ -24,6 +26,7 @@ p.add_argument("--seed", type=int, default=7)
 p.add_argument("--files", type=int, default=16)
 p.add_argument("--exact", type=float, default=0.02)
 p.add_argument("--near", type=float, default=0.05)
+p.add_argument("--edit", type=float, default=0.03, help="word substitution rate of a near copy")
 a = p.parse_args()
 
 sentences = []
@@ -74,7 +77,7 @@ while written < target:
         for para in src:
             ws = para.split(" ")
             for i in range(len(ws)):
-                if rnd.random() < 0.03:
+                if rnd.random() < a.edit:
                     ws[i] = rnd.choice(words)
             paras.append(" ".join(ws))
         planted.write("near\t%s\t%s\n" % (doc_id, src_id))

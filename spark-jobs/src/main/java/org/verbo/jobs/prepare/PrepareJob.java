@@ -184,7 +184,10 @@ public final class PrepareJob {
         Dataset<Row> out = spark.createDataFrame(List.of(), DocRows.SCHEMA);
         if (!textLike.isEmpty()) {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            int slices = Math.max(1, (textLike.size() + s.filesPerTask() - 1) / s.filesPerTask());
+            // Many small files: files_per_task of them per task. Few large files (16 JSONL shards): one file per
+            // task up to 4 tasks per core, so a handful of big files still uses every core.
+            int slices = Math.max((textLike.size() + s.filesPerTask() - 1) / s.filesPerTask(),
+                    Math.min(textLike.size(), 4 * jsc.defaultParallelism()));
             // Broadcast, not captured: a captured Configuration (hundreds of keys) was deserialised again by
             // every task, a third of the read stage's CPU on small HTML files.
             final Broadcast<HadoopConf> hc = jsc.broadcast(new HadoopConf(conf));
