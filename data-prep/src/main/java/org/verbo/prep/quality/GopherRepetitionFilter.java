@@ -73,13 +73,13 @@ final class GopherRepetitionFilter {
           "dup_line_char_frac=" + TextStats.fmt(lineChars) + " > " + c.dupLineCharFrac());
     }
 
-    List<String> words = WordTokenizer.tokenize(text);
+    WordNgrams words = new WordNgrams(WordTokenizer.tokenize(text));
     for (Map.Entry<Integer, Double> e : c.topNgramCharFrac().entrySet()) {
       int n = e.getKey();
       if (words.size() < n) {
         continue;
       }
-      double frac = TextStats.ratio(topNgramChars(words, n), textChars);
+      double frac = TextStats.ratio(words.topNgramChars(n), textChars);
       if (frac > e.getValue()) {
         return reject(text, "top_" + n + "gram",
             "top_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
@@ -87,7 +87,7 @@ final class GopherRepetitionFilter {
     }
     for (Map.Entry<Integer, Double> e : c.dupNgramCharFrac().entrySet()) {
       int n = e.getKey();
-      double frac = TextStats.ratio(duplicatedNgramChars(words, n), textChars);
+      double frac = TextStats.ratio(words.duplicatedNgramChars(n), textChars);
       if (frac > e.getValue()) {
         return reject(text, "dup_" + n + "gram",
             "dup_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
@@ -96,7 +96,10 @@ final class GopherRepetitionFilter {
     return Verdict.keep(text);
   }
 
-  /** datatrove {@code find_top_duplicate}: len(top n-gram) × count; the first seen wins ties. */
+  /**
+   * datatrove {@code find_top_duplicate}: len(top n-gram) × count; the first seen wins ties. The reference
+   * twin of {@link WordNgrams#topNgramChars} (which {@link #apply} runs).
+   */
   static long topNgramChars(List<String> words, int n) {
     Map<String, int[]> counts = new LinkedHashMap<>();
     for (int i = 0; i + n <= words.size(); i++) {
@@ -114,7 +117,10 @@ final class GopherRepetitionFilter {
     return best == null ? 0 : (long) TextStats.chars(best) * bestCount;
   }
 
-  /** datatrove {@code find_all_duplicate}: characters (without spaces) of repeated n-grams. */
+  /**
+   * datatrove {@code find_all_duplicate}: characters (without spaces) of repeated n-grams. The reference
+   * twin of {@link WordNgrams#duplicatedNgramChars} (which {@link #apply} runs).
+   */
   static long duplicatedNgramChars(List<String> words, int n) {
     Set<String> seen = new HashSet<>();
     long repeated = 0;

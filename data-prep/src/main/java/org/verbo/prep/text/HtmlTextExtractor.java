@@ -10,8 +10,10 @@ import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
 import org.jsoup.nodes.TextNode;
+import org.jsoup.select.Evaluator;
 import org.jsoup.select.NodeTraversor;
 import org.jsoup.select.NodeVisitor;
+import org.jsoup.select.QueryParser;
 
 /**
  * Main text of an HTML page, with its paragraph structure, using jsoup.
@@ -45,6 +47,11 @@ public final class HtmlTextExtractor {
       "script, style, noscript, template, svg, nav, header, footer, aside, form, iframe, button,"
           + " select, [role=navigation], [role=menu], [role=menubar]";
 
+  // Selectors parsed once (Element.select(String) parses its query on every call, once per named element).
+  private static final Evaluator REMOVED = QueryParser.parse(REMOVED_TAGS);
+  private static final Evaluator NAMED = QueryParser.parse("[id], [class]");
+  private static final Evaluator MAIN_CONTENT = QueryParser.parse("main, article, [role=main]");
+
   private static final String BOILERPLATE_WORDS =
       "nav|navbar|navigation|menu|menubar|footer|breadcrumb|breadcrumbs|sidebar|cookie|cookies";
 
@@ -67,9 +74,9 @@ public final class HtmlTextExtractor {
     Document doc = Jsoup.parse(html);
     String title = TextNormalizer.normalize(doc.title());
     Element body = doc.body();
-    body.select(REMOVED_TAGS).remove();
+    body.select(REMOVED).remove();
     List<Element> boilerplate = new ArrayList<>();
-    for (Element e : body.select("[id], [class]")) {
+    for (Element e : body.select(NAMED)) {
       if (isBoilerplate(e)) {
         boilerplate.add(e);
       }
@@ -95,7 +102,7 @@ public final class HtmlTextExtractor {
         }
       }
     }
-    return named && e.selectFirst("main, article, [role=main]") == null;
+    return named && e.selectFirst(MAIN_CONTENT) == null;
   }
 
   private static boolean namesBoilerplate(String token) {

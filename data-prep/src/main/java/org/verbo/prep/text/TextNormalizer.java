@@ -43,9 +43,61 @@ public final class TextNormalizer {
    * @return the normalised text; empty when {@code s} holds nothing visible
    */
   public static String normalize(String s) {
-    if (s.isEmpty()) {
+    // Most texts reach here already normalised (HTML pages come out of the extractor normalised, and prepare
+    // normalises again for every format): one read-only scan proves it and spares the three copying passes.
+    if (s.isEmpty() || isNormalized(s)) {
       return s;
     }
+    return normalizeFully(s);
+  }
+
+  /**
+   * True when {@code s} is a fixed point of the rules: nothing that pass 1 maps or removes, NFC, and the
+   * shape pass 3 produces (no space or line break at either end, no two spaces, no space beside a line
+   * break, at most two line breaks in a row). Then all three passes return their input unchanged.
+   */
+  static boolean isNormalized(String s) {
+    int n = s.length();
+    char first = s.charAt(0);
+    char last = s.charAt(n - 1);
+    if (first == ' ' || first == '\n' || last == ' ' || last == '\n') {
+      return false;
+    }
+    char prev = 0;
+    char prev2 = 0;
+    boolean ascii = true;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c == ' ') {
+        if (prev == ' ' || prev == '\n') {
+          return false;
+        }
+      } else if (c == '\n') {
+        if (prev == ' ' || (prev == '\n' && prev2 == '\n')) {
+          return false;
+        }
+      } else if (c >= 0x21 && c < 0x7F) {
+        // printable ASCII: kept as is, and NFC-stable
+      } else {
+        ascii = false;
+        int cp = Character.isHighSurrogate(c) ? s.codePointAt(i) : c;
+        if (cp == 0x0085 || cp == 0x2028 || cp == 0x2029 || Character.isWhitespace(cp) || Character.isSpaceChar(cp)
+            || isInvisible(cp)) {
+          return false;
+        }
+        if (Character.charCount(cp) == 2) {
+          i++;
+          c = s.charAt(i);
+        }
+      }
+      prev2 = prev;
+      prev = c;
+    }
+    return ascii || Normalizer.isNormalized(s, Normalizer.Form.NFC);
+  }
+
+  /** The three passes of the class comment; the reference the fast check in {@link #normalize} must agree with. */
+  static String normalizeFully(String s) {
     // Pass 1: line breaks, whitespace and invisible characters, one code point at a time.
     StringBuilder cleaned = new StringBuilder(s.length());
     int i = 0;

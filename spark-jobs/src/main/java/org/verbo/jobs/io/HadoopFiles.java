@@ -4,9 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.hadoop.io.compress.CompressionCodec;
 import org.apache.hadoop.io.compress.CompressionCodecFactory;
 
@@ -46,13 +44,7 @@ public final class HadoopFiles {
                 }
                 for (FileStatus m : matches) {
                     if (m.isDirectory()) {
-                        RemoteIterator<LocatedFileStatus> it = fs.listFiles(m.getPath(), true);
-                        while (it.hasNext()) {
-                            LocatedFileStatus f = it.next();
-                            if (f.isFile() && !hiddenBelow(f.getPath(), m.getPath())) {
-                                found.add(f);
-                            }
-                        }
+                        addFilesBelow(fs, m.getPath(), found);
                     } else if (!isHidden(m.getPath().getName())) {
                         found.add(m);
                     }
@@ -69,14 +61,22 @@ public final class HadoopFiles {
         return out;
     }
 
-    private static boolean hiddenBelow(Path file, Path root) {
-        String rootStr = root.toUri().getPath();
-        for (Path p = file; p != null && !p.toUri().getPath().equals(rootStr); p = p.getParent()) {
-            if (isHidden(p.getName())) {
-                return true;
+    /**
+     * Plain {@code listStatus} per directory, hidden names pruned on the way down. Not {@code listFiles(dir,
+     * true)}: its {@code LocatedFileStatus} copies each file's permissions, which the local file system without
+     * Hadoop's native library reads by starting one {@code stat} process per file (17 s for 5,652 pages).
+     */
+    private static void addFilesBelow(FileSystem fs, Path dir, List<FileStatus> found) throws IOException {
+        for (FileStatus f : fs.listStatus(dir)) {
+            if (isHidden(f.getPath().getName())) {
+                continue;
+            }
+            if (f.isDirectory()) {
+                addFilesBelow(fs, f.getPath(), found);
+            } else if (f.isFile()) {
+                found.add(f);
             }
         }
-        return false;
     }
 
     private static boolean isHidden(String name) {

@@ -4,6 +4,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
@@ -77,9 +78,10 @@ public final class PrepareJob {
         if (!s.idCol().isEmpty()) {
             raw = DuplicateIds.rejectLaterOccurrences(raw);
         }
-        final QualityConfig quality = s.quality();
+        // Broadcast: a QualityConfig deserialised per task re-checks its stop-word lists on the classpath.
+        final Broadcast<QualityConfig> quality = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(s.quality());
         Dataset<Row> cleaned = raw
-                .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality), Encoders.row(DocRows.SCHEMA))
+                .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality.value()), Encoders.row(DocRows.SCHEMA))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         long records = cleaned.count();
         progress.accept(String.format("read + normalise + quality: %,d records (%,.0f records/s)", records,
@@ -189,13 +191,18 @@ public final class PrepareJob {
         Dataset<Row> out = spark.createDataFrame(List.of(), DocRows.SCHEMA);
         if (!textLike.isEmpty()) {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            int slices = Math.max(1, (textLike.size() + s.filesPerTask() - 1) / s.filesPerTask());
-            final HadoopConf hc = new HadoopConf(conf);
+            // Many small files: files_per_task of them per task. Few large files (16 JSONL shards): one file per
+            // task up to 4 tasks per core, so a handful of big files still uses every core.
+            int slices = Math.max((textLike.size() + s.filesPerTask() - 1) / s.filesPerTask(),
+                    Math.min(textLike.size(), 4 * jsc.defaultParallelism()));
+            // Broadcast, not captured: a captured Configuration (hundreds of keys) was deserialised again by
+            // every task, a third of the read stage's CPU on small HTML files.
+            final Broadcast<HadoopConf> hc = jsc.broadcast(new HadoopConf(conf));
             final ReaderOptions options = s.reader();
             final String idCol = s.idCol();
             final boolean generateIds = s.generateMissingIds();
             JavaRDD<Row> rows = jsc.parallelize(textLike, slices)
-                    .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.get()));
+                    .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.value().get()));
             out = out.union(spark.createDataFrame(rows, DocRows.SCHEMA));
         }
         if (!parquet.isEmpty()) {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Fetches the prepare benchmark's real HTML corpus (about 117 MB, 2,700 documentation pages in English and Portuguese)
+# from Debian packages and prints the directory that holds it. Needs apt-get and dpkg-deb (Debian or Ubuntu).
+# Only the .html pages are kept (no images, scripts or style sheets); each package's copyright file is copied
+# beside its pages. Package versions are whatever the machine's apt sources hold (Debian 12: Python 3.11 docs).
+#   scripts/fetch-bench-html.sh [DEST]      default DEST: target/bench-html
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEST="${1:-$ROOT/target/bench-html}"
+PACKAGES=(python3.11-doc python-django-doc postgresql-doc-15 git-doc debian-reference-en debian-reference-pt
+          focalinux-html)
+
+if [[ -f "$DEST/corpus/.complete" ]]; then
+  echo "$DEST/corpus"
+  exit 0
+fi
+mkdir -p "$DEST/debs" "$DEST/extract"
+cd "$DEST/debs"
+if ! apt-get download "${PACKAGES[@]}" >/dev/null 2>"$DEST/apt.log"; then
+  if [[ "$(id -u)" == "0" ]]; then
+    echo "fetch-bench-html: refreshing apt package lists" >&2
+    apt-get update >/dev/null
+    apt-get download "${PACKAGES[@]}" >/dev/null 2>"$DEST/apt.log" || { cat "$DEST/apt.log" >&2; exit 1; }
+  else
+    cat "$DEST/apt.log" >&2
+    echo "fetch-bench-html: apt-get download failed; run 'sudo apt-get update' and retry" >&2
+    exit 1
+  fi
+fi
+rm -rf "$DEST/corpus"
+for p in "${PACKAGES[@]}"; do
+  deb=$(ls "$DEST"/debs/"${p}"_*.deb | head -n 1)
+  rm -rf "$DEST/extract/$p"
+  dpkg-deb -x "$deb" "$DEST/extract/$p"
+  mkdir -p "$DEST/corpus/$p"
+  # Pages keep their relative path (one file per page, the layout a crawl gives).
+  (cd "$DEST/extract/$p/usr/share" && find . -type f -name '*.html' -exec cp --parents -t "$DEST/corpus/$p" {} +)
+  cp "$DEST/extract/$p/usr/share/doc/$p/copyright" "$DEST/corpus/$p/_COPYRIGHT" 2>/dev/null || true
+done
+rm -rf "$DEST/extract"
+touch "$DEST/corpus/.complete"
+echo "$DEST/corpus"
