@@ -16,17 +16,9 @@ if [[ -f "$DEST/corpus/.complete" ]]; then
 fi
 mkdir -p "$DEST/debs" "$DEST/extract"
 cd "$DEST/debs"
-if ! apt-get download "${PACKAGES[@]}" >/dev/null 2>"$DEST/apt.log"; then
-  if [[ "$(id -u)" == "0" ]]; then
-    echo "fetch-bench-html: refreshing apt package lists" >&2
-    apt-get update >/dev/null
-    apt-get download "${PACKAGES[@]}" >/dev/null 2>"$DEST/apt.log" || { cat "$DEST/apt.log" >&2; exit 1; }
-  else
-    cat "$DEST/apt.log" >&2
-    echo "fetch-bench-html: apt-get download failed; run 'sudo apt-get update' and retry" >&2
-    exit 1
-  fi
-fi
+# shellcheck source=scripts/lib/apt-download.sh
+source "$ROOT/scripts/lib/apt-download.sh"
+apt_download fetch-bench-html "$DEST/apt.log" "${PACKAGES[@]}" || exit 1
 rm -rf "$DEST/corpus"
 for p in "${PACKAGES[@]}"; do
   deb=$(ls "$DEST"/debs/"${p}"_*.deb | head -n 1)
