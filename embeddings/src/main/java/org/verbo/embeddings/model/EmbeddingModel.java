@@ -15,6 +15,8 @@ import org.verbo.models.Workspaces;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -128,6 +130,31 @@ public final class EmbeddingModel {
                 float[][] rows = e.toFloatMatrix();
                 System.arraycopy(rows, 0, out, from, to - from);
             }
+        }
+        return out;
+    }
+
+    /**
+     * Document embeddings (no instruction) of many texts: sorted by token length (ties in input order) into batches of
+     * {@code batchSize}, so a batch pads little, and returned in the input order. What {@code verbo embed} does with a
+     * partition; a text's embedding does not depend on its batch, only the padding work does.
+     *
+     * @return [B][C]
+     */
+    public float[][] encodeByLength(List<int[]> tokenized, int batchSize) {
+        Integer[] order = new Integer[tokenized.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> tokenized.get(i).length).thenComparingInt(i -> i));
+        List<int[]> sorted = new ArrayList<>(order.length);
+        for (Integer i : order) {
+            sorted.add(tokenized.get(i));
+        }
+        float[][] e = encode(sorted, Collections.nCopies(sorted.size(), 0), batchSize);
+        float[][] out = new float[order.length][];
+        for (int i = 0; i < order.length; i++) {
+            out[order[i]] = e[i];
         }
         return out;
     }

@@ -119,6 +119,21 @@ class EmbeddingModelTest {
         }
     }
 
+    /** Sorting by length only regroups the batches: every text gets its embedding alone, in the input's order. */
+    @Test
+    void encodeByLengthKeepsTheInputOrder() {
+        Random rng = new Random(8);
+        List<int[]> texts = List.of(text(rng, 30), text(rng, 4), text(rng, 17), text(rng, 4), text(rng, 9));
+        EmbeddingModel model = tiny(PoolingKind.LATENT_ATTENTION, 7);
+        float[][] sorted = model.encodeByLength(texts, 2);
+        assertEquals(texts.size(), sorted.length);
+        for (int i = 0; i < texts.size(); i++) {
+            float[] alone = model.encode(List.of(texts.get(i)), List.of(0))[0];
+            double d = maxDiff(alone, sorted[i]);
+            assertTrue(d <= 1e-5, "text " + i + ": alone vs sorted batches differ by " + d);
+        }
+    }
+
     /** The decoder's padded states are junk that depends on the padding ids; the pooled embedding must not. */
     @Test
     void paddingIdsChangeNothing() {

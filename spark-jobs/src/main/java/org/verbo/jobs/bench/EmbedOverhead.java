@@ -30,8 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -152,24 +150,7 @@ public final class EmbedOverhead {
             for (String r : rows) {
                 ids.add(enc.encode(r));
             }
-            // as PartitionEmbedder: batches of similar length
-            Integer[] order = new Integer[ids.size()];
-            for (int i = 0; i < order.length; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, Comparator.comparingInt((Integer i) -> ids.get(i).length).thenComparingInt(i -> i));
-            float[][] vectors = new float[ids.size()][];
-            for (int from = 0; from < order.length; from += batch) {
-                int to = Math.min(order.length, from + batch);
-                List<int[]> b = new ArrayList<>(to - from);
-                for (int i = from; i < to; i++) {
-                    b.add(ids.get(order[i]));
-                }
-                float[][] e = model.encode(b, Collections.nCopies(b.size(), 0), b.size());
-                for (int i = from; i < to; i++) {
-                    vectors[order[i]] = e[i - from];
-                }
-            }
+            model.encodeByLength(ids, batch);   // as a task of verbo embed (PartitionEmbedder)
             double sec = (System.nanoTime() - t0) / 1e9;
             secs.add(sec);
             texts = rows.size();

@@ -12,6 +12,7 @@ import org.verbo.embeddings.model.PoolingKind;
 import org.verbo.embeddings.train.ContrastiveExample;
 import org.verbo.embeddings.train.EmbeddingTrainConfig;
 import org.verbo.embeddings.train.EmbeddingTrainer;
+import org.verbo.jobs.embed.TextPair;
 import org.verbo.jobs.embed.TrainingPairs;
 import org.verbo.models.LlamaModel;
 import org.verbo.models.io.Checkpoints;
@@ -180,19 +181,19 @@ public final class RetrievalEval {
      * retrieval of the same paragraph as a miss.
      */
     static List<Pair> mine(List<String> docs) {
-        List<Pair> out = new ArrayList<>();
-        Set<String> seen = new java.util.HashSet<>();
+        List<TextPair> candidates = new ArrayList<>();
         for (String d : docs) {
             for (String para : PARAGRAPHS.split(d)) {
                 String p = para.strip().replaceAll("\\s+", " ");
                 String[] s = SENTENCE_END.split(p, 2);
-                if (s.length == 2 && words(s[0]) >= 4 && words(s[1]) >= 12
-                        && !seen.contains("q" + TrainingPairs.normalize(s[0]))
-                        && seen.add("d" + TrainingPairs.normalize(s[1]))) {
-                    seen.add("q" + TrainingPairs.normalize(s[0]));
-                    out.add(new Pair(s[0], s[1]));
+                if (s.length == 2 && words(s[0]) >= 4 && words(s[1]) >= 12) {
+                    candidates.add(new TextPair(s[0], s[1], List.of(), ""));
                 }
             }
+        }
+        List<Pair> out = new ArrayList<>();
+        for (TextPair t : TrainingPairs.withoutRepeats(candidates, new java.util.TreeMap<>())) {
+            out.add(new Pair(t.query(), t.positive()));
         }
         return out;
     }

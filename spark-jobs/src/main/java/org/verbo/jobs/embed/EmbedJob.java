@@ -183,8 +183,9 @@ public final class EmbedJob {
                 vectors += st.path("vectors").asLong();
                 truncated += st.path("truncated").asLong();
                 tokens += st.path("tokens").asLong();
-                for (String f : List.of("load_seconds", "read_tokenize_seconds", "encode_seconds", "write_seconds", "seconds")) {
-                    if (!done.contains(k)) {   // this run's tasks only
+                if (!done.contains(k)) {   // this run's tasks only
+                    for (String f : List.of("load_seconds", "read_tokenize_seconds", "encode_seconds", "write_seconds",
+                            "seconds")) {
                         taskSeconds.merge(f, st.path(f).asDouble(), Double::sum);
                     }
                 }

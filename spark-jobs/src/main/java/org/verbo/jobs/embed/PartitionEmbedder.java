@@ -20,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -150,25 +149,7 @@ final class PartitionEmbedder {
 
         // 2. embed in batches of similar length (less padding), then back in input order
         long tEncode = System.nanoTime();
-        Integer[] order = new Integer[pieces.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, Comparator.comparingInt((Integer i) -> pieces.get(i).ids().length).thenComparingInt(i -> i));
-        float[][] vectors = new float[pieces.size()][];
-        for (int from = 0; from < order.length; from += s.batchSize()) {
-            int to = Math.min(order.length, from + s.batchSize());
-            List<int[]> batch = new ArrayList<>(to - from);
-            List<Integer> instr = new ArrayList<>(to - from);
-            for (int i = from; i < to; i++) {
-                batch.add(pieces.get(order[i]).ids());
-                instr.add(0);
-            }
-            float[][] e = loaded.model().encode(batch, instr, batch.size());
-            for (int i = from; i < to; i++) {
-                vectors[order[i]] = e[i - from];
-            }
-        }
+        float[][] vectors = loaded.model().encodeByLength(pieces.stream().map(Piece::ids).toList(), s.batchSize());
 
         double encodeSeconds = (System.nanoTime() - tEncode) / 1e9;
         double readSeconds = (tEncode - t0) / 1e9 - loadSeconds;

@@ -120,7 +120,7 @@ public final class TrainingPairs {
      * as an in-batch negative, or as a BM25 hard negative, it asks the model to tell a text from itself, and held out
      * it makes the twin's retrieval count as a miss. Pairs come sorted by source, so the first copy is kept.
      */
-    static List<TextPair> withoutRepeats(List<TextPair> pairs, Map<String, Long> rejected) {
+    public static List<TextPair> withoutRepeats(List<TextPair> pairs, Map<String, Long> rejected) {
         java.util.Set<String> queries = new java.util.HashSet<>();
         java.util.Set<String> positives = new java.util.HashSet<>();
         List<TextPair> out = new ArrayList<>(pairs.size());
@@ -186,16 +186,17 @@ public final class TrainingPairs {
             for (int i = 0; i < pairs.size(); i++) {
                 bm25.add(String.valueOf(i), pairs.get(i).positive());
             }
+            List<String> normalized = pairs.stream().map(p -> normalize(p.positive())).toList();
             List<TextPair> out = new ArrayList<>(pairs.size());
             for (int i = 0; i < pairs.size(); i++) {
                 TextPair p = pairs.get(i);
                 List<String> negs = new ArrayList<>(p.negatives());
                 if (negs.size() < n) {
-                    String own = normalize(p.positive());
                     for (String id : bm25.search(p.query(), n + 8)) {
-                        String cand = pairs.get(Integer.parseInt(id)).positive();
+                        int j = Integer.parseInt(id);
+                        String cand = pairs.get(j).positive();
                         // a copy of the positive (in another rendering) is no negative
-                        if (Integer.parseInt(id) != i && !normalize(cand).equals(own) && !negs.contains(cand)) {
+                        if (j != i && !normalized.get(j).equals(normalized.get(i)) && !negs.contains(cand)) {
                             negs.add(cand);
                             if (negs.size() == n) {
                                 break;
