@@ -65,10 +65,16 @@ rows = [
     ("median step time", f"{a['median_step_s']:.2f} s", f"{s['median_step_s']:.2f} s", f"{t['median_step_s']:.2f} s"),
     ("tokens/s (median step)", f"{a['tokens_per_s']:,.0f}", f"{s['tokens_per_s']:,.0f}", f"{t['tokens_per_s']:,.0f}"),
     ("tokens/s (mean over run)", f"{a['tokens_per_s_mean']:,.0f}", f"{s['tokens_per_s_mean']:,.0f}", f"{t['tokens_per_s_mean']:,.0f}"),
-    ("achieved GFLOP/s", f"{a['gflops_per_s']:.1f}", f"{s['gflops_per_s']:.1f}", f"{t['gflops_per_s']:.1f}"),
+    ("achieved GFLOP/s (6 x all parameters + attention)", f"{a['gflops_per_s']:.1f}", f"{s['gflops_per_s']:.1f}", f"{t['gflops_per_s']:.1f}"),
+    ("matrix-product GFLOP/s / share of this run's sgemm peak (MFU)",
+     f"{a['matmul_gflops_per_s']:.1f} / {a['mfu_of_sgemm_peak']:.0%}", f"{s['matmul_gflops_per_s']:.1f} / {s['mfu_of_sgemm_peak']:.0%}",
+     f"{t['tokens_per_s'] * j['matmul_flops_per_token'] / 1e9:.1f} / {t['tokens_per_s'] * j['matmul_flops_per_token'] / 1e9 / j['sgemm_peak_gflops']:.0%}"),
+    ("first step / median step", f"{a['first_step_s']:.2f} s / {a['first_over_median']:.1f}x",
+     f"{s['first_step_s']:.2f} s / {s['first_over_median']:.1f}x",
+     f"{t['first_step_s']:.2f} s / {t['first_step_s'] / t['median_step_s']:.1f}x" if 'first_step_s' in t else "n/a"),
     ("peak heap", mib(a["peak_heap_bytes"]), mib(s["peak_heap_bytes"]), "n/a"),
     ("peak off-heap (ND4J workspaces + weights, grads, state)", mib(a["peak_offheap_bytes"]), mib(s["peak_offheap_bytes"]), "n/a"),
-    ("peak RSS", mib(a["peak_rss_bytes"]), mib(s["peak_rss_bytes"]), mib(t["peak_rss_bytes"])),
+    ("peak RSS (high-water mark)", mib(a["peak_rss_bytes"]), mib(s["peak_rss_bytes"]), mib(t["peak_rss_bytes"])),
     ("optimizer state", mib(a["optimizer_state_bytes"]), mib(s["optimizer_state_bytes"]), mib(t["optimizer_state_bytes"])),
     ("loss after last step", f"{a['losses'][-1]:.4f}", f"{s['losses'][-1]:.4f}", f"{t['losses'][-1]:.4f}"),
 ]
@@ -78,13 +84,16 @@ lines = [
     "",
     f"CPU: {cpu}, {os.cpu_count()} cores; {j['omp_threads']} threads for both engines, "
     f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}. "
-    f"FLOPs/token = 6 x parameters + 12 x layers x context x hidden = {j['flops_per_token'] / 1e6:.1f} MFLOP.",
+    f"FLOPs/token = 6 x parameters + 12 x layers x context x hidden = {j['flops_per_token'] / 1e6:.1f} MFLOP; "
+    f"matrix products only (q, k, v, o, gate, up, down, LM head; no embedding gather) = {j['matmul_flops_per_token'] / 1e6:.1f} MFLOP. "
+    f"sgemm peak measured in the same run (cblas_sgemm 2048^3): {max(x['sgemm_peak_gflops'] for x in js):.1f} GFLOP/s.",
     "",
     "| | verbo AdamW | verbo SGD-SaI | PyTorch eager AdamW |",
     "|---|---:|---:|---:|",
 ] + [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |" for r in rows] + [
     "",
-    f"verbo / PyTorch tokens/s (AdamW): **{a['tokens_per_s'] / t['tokens_per_s']:.2f}x**. "
+    f"verbo / PyTorch tokens/s (AdamW): **{a['tokens_per_s'] / t['tokens_per_s']:.2f}x** (best rounds); round by round "
+    + ", ".join(f"{x['adamw']['tokens_per_s'] / y['tokens_per_s']:.2f}x" for x, y in zip(js, ts)) + ". "
     f"SGD-SaI / AdamW optimizer state: **{j['sgd_sai_over_adamw_state']:.3f}** (paper: about 0.5).",
     "",
     f"Engines: {j['engine']}; {t['engine']} (BLAS: libopenblas0-pthread).",

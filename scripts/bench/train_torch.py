@@ -228,8 +228,11 @@ def main():
         opt.step()
         return loss.item()
 
+    warmup_s = []
     for i in range(a.warmup):
+        s0 = time.perf_counter()
         losses.append(step(i))
+        warmup_s.append(time.perf_counter() - s0)
     t0 = time.perf_counter()
     step_s = []
     for i in range(a.warmup, a.warmup + a.steps):
@@ -252,6 +255,9 @@ def main():
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "optimizer_state_bytes": state_bytes, "losses": losses,
     }
+    if warmup_s:
+        result["first_step_s"] = warmup_s[0]
+        result["warmup_step_s"] = warmup_s
     text = json.dumps(result, indent=2)
     if a.out:
         with open(a.out, "w") as fh:

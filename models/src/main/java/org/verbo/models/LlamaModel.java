@@ -236,10 +236,29 @@ public final class LlamaModel {
         BatchedMatmul.gemm(dlogits, finalHidden, lmHead.grad(), true, false, 1.0, 1.0);   // dW_head += dlogits^T h [V, C]
         INDArray dx = BatchedMatmul.gemm(dlogits, lmHead.value(), null, false, false, 1.0, 0.0);   // [N, C]
         dx = finalNorm.backward(dx);
+        embedding.backward(blocksBackward(dx));
+    }
+
+    /**
+     * dy [N, C] at the last block's output -> dx [N, C] at the first block's input, parameter gradients added. Inside
+     * a step workspace each block's backward runs in a nested workspace that the next block reuses, and only its
+     * dx is copied out to the step's: a block's backward temporaries (about 50 MB per bench-7m layer) then take the
+     * memory of one layer, not of all layers (PyTorch frees them as it goes, and the step's peak RSS is compared
+     * with PyTorch's in docs/PERFORMANCE.md). Without an active workspace (the embedding trainer's backward) the
+     * blocks run as they are.
+     */
+    private INDArray blocksBackward(INDArray dx) {
+        org.nd4j.linalg.api.memory.MemoryWorkspace step = Nd4j.getMemoryManager().getCurrentWorkspace();
         for (int l = blocks.size() - 1; l >= 0; l--) {
-            dx = blocks.get(l).backward(dx);
+            if (step == null) {
+                dx = blocks.get(l).backward(dx);
+                continue;
+            }
+            try (var ws = Workspaces.step("verbo-block-backward")) {
+                dx = blocks.get(l).backward(dx).leverageTo(step.getId());
+            }
         }
-        embedding.backward(dx);
+        return dx;
     }
 
     /**
@@ -307,10 +326,7 @@ public final class LlamaModel {
         }
         gradients();
         INDArray dx = finalNorm.backward(dHidden.reshape('c', want[0] * want[1], want[2]));   // [N, C]
-        for (int l = blocks.size() - 1; l >= 0; l--) {
-            dx = blocks.get(l).backward(dx);
-        }
-        embedding.backward(dx);
+        embedding.backward(blocksBackward(dx));
     }
 
     /** Key/value cache for one sequence: per layer [Hk, Tmax, D]. */

@@ -87,4 +87,18 @@ public record ModelConfig(int vocabSize, int hiddenSize, int numLayers, int numH
     public double trainFlopsPerToken(int seqLen) {
         return 6.0 * parameterCount() + 12.0 * numLayers * (double) seqLen * hiddenSize;
     }
+
+    /**
+     * Forward+backward FLOPs per trained token of the matrix products only, the numerator of model FLOP utilisation
+     * (Chowdhery et al. 2022, PaLM, appendix B): 6 x the weights that enter a product (q, k, v, o, gate, up, down and
+     * the LM head, which multiplies even when tied) plus 12 L T C for the scores and the values, the full T x T as
+     * PaLM counts it. Unlike {@link #trainFlopsPerToken}, the embedding lookup (a gather) and the norms are not counted.
+     */
+    public double matmulTrainFlopsPerToken(int seqLen) {
+        long c = hiddenSize;
+        long attn = c * (long) (numHeads + 2 * numKvHeads) * headDim() + (long) numHeads * headDim() * c;
+        long ffn = 3L * c * ffnSize;
+        double weights = (double) numLayers * (attn + ffn) + (double) vocabSize * c;
+        return 6.0 * weights + 12.0 * numLayers * (double) seqLen * hiddenSize;
+    }
 }

@@ -84,20 +84,31 @@ public final class TrainBench {
         result.put("warmup_steps", warmup);
         result.put("omp_threads", System.getenv().getOrDefault("OMP_NUM_THREADS", "default"));
         result.put("flops_per_token", mc.trainFlopsPerToken(t));
+        result.put("matmul_flops_per_token", mc.matmulTrainFlopsPerToken(t));
+        double peak = sgemmPeak();
+        result.put("sgemm_peak_gflops", peak / 1e9);
+        System.out.printf(Locale.ROOT, "sgemm peak (cblas_sgemm 2048^3, best of 5, this JVM): %.1f GFLOP/s%n", peak / 1e9);
         List<LossCurvePlot.Series> curves = new ArrayList<>();
         for (TrainConfig.OptimizerKind kind : TrainConfig.OptimizerKind.values()) {
             double rate = kind == TrainConfig.OptimizerKind.ADAMW ? lr : saiLr;
             TrainConfig cfg = TrainConfig.builder().steps(warmup + steps).microBatchSize(batch).lr(rate).minLr(rate / 10)
                     .warmupSteps(0).weightDecay(0.1).optimizer(kind).seed(1).build();
             System.gc();
+            boolean hwm = MemoryStats.resetHighWaterRss();
             LlamaModel model = LlamaModel.initialize(mc, 1);
             Trainer trainer = new Trainer(model, cfg);
             MemoryStats mem = new MemoryStats(8L * mc.parameterCount() + trainer.optimizer().stateBytes());
             var it = blocks.iterator();
             double[] losses = new double[warmup + steps];
+            double[] warmupSeconds = new double[warmup];
             for (int i = 0; i < warmup; i++) {
+                long s0 = System.nanoTime();
                 losses[i] = trainer.trainStep(it).loss();
+                warmupSeconds[i] = (System.nanoTime() - s0) / 1e9;
                 mem.sample();
+                System.out.printf(Locale.ROOT, "%s warm-up step %d %.2fs, RSS %d MiB, high-water %d MiB%n", kind.id(),
+                        i + 1, warmupSeconds[i], org.bytedeco.javacpp.Pointer.physicalBytes() >> 20,
+                        MemoryStats.highWaterRssBytes() >> 20);
             }
             long t0 = System.nanoTime();
             long tokens = 0;
@@ -123,9 +134,23 @@ public final class TrainBench {
             o.put("tokens_per_s_mean", tokens / secs);
             o.put("tokens_per_s", tps);
             o.put("gflops_per_s", tps * mc.trainFlopsPerToken(t) / 1e9);
+            double matmul = tps * mc.matmulTrainFlopsPerToken(t);
+            o.put("matmul_gflops_per_s", matmul / 1e9);
+            o.put("mfu_of_sgemm_peak", matmul / peak);
+            if (warmup > 0) {
+                o.put("first_step_s", warmupSeconds[0]);
+                o.put("first_over_median", warmupSeconds[0] / median);
+                ArrayNode w = o.putArray("warmup_step_s");
+                for (double v : warmupSeconds) {
+                    w.add(v);
+                }
+            }
             o.put("peak_heap_bytes", mem.peakHeapBytes());
             o.put("peak_offheap_bytes", mem.peakOffHeapBytes());
-            o.put("peak_rss_bytes", mem.peakRssBytes());
+            // the kernel's high-water mark since this optimizer's model was built (sampled RSS misses spikes)
+            long hwmBytes = hwm ? MemoryStats.highWaterRssBytes() : -1;
+            o.put("peak_rss_bytes", Math.max(hwmBytes, mem.peakRssBytes()));
+            o.put("sampled_peak_rss_bytes", mem.peakRssBytes());
             o.put("optimizer_state_bytes", trainer.optimizer().stateBytes());
             o.put("lr", rate);
             ArrayNode l = o.putArray("losses");
@@ -173,6 +198,30 @@ public final class TrainBench {
         System.out.println(json.writeValueAsString(result));
         System.out.printf(Locale.ROOT, "optimizer state: adamw %,d B, sgd-sai %,d B (ratio %.3f)%n", adamBytes, saiBytes,
                 (double) saiBytes / adamBytes);
+    }
+
+    /**
+     * The sgemm rate this CPU reaches through the OpenBLAS the model uses: cblas_sgemm on 2048 x 2048 x 2048 into a
+     * preallocated output, best of 5 after 2 warm-up calls (the denominator of the model FLOP utilisation).
+     */
+    static double sgemmPeak() {
+        int n = 2048;
+        org.nd4j.linalg.api.ndarray.INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        org.nd4j.linalg.api.ndarray.INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        org.nd4j.linalg.api.ndarray.INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < 7; i++) {
+            long t0 = System.nanoTime();
+            org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0);
+            double s = (System.nanoTime() - t0) / 1e9;
+            if (i >= 2) {
+                best = Math.min(best, s);
+            }
+        }
+        for (var x : new org.nd4j.linalg.api.ndarray.INDArray[]{a, b, c}) {
+            x.close();
+        }
+        return 2.0 * n * n * n / best;
     }
 
     private static void usage(String msg) {

@@ -41,8 +41,41 @@ public final class MemoryStats {
         return peakOffHeap;
     }
 
-    /** Peak resident set size of the process. */
+    /** Peak resident set size of the process seen by {@link #sample()} (the RSS at the sampled moments). */
     public long peakRssBytes() {
         return peakRss;
+    }
+
+    /**
+     * Resets the kernel's high-water mark of this process's resident set ({@code VmHWM}) to the current RSS, so that
+     * {@link #highWaterRssBytes()} reports the peak of what follows (Linux: {@code /proc/self/clear_refs}, value 5).
+     * Returns false where that is not possible (not Linux, or not allowed); the high-water mark then covers the
+     * whole process life.
+     */
+    public static boolean resetHighWaterRss() {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The true peak resident set of this process since start or the last {@link #resetHighWaterRss()}: Linux's
+     * {@code VmHWM}, which catches short spikes between samples (what {@code getrusage}'s {@code ru_maxrss} reports for
+     * a PyTorch process); -1 where {@code /proc} is missing.
+     */
+    public static long highWaterRssBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;   // kB
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 }
