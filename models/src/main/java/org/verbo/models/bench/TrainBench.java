@@ -96,7 +96,11 @@ public final class TrainBench {
             System.gc();
             boolean hwm = MemoryStats.resetHighWaterRss();
             LlamaModel model = LlamaModel.initialize(mc, 1);
+            long c0 = System.nanoTime();
             Trainer trainer = new Trainer(model, cfg);
+            double constructSeconds = (System.nanoTime() - c0) / 1e9;
+            System.out.printf(Locale.ROOT, "%s trainer ready in %.2fs (kernel warm-up %.2fs)%n", kind.id(),
+                    constructSeconds, org.verbo.models.nn.Kernels.warmUp());
             MemoryStats mem = new MemoryStats(8L * mc.parameterCount() + trainer.optimizer().stateBytes());
             var it = blocks.iterator();
             double[] losses = new double[warmup + steps];
@@ -139,6 +143,7 @@ public final class TrainBench {
             o.put("mfu_of_sgemm_peak", matmul / peak);
             if (warmup > 0) {
                 o.put("first_step_s", warmupSeconds[0]);
+                o.put("trainer_construct_s", constructSeconds);
                 o.put("first_over_median", warmupSeconds[0] / median);
                 ArrayNode w = o.putArray("warmup_step_s");
                 for (double v : warmupSeconds) {

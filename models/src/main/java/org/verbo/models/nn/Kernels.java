@@ -76,6 +76,39 @@ public final class Kernels {
         }
     }
 
+    /** {@code -Dverbo.kernelWarmup=false} skips {@link #warmUp()}; {@code -Dverbo.kernelWarmupCalls=N} sizes it. */
+    private static final boolean WARMUP = !"false".equals(System.getProperty("verbo.kernelWarmup"));
+    private static final int WARMUP_CALLS = Integer.getInteger("verbo.kernelWarmupCalls", 1000);
+    private static double warmupSeconds = -1;
+
+    /**
+     * Compiles the kernels before first real use (see {@link KernelWarmup} for why), once per JVM; a no-op when the
+     * kernels are off. Returns the seconds this JVM spent on it (0 when skipped).
+     */
+    public static synchronized double warmUp() {
+        if (warmupSeconds < 0) {
+            long t0 = System.nanoTime();
+            if (WARMUP && enabled) {
+                // C2 compiles in background threads: keep calling until the JIT has been idle for a round (its
+                // queue drained), so the kernels are compiled, not merely queued, when the first real step starts
+                var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+                boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
+                long before = timed ? jit.getTotalCompilationTime() : 0;
+                KernelWarmup.run(WARMUP_CALLS);
+                for (int round = 0; timed && round < 40; round++) {
+                    long now = jit.getTotalCompilationTime();
+                    if (now == before) {
+                        break;
+                    }
+                    before = now;
+                    KernelWarmup.run(WARMUP_CALLS / 10);
+                }
+            }
+            warmupSeconds = (System.nanoTime() - t0) / 1e9;
+        }
+        return warmupSeconds;
+    }
+
     /** Whether the kernels are in use (false when the module is missing or they were switched off). */
     public static boolean enabled() {
         return enabled;

@@ -61,6 +61,9 @@ public final class Trainer implements AutoCloseable {
         this.step = step;
         this.optimizerStep = optimizerStep;
         model.gradients();   // allocate the long-lived gradient vector outside any workspace
+        if (model.dataType() == DataType.FLOAT) {
+            org.verbo.models.nn.Kernels.warmUp();   // once per JVM: the first step runs at full speed
+        }
     }
 
     /**

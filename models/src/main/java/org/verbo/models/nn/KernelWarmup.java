@@ -1,0 +1,96 @@
+package org.verbo.models.nn;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+/**
+ * Gets the SIMD kernels of {@link VectorKernels} compiled by C2 before the first real step, by calling each one a
+ * thousand times on a few kilobytes.
+ *
+ * <p>Why: until HotSpot's C2 has compiled a kernel, the JDK Vector API runs it boxed (every vector op an object), tens
+ * of times slower. C2 compiles a method after about 600 calls and enough loop iterations (the Tier4 thresholds), so a
+ * bench-7m training step, which calls each kernel a handful of times on megabytes, ran its first steps 4x (quiet
+ * machine) to 20x (loaded) slower than the median while the kernels crawled through the interpreter and C1 on full
+ * arrays (docs/PERFORMANCE.md). On tiny arrays the slow tiers cost microseconds a call, so the call counts C2 waits
+ * for are reached in a fraction of that time. The compiling itself still happens once per JVM.
+ *
+ * <p>The buffers are direct (native) like ND4J's, so the JIT's profile sees the same buffer class as real calls. No
+ * global state is touched, and the kernels' arithmetic is the same in every JIT tier ({@link VectorKernels#exp}), so
+ * a warmed JVM and a cold one compute the same bits.
+ */
+final class KernelWarmup {
+    private KernelWarmup() {
+    }
+
+    /** Calls every kernel {@code calls} times on small arrays with odd sizes (vector loops and scalar tails). */
+    static void run(int calls) {
+        int n = 24;          // rows
+        int c = 67;          // columns: 4 vectors of 16 lanes + a tail of 3 (AVX-512), more vectors with AVX2
+        int t = 12;          // sequence length for attention rows
+        int d = 18;          // head dim (even, RoPE), 1 vector + tail
+        Random rng = new Random(11);
+        ByteBuffer x = random(n * 2 * c, rng);
+        ByteBuffer y = random(n * 2 * c, rng);
+        ByteBuffer z = random(n * 2 * c, rng);
+        ByteBuffer w = random(c, rng);
+        ByteBuffer dw = random(c, rng);
+        ByteBuffer s = random(n * t, rng);
+        ByteBuffer ds = random(n * t, rng);
+        ByteBuffer m = random(n * c, rng);
+        ByteBuffer v = random(n * c, rng);
+        ByteBuffer heads = random(2 * 2 * t * d, rng);
+        float[] inv = new float[n];
+        float[] cos = new float[t * d];
+        float[] sin = new float[t * d];
+        for (int i = 0; i < cos.length; i++) {
+            cos[i] = (float) Math.cos(i * 0.01);
+            sin[i] = (float) Math.sin(i * 0.01);
+        }
+        int[] targets = new int[n];
+        for (int i = 0; i < n; i++) {
+            targets[i] = i % 5 == 4 ? -1 : rng.nextInt(c);   // -1: an ignored position
+        }
+        int[] keyLen = {t, t / 2};
+        for (int i = 0; i < calls; i++) {
+            VectorKernels.add(x, y, z, n * c);
+            VectorKernels.zero(z, n * c);
+            VectorKernels.rmsNormForward(x, w, y, inv, n, c, 1e-5);
+            VectorKernels.rmsNormBackward(x, y, w, inv, z, dw, n, c);
+            VectorKernels.swigluForward(x, 0, 2 * c, x, c, 2 * c, y, n, c);
+            VectorKernels.swigluBackward(y, x, 0, 2 * c, x, c, 2 * c, z, 0, 2 * c, z, c, 2 * c, n, c);
+            VectorKernels.maskedSoftmax(s, n, t, t, 0, 0.25f, true, null, n);
+            VectorKernels.maskedSoftmaxBackward(s, ds, n, t, t, 0, 0.25f, true, null, n);
+            VectorKernels.maskedSoftmax(s, n, t, t, 0, 0.25f, false, keyLen, n / 2);
+            VectorKernels.maskedSoftmaxBackward(s, ds, n, t, t, 0, 0.25f, false, keyLen, n / 2);
+            // token-major [2*t, 2*d] <-> head-major [2*2, t, d], rotated and not, both directions
+            VectorKernels.permuteHeads(x, 2 * d, 0, heads, 2, t, 2, d, true, 1, cos, sin, 0);
+            VectorKernels.permuteHeads(x, 2 * d, 0, heads, 2, t, 2, d, true, 0, cos, sin, 0);
+            VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, -1, cos, sin, 0);
+            VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, 0, cos, sin, 0);
+            fill(z, n * c, 0.01f);
+            VectorKernels.crossEntropy(z, n, c, targets, 1f / n, true);
+            VectorKernels.adamw(m, y, v, z, n * c, new int[]{0}, new int[]{c}, 0.999f, 0.9f, 0.999f, 1e-3f, 1f, 1e-8f);
+            VectorKernels.sgdMomentum(m, y, v, 0.9f, new int[]{0, c, n * c}, new float[]{1f, 0.999f},
+                    new float[]{1e-3f, 1e-3f});
+            VectorKernels.sumSquares(x, n * c);
+            fill(m, n * c, 0.5f);   // keep the optimizer's inputs from drifting to infinities over many calls
+            fill(v, n * c, 0.5f);
+            fill(z, n * c, 0.5f);
+        }
+    }
+
+    private static ByteBuffer random(int floats, Random rng) {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * floats).order(ByteOrder.nativeOrder());
+        for (int i = 0; i < floats; i++) {
+            b.putFloat(4 * i, (float) rng.nextGaussian());
+        }
+        return b;
+    }
+
+    private static void fill(ByteBuffer b, int floats, float value) {
+        for (int i = 0; i < floats; i++) {
+            b.putFloat(4 * i, value);
+        }
+    }
+}
