@@ -6,6 +6,8 @@
 #      size in step 1 and allocates it in step 2, settle by step 3; PyTorch gets the same 3), BATCH (8), PRESET (bench-7m),
 #      THREADS (CPU threads for both engines, default nproc), ROUNDS (2), OUT (default target/bench/train),
 #      JAVA_OPTS (extra options for verbo's JVM, e.g. -Dverbo.vectorKernels=false for the ND4J reference paths),
+#      verbo's JVM runs with -Xmx1g (the bench needs under 300 MB of heap; a 4 GB heap let G1 keep ~180 MB more
+#      resident) and $NATIVE_TRIM (scripts/lib/native-trim.sh),
 #      OMP_WAIT_POLICY (both engines, default PASSIVE: idle OpenMP workers sleep instead of spinning, so they do not
 #      steal the cores OpenBLAS's own pthreads need for the next GEMM; docs/PERFORMANCE.md measures ~1.5x for each engine).
 # The engines run alternately ROUNDS times and each engine's best round (by median step time) is reported, so a
@@ -25,6 +27,8 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 mkdir -p "$OUT"
 # shellcheck source=scripts/bench/torch-env.sh
 source "$ROOT/scripts/bench/torch-env.sh"
+# shellcheck source=scripts/lib/native-trim.sh
+source "$ROOT/scripts/lib/native-trim.sh"
 
 echo "building models ..." >&2
 # offline first (fast); a fresh machine with an empty local repository downloads once
@@ -39,7 +43,7 @@ for r in $(seq 1 "$ROUNDS"); do
   mkdir -p "$OUT/r$r"
   curve=0; [ "$r" = 1 ] && curve=150   # the optimizer loss-curve comparison runs once
   echo "== round $r: verbo (ND4J) $PRESET batch $BATCH, $STEPS timed steps, $THREADS threads" >&2
-  OMP_NUM_THREADS="$THREADS" java -Xmx4g --add-modules=jdk.incubator.vector ${JAVA_OPTS:-} -cp "$CP" org.verbo.models.bench.TrainBench --preset="$PRESET" \
+  OMP_NUM_THREADS="$THREADS" java -Xmx1g $NATIVE_TRIM --add-modules=jdk.incubator.vector ${JAVA_OPTS:-} -cp "$CP" org.verbo.models.bench.TrainBench --preset="$PRESET" \
     --batch="$BATCH" --steps="$STEPS" --warmup="$WARMUP" --curve-steps="$curve" --out="$OUT/r$r" 2>&1 \
     | grep -v '^SLF4J' >"$OUT/r$r/java.log"
   grep -E ' step |^curve' "$OUT/r$r/java.log" >&2 || true
