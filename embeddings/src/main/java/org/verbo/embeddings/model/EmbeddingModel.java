@@ -63,6 +63,9 @@ public final class EmbeddingModel {
         this.decoder = decoder;
         this.pooling = pooling;
         this.config = config;
+        if (decoder.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            org.verbo.models.nn.Kernels.warmUp();   // once per JVM: the first batches run compiled kernels
+        }
     }
 
     /** The decoder with a freshly initialised pooling (seeded) of the config's kind. */
