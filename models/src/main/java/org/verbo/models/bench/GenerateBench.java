@@ -15,7 +15,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -42,7 +44,7 @@ public final class GenerateBench {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length == 0 || !(args[0].equals("write") || args[0].equals("run"))) {
+        if (args.length == 0 || !(args[0].equals("write") || args[0].equals("run") || args[0].equals("profile"))) {
             usage();
         }
         String preset = "bench-7m";
@@ -69,6 +71,8 @@ public final class GenerateBench {
         }
         if (args[0].equals("write")) {
             write(ModelConfig.preset(preset), dir, prompt);
+        } else if (args[0].equals("profile")) {
+            profile(dir, fresh, warmup);
         } else {
             run(dir, fresh, warmup);
         }
@@ -76,7 +80,8 @@ public final class GenerateBench {
 
     private static void usage() {
         System.err.println("usage: GenerateBench write --dir=DIR [--preset=bench-7m] [--prompt=64]\n"
-                + "       GenerateBench run --dir=DIR [--new=192] [--warmup=3]");
+                + "       GenerateBench run --dir=DIR [--new=192] [--warmup=3]\n"
+                + "       GenerateBench profile --dir=DIR [--new=192] [--warmup=3]");
         System.exit(2);
     }
 
@@ -132,6 +137,80 @@ public final class GenerateBench {
                         + "\"decode_tokens_per_s\": %.2f, \"tokens\": %s}%n",
                 Nd4j.getBackend().getClass().getSimpleName(), Kernels.describe(), prompt.length, fresh, warmup,
                 prefill, decode, (fresh - 1) / decode, idList);
+    }
+
+    /**
+     * Where a decode step's time goes: the step time of {@link #run}'s loop beside the matrix-vector products it makes
+     * (one {@code cblas_sgemv} per projection and the LM head, timed alone on the model's own weights, median of 300
+     * calls), so the rest (kernels, JNI, Java) is the difference. Per layer: q|k|v, o, gate|up, down.
+     */
+    static void profile(Path dir, int fresh, int warmup) throws IOException {
+        LlamaModel model = Checkpoints.loadModel(dir);
+        ModelConfig mc = model.config();
+        ByteBuffer pb = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("prompt.bin"))).order(ByteOrder.LITTLE_ENDIAN);
+        int[] prompt = new int[pb.remaining() / 4];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = pb.getInt();
+        }
+        for (int w = 0; w < warmup; w++) {
+            generate(model, prompt, fresh, null);
+        }
+        long[] nanos = new long[2];
+        double[] step = new double[5];
+        for (int r = 0; r < step.length; r++) {
+            generate(model, prompt, fresh, nanos);
+            step[r] = nanos[1] / 1e3 / (fresh - 1);
+        }
+        Arrays.sort(step);
+        int c = mc.hiddenSize();
+        int qkv = (mc.numHeads() + 2 * mc.numKvHeads()) * mc.headDim();
+        int hd = mc.numHeads() * mc.headDim();
+        List<Gemv> perLayer = new ArrayList<>();
+        for (int l = 0; l < mc.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            perLayer.add(new Gemv(model.parameter(p + "self_attn.q_proj.weight"), qkv, c));
+            perLayer.add(new Gemv(model.parameter(p + "self_attn.o_proj.weight"), c, hd));
+            perLayer.add(new Gemv(model.parameter(p + "mlp.gate_proj.weight"), 2 * mc.ffnSize(), c));
+            perLayer.add(new Gemv(model.parameter(p + "mlp.down_proj.weight"), c, mc.ffnSize()));
+        }
+        Gemv head = new Gemv(model.parameter(mc.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight"),
+                mc.vocabSize(), c);
+        // all products of one step in the step's order, so the weights stream through the caches as in decoding
+        double[] seq = new double[200];
+        double[] hot = new double[200];
+        for (int r = 0; r < seq.length; r++) {
+            long t0 = System.nanoTime();
+            for (Gemv g : perLayer) {
+                g.run();
+            }
+            head.run();
+            seq[r] = (System.nanoTime() - t0) / 1e3;
+            t0 = System.nanoTime();
+            perLayer.get(2).run();   // one gate|up product again right after itself: its weights are in cache
+            hot[r] = (System.nanoTime() - t0) / 1e3;
+        }
+        Arrays.sort(seq);
+        Arrays.sort(hot);
+        double gemvs = seq[seq.length / 2];
+        System.out.printf(Locale.ROOT, "decode step (median of 5 generations): %.1f us%n", step[2]);
+        System.out.printf(Locale.ROOT, "the step's %d sgemv calls alone, in step order (median of 200): %.1f us (%.0f%% of "
+                + "the step); rest (norms, RoPE, attention, residuals, JNI, logits copy, argmax): %.1f us; one "
+                + "gate|up sgemv with its weights in cache: %.1f us%n", perLayer.size() + 1, gemvs,
+                100 * gemvs / step[2], step[2] - gemvs, hot[hot.length / 2]);
+    }
+
+    /** y = W x with W [rows, cols] starting at w's first element (rows may span adjacent tensors: q|k|v, gate|up). */
+    private record Gemv(org.bytedeco.javacpp.FloatPointer w, org.bytedeco.javacpp.FloatPointer x,
+                        org.bytedeco.javacpp.FloatPointer y, int rows, int cols) {
+        Gemv(INDArray w, int rows, int cols) {
+            this(new org.bytedeco.javacpp.FloatPointer(w.data().addressPointer()),   // a view's buffer starts at its offset
+                    new org.bytedeco.javacpp.FloatPointer(cols), new org.bytedeco.javacpp.FloatPointer(rows), rows, cols);
+        }
+
+        void run() {
+            org.bytedeco.openblas.global.openblas.cblas_sgemv(org.bytedeco.openblas.global.openblas.CblasRowMajor,
+                    org.bytedeco.openblas.global.openblas.CblasNoTrans, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
+        }
     }
 
     /**

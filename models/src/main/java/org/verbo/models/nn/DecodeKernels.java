@@ -1,6 +1,7 @@
 package org.verbo.models.nn;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
@@ -41,12 +42,33 @@ final class DecodeKernels {
         b.putFloat(i << 2, x);
     }
 
-    private static float laneSum(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < L; i++) {
-            s += v.lane(i);
+    /** ROTATE[k] moves lane i + 2^k to lane i (mod L): the steps of {@link #treeSum}. */
+    private static final VectorShuffle<Float>[] ROTATE = rotations();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] rotations() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] r = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int shift = 1 << k;
+            r[k] = VectorShuffle.fromOp(S, i -> (i + shift) & (L - 1));
         }
-        return s;
+        return r;
+    }
+
+    /**
+     * Sum of the lanes as a fixed pairwise tree (lanes i and i + L/2, then i and i + L/4, ...), read from lane 0.
+     * Why not {@code VectorKernels}' lane-order loop: that is 16 single-lane extracts per sum, fine once per row of
+     * a training kernel but once per key here (4 FMAs of work each); with this tree and four keys per pass the
+     * attention of one decode token over 160 keys and 4 heads went from about 25 to about 12 us (one core, warm
+     * caches, noisy machine). Why not {@code reduceLanes}: its order is left to the JIT tier. The rearranges and adds
+     * here are the same IEEE operations in every tier.
+     */
+    private static float treeSum(FloatVector v) {
+        for (int k = ROTATE.length - 1; k >= 0; k--) {
+            v = v.add(v.rearrange(ROTATE[k]));
+        }
+        return v.lane(0);
     }
 
     /**
@@ -168,11 +190,10 @@ final class DecodeKernels {
                 int qb = (i * heads + h) * d;
                 int kb = (h / g) * tmax * d;
                 int visible = pos + i + 1;
+                scores(q, qb, keys, kb, d, visible, s);
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < visible; j++) {
-                    float sj = dot(q, qb, keys, kb + j * d, d);
-                    s[j] = sj;
-                    max = Math.max(max, sj);
+                    max = Math.max(max, s[j]);
                 }
                 float sum = expShifted(s, visible, max, scale);
                 int ob = (i * heads + h) * d;
@@ -182,17 +203,51 @@ final class DecodeKernels {
         });
     }
 
-    private static float dot(ByteBuffer a, int ab, ByteBuffer b, int bb, int n) {
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            acc = load(a, ab + i).fma(load(b, bb + i), acc);
+    /**
+     * s[j] = q . k_j for the n keys rows kb + j d of keys. Four keys per pass: four independent multiply-add chains
+     * (one chain waits on the FMA latency every step) sharing each load of q; each key's sum is its own, so the
+     * result does not depend on the grouping.
+     */
+    private static void scores(ByteBuffer q, int qb, ByteBuffer keys, int kb, int d, int n, float[] s) {
+        int bound = S.loopBound(d);
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int k0 = kb + j * d;
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector qv = load(q, qb + i);
+                a0 = qv.fma(load(keys, k0 + i), a0);
+                a1 = qv.fma(load(keys, k0 + d + i), a1);
+                a2 = qv.fma(load(keys, k0 + 2 * d + i), a2);
+                a3 = qv.fma(load(keys, k0 + 3 * d + i), a3);
+            }
+            s[j] = treeSum(a0) + tail(q, qb, keys, k0, i, d);
+            s[j + 1] = treeSum(a1) + tail(q, qb, keys, k0 + d, i, d);
+            s[j + 2] = treeSum(a2) + tail(q, qb, keys, k0 + 2 * d, i, d);
+            s[j + 3] = treeSum(a3) + tail(q, qb, keys, k0 + 3 * d, i, d);
         }
-        float s = laneSum(acc);
-        for (; i < n; i++) {
-            s += get(a, ab + i) * get(b, bb + i);
+        for (; j < n; j++) {
+            int k0 = kb + j * d;
+            FloatVector a0 = FloatVector.zero(S);
+            int i = 0;
+            for (; i < bound; i += L) {
+                a0 = load(q, qb + i).fma(load(keys, k0 + i), a0);
+            }
+            s[j] = treeSum(a0) + tail(q, qb, keys, k0, i, d);
         }
-        return s;
+    }
+
+    /** The scalar tail [from, d) of a dot product (empty when D is a multiple of the lane count). */
+    private static float tail(ByteBuffer a, int ab, ByteBuffer b, int bb, int from, int d) {
+        float t = 0f;
+        for (int i = from; i < d; i++) {
+            t += get(a, ab + i) * get(b, bb + i);
+        }
+        return t;
     }
 
     /** s[j] = exp(scale (s[j] - max)) for j < n; returns the sum (float lanes, then the tail, in order). */
@@ -204,7 +259,7 @@ final class DecodeKernels {
             e.intoArray(s, j);
             acc = acc.add(e);
         }
-        float sum = laneSum(acc);
+        float sum = treeSum(acc);
         for (; j < n; j++) {
             float e = VectorKernels.expScalar((s[j] - max) * scale);
             s[j] = e;
@@ -213,23 +268,38 @@ final class DecodeKernels {
         return sum;
     }
 
-    /** out[ob..ob+d) = sum_j p[j] v[vb + j d ..] for j < n. */
+    /**
+     * out[ob..ob+d) = sum_j p[j] v[vb + j d ..] for j < n: four partial sums over keys j mod 4 (independent chains),
+     * added as (a0 + a1) + (a2 + a3) at the end.
+     */
     private static void mix(float[] p, int n, ByteBuffer v, int vb, int d, ByteBuffer out, int ob) {
         int bound = S.loopBound(d);
+        int n4 = n & ~3;
         int i = 0;
         for (; i < bound; i += L) {
-            FloatVector acc = FloatVector.zero(S);
-            for (int j = 0; j < n; j++) {
-                acc = load(v, vb + j * d + i).fma(FloatVector.broadcast(S, p[j]), acc);
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            FloatVector a2 = FloatVector.zero(S);
+            FloatVector a3 = FloatVector.zero(S);
+            int j = 0;
+            for (; j < n4; j += 4) {
+                int r = vb + j * d + i;
+                a0 = load(v, r).fma(FloatVector.broadcast(S, p[j]), a0);
+                a1 = load(v, r + d).fma(FloatVector.broadcast(S, p[j + 1]), a1);
+                a2 = load(v, r + 2 * d).fma(FloatVector.broadcast(S, p[j + 2]), a2);
+                a3 = load(v, r + 3 * d).fma(FloatVector.broadcast(S, p[j + 3]), a3);
             }
-            store(acc, out, ob + i);
+            for (; j < n; j++) {
+                a0 = load(v, vb + j * d + i).fma(FloatVector.broadcast(S, p[j]), a0);
+            }
+            store(a0.add(a1).add(a2.add(a3)), out, ob + i);
         }
         for (; i < d; i++) {
-            float acc = 0f;
+            float a0 = 0f;
             for (int j = 0; j < n; j++) {
-                acc += p[j] * get(v, vb + j * d + i);
+                a0 += p[j] * get(v, vb + j * d + i);
             }
-            put(out, ob + i, acc);
+            put(out, ob + i, a0);
         }
     }
 
