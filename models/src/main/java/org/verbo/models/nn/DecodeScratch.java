@@ -1,7 +1,6 @@
 package org.verbo.models.nn;
 
 import org.bytedeco.javacpp.FloatPointer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.ByteBuffer;
@@ -68,7 +67,7 @@ public final class DecodeScratch {
      * a dense row-major float array. Otherwise {@code forwardCached} takes its ND4J reference path.
      */
     public static boolean applies(INDArray... arrays) {
-        return BatchedMatmul.DIRECT && Kernels.applies(arrays) && arrays[0].dataType() == DataType.FLOAT;
+        return BatchedMatmul.DIRECT && Kernels.applies(arrays);
     }
 
     /** Makes room for a call of {@code len} tokens. */
