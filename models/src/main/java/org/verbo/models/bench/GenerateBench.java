@@ -157,24 +157,28 @@ public final class GenerateBench {
         }
         long[] nanos = new long[2];
         double[] step = new double[5];
+        double[] prefill = new double[5];
         for (int r = 0; r < step.length; r++) {
             generate(model, prompt, fresh, nanos);
             step[r] = nanos[1] / 1e3 / (fresh - 1);
+            prefill[r] = nanos[0] / 1e3;
         }
         Arrays.sort(step);
-        int c = mc.hiddenSize();
-        int qkv = (mc.numHeads() + 2 * mc.numKvHeads()) * mc.headDim();
-        int hd = mc.numHeads() * mc.headDim();
-        List<Gemv> perLayer = new ArrayList<>();
-        for (int l = 0; l < mc.numLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            perLayer.add(new Gemv(model.parameter(p + "self_attn.q_proj.weight"), qkv, c));
-            perLayer.add(new Gemv(model.parameter(p + "self_attn.o_proj.weight"), c, hd));
-            perLayer.add(new Gemv(model.parameter(p + "mlp.gate_proj.weight"), 2 * mc.ffnSize(), c));
-            perLayer.add(new Gemv(model.parameter(p + "mlp.down_proj.weight"), c, mc.ffnSize()));
-        }
+        Arrays.sort(prefill);
         Gemv head = new Gemv(model.parameter(mc.tiedEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight"),
-                mc.vocabSize(), c);
+                mc.vocabSize(), mc.hiddenSize(), 1);
+        List<Gemv> perLayer = projections(model, 1);
+        List<Gemv> prefillProducts = projections(model, prompt.length);
+        prefillProducts.add(head);
+        double[] pre = new double[30];
+        for (int r = 0; r < pre.length; r++) {
+            long t0 = System.nanoTime();
+            for (Gemv g : prefillProducts) {
+                g.run();
+            }
+            pre[r] = (System.nanoTime() - t0) / 1e3;
+        }
+        Arrays.sort(pre);
         // all products of one step in the step's order, so the weights stream through the caches as in decoding
         double[] seq = new double[200];
         double[] hot = new double[200];
@@ -197,19 +201,49 @@ public final class GenerateBench {
                 + "the step); rest (norms, RoPE, attention, residuals, JNI, logits copy, argmax): %.1f us; one "
                 + "gate|up sgemv with its weights in cache: %.1f us%n", perLayer.size() + 1, gemvs,
                 100 * gemvs / step[2], step[2] - gemvs, hot[hot.length / 2]);
+        System.out.printf(Locale.ROOT, "prefill of %d tokens (median of 5): %.1f us; its %d products alone (sgemm, the LM "
+                + "head on the last row only; median of 30): %.1f us; rest %.1f us%n", prompt.length, prefill[2],
+                prefillProducts.size(), pre[pre.length / 2], prefill[2] - pre[pre.length / 2]);
     }
 
-    /** y = W x with W [rows, cols] starting at w's first element (rows may span adjacent tensors: q|k|v, gate|up). */
+    /** Each layer's q|k|v, o, gate|up and down products for t tokens, in layer order. */
+    private static List<Gemv> projections(LlamaModel model, int t) {
+        ModelConfig mc = model.config();
+        int c = mc.hiddenSize();
+        int qkv = (mc.numHeads() + 2 * mc.numKvHeads()) * mc.headDim();
+        int hd = mc.numHeads() * mc.headDim();
+        List<Gemv> out = new ArrayList<>();
+        for (int l = 0; l < mc.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            out.add(new Gemv(model.parameter(p + "self_attn.q_proj.weight"), qkv, c, t));
+            out.add(new Gemv(model.parameter(p + "self_attn.o_proj.weight"), c, hd, t));
+            out.add(new Gemv(model.parameter(p + "mlp.gate_proj.weight"), 2 * mc.ffnSize(), c, t));
+            out.add(new Gemv(model.parameter(p + "mlp.down_proj.weight"), c, mc.ffnSize(), t));
+        }
+        return out;
+    }
+
+    /**
+     * Y [t, rows] = X [t, cols] W^T with W [rows, cols] starting at w's first element (rows may span adjacent tensors:
+     * q|k|v, gate|up), as the decode kernels call it: sgemv for one token, sgemm otherwise.
+     */
     private record Gemv(org.bytedeco.javacpp.FloatPointer w, org.bytedeco.javacpp.FloatPointer x,
-                        org.bytedeco.javacpp.FloatPointer y, int rows, int cols) {
-        Gemv(INDArray w, int rows, int cols) {
+                        org.bytedeco.javacpp.FloatPointer y, int rows, int cols, int t) {
+        Gemv(INDArray w, int rows, int cols, int t) {
             this(new org.bytedeco.javacpp.FloatPointer(w.data().addressPointer()),   // a view's buffer starts at its offset
-                    new org.bytedeco.javacpp.FloatPointer(cols), new org.bytedeco.javacpp.FloatPointer(rows), rows, cols);
+                    new org.bytedeco.javacpp.FloatPointer((long) t * cols),
+                    new org.bytedeco.javacpp.FloatPointer((long) t * rows), rows, cols, t);
         }
 
         void run() {
-            org.bytedeco.openblas.global.openblas.cblas_sgemv(org.bytedeco.openblas.global.openblas.CblasRowMajor,
-                    org.bytedeco.openblas.global.openblas.CblasNoTrans, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
+            int rm = org.bytedeco.openblas.global.openblas.CblasRowMajor;
+            int nt = org.bytedeco.openblas.global.openblas.CblasNoTrans;
+            if (t == 1) {
+                org.bytedeco.openblas.global.openblas.cblas_sgemv(rm, nt, rows, cols, 1f, w, cols, x, 1, 0f, y, 1);
+            } else {
+                org.bytedeco.openblas.global.openblas.cblas_sgemm(rm, nt, org.bytedeco.openblas.global.openblas.CblasTrans,
+                        t, rows, cols, 1f, x, cols, w, cols, 0f, y, rows);
+            }
         }
     }
 
