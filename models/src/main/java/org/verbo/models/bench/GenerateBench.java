@@ -32,8 +32,8 @@ import java.util.StringJoiner;
  * does not sit on near-ties) and a seeded prompt ({@code prompt.bin}, int32 LE, seed 5).
  *
  * <p>{@code GenerateBench run --dir=DIR [--new=192] [--warmup=3]} loads them, runs {@code warmup} whole untimed
- * generations (the Vector API kernels and the loop need C2; three generations of 256 tokens are about 800 calls of
- * every kernel), then one timed generation: prefill = one {@code forwardCached} over the prompt plus the argmax of
+ * generations (the Vector API kernels and the loop need C2; three generations are about 580 {@code forwardCached}
+ * calls, each running every kernel once per layer), then one timed generation: prefill = one {@code forwardCached} over the prompt plus the argmax of
  * its logits (the first new token); decode = the remaining new-1 steps of one {@code forwardCached} over the last
  * token plus the argmax. Prints one JSON line with both times and the generated ids, and checks the timed loop
  * against {@link LlamaModel#generate} (the same ids, or it fails).

@@ -74,8 +74,8 @@ final class DecodeKernels {
     /**
      * y[rows, out] (row stride ldy, from element yOff) = x[rows, in] W^T with W [out, in] row-major (HF layout). One
      * row is a matrix-vector product: {@code cblas_sgemv}, not {@code sgemm} with M = 1, which OpenBLAS 0.3.21 runs
-     * through its packed GEMM path at about 1 GFLOP/s (1 ms for the 1 x 1376 x 256 gate|up product of bench-7m,
-     * measured with -Dverbo.gemmStats=true; docs/PERFORMANCE.md).
+     * as a general GEMM at about 1 GFLOP/s (1 ms for the 1 x 1376 x 256 gate|up product of bench-7m, measured with
+     * -Dverbo.gemmStats=true; sgemv: 20-40 us; docs/PERFORMANCE.md, "Generation").
      */
     static void project(FloatPointer x, int rows, int in, FloatPointer w, int out, FloatPointer y, long yOff, int ldy) {
         y.position(yOff);
