@@ -5,6 +5,7 @@
 #   scripts/bench.sh train [args]      bench-7m training tokens/s vs PyTorch eager on CPU
 #   scripts/bench.sh gemm [args]       ND4J sgemm vs direct OpenBLAS cblas_sgemm, GFLOP/s
 #   scripts/bench.sh infer [args]      forward-only batch-32 tokens/s vs PyTorch eager
+#   scripts/bench.sh generate          batch-1 greedy KV-cache decoding (prefill ms, decode tokens/s) vs PyTorch eager
 #   scripts/bench.sh sync [parts]      pretrain --workers=2 vs one JVM: loss at equal tokens, round overhead, memory
 #   scripts/bench.sh embed             EmbeddingModel.encode vs PyTorch eager; verbo embed (Spark) vs in-process; int8 store
 #   scripts/bench.sh retrieval         recall@10 / nDCG@10 on held-out pairs of the sample corpus, per pooling, vs BM25

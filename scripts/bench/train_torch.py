@@ -10,6 +10,8 @@ verbo's, not fused, so both sides do the same arithmetic.
 Usage: train_torch.py --data DIR/data.bin [--steps 10] [--warmup 1] [--batch 8] [--threads N] [--out FILE]
        train_torch.py --parity DIR   (DIR from org.verbo.models.bench.ParityDump: loads verbo's model.safetensors by
                                       its Hugging Face names into this implementation and compares logits)
+       train_torch.py --generate DIR [--new 192] [--warmup 3] [--threads N]   (greedy decoding with a KV cache on
+                                      the checkpoint and prompt of org.verbo.models.bench.GenerateBench write)
 """
 import argparse
 import json
@@ -70,6 +72,28 @@ class CausalSelfAttention(nn.Module):
         o = torch.softmax(s, dim=-1) @ v                                 # [B, H, T, D]
         return self.o_proj(o.transpose(1, 2).reshape(b, t, -1))
 
+    def forward_cached(self, x, cos, sin, mask, cache, pos):
+        """forward() for positions pos..pos+T-1 with a KV cache, as HF's eager LlamaAttention with a static cache:
+        the rotated k and v of the new tokens are written into cache = (k [B, Hk, Tmax, D], v [B, Hk, Tmax, D]) and
+        the queries attend over positions 0..pos+T-1; cos/sin are the rows of the new positions [T, D], mask the
+        causal rows [T, pos+T]. Same arithmetic as forward() otherwise."""
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.h, self.d).transpose(1, 2)    # [B, H, T, D]
+        k = self.k_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)   # [B, Hk, T, D]
+        v = self.v_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        ck, cv = cache
+        ck[:, :, pos:pos + t] = k
+        cv[:, :, pos:pos + t] = v
+        k, v = ck[:, :, :pos + t], cv[:, :, :pos + t]                   # [B, Hk, L, D]
+        if self.hk != self.h:
+            k = k.repeat_interleave(self.h // self.hk, dim=1)
+            v = v.repeat_interleave(self.h // self.hk, dim=1)
+        s = (q @ k.transpose(-2, -1)) / math.sqrt(self.d) + mask        # [B, H, T, L]
+        o = torch.softmax(s, dim=-1) @ v                                 # [B, H, T, D]
+        return self.o_proj(o.transpose(1, 2).reshape(b, t, -1))
+
 
 class MLP(nn.Module):
     def __init__(self, c, f):
@@ -92,6 +116,10 @@ class Block(nn.Module):
 
     def forward(self, x, cos, sin, mask):
         x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+    def forward_cached(self, x, cos, sin, mask, cache, pos):
+        x = x + self.self_attn.forward_cached(self.input_layernorm(x), cos, sin, mask, cache, pos)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
@@ -123,6 +151,24 @@ class Llama(nn.Module):
             x = blk(x, cos, sin, mask)
         return self.lm_head(self.norm(x))
 
+    def new_cache(self, batch=1):
+        """One (k, v) pair of [B, Hk, Tmax, D] zeros per layer (a static cache, allocated once per sequence)."""
+        a = self.layers[0].self_attn
+        shape = (batch, a.hk, self.cos.shape[0], a.d)
+        return [(torch.zeros(shape), torch.zeros(shape)) for _ in self.layers]
+
+    def forward_cached(self, idx, cache, pos):
+        """Tokens idx [B, T] at positions pos..pos+T-1 -> logits of the last position [B, V]; the cache grows by T.
+        The LM head runs on the last position only (the only one greedy decoding reads; verbo does the same)."""
+        t = idx.shape[1]
+        if pos + t > self.cos.shape[0]:
+            raise ValueError(f"KV cache full: {pos} + {t} tokens exceed context length {self.cos.shape[0]}")
+        x = self.embed_tokens(idx)
+        cos, sin, mask = self.cos[pos:pos + t], self.sin[pos:pos + t], self.mask[pos:pos + t, :pos + t]
+        for blk, c in zip(self.layers, cache):
+            x = blk.forward_cached(x, cos, sin, mask, c, pos)
+        return self.lm_head(self.norm(x[:, -1]))
+
 
 def read_safetensors(path):
     """Reads a safetensors file from the spec: u64 LE header length, JSON header, raw little-endian data."""
@@ -140,7 +186,8 @@ def read_safetensors(path):
     return out
 
 
-def parity(d):
+def load_checkpoint(d):
+    """The twin model with verbo's model.safetensors loaded by its Hugging Face names."""
     cfg = json.load(open(os.path.join(d, "config.json")))
     model = Llama(cfg["vocab_size"], cfg["hidden_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
                   cfg["num_key_value_heads"], cfg["intermediate_size"], cfg["max_position_embeddings"],
@@ -151,6 +198,11 @@ def parity(d):
         state["lm_head.weight"] = state["embed_tokens.weight"]
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert not unexpected and not missing, (missing, unexpected)
+    return model.eval()
+
+
+def parity(d):
+    model = load_checkpoint(d)
     tokens = torch.from_numpy(np.fromfile(os.path.join(d, "tokens.bin"), dtype="<i4").astype(np.int64))[None, :]
     ref = torch.from_numpy(np.fromfile(os.path.join(d, "logits.bin"), dtype="<f4").reshape(tokens.shape[1], -1))
     with torch.no_grad():
@@ -186,9 +238,49 @@ def infer(argv):
     return 0
 
 
+def generate(argv):
+    """Greedy decoding with the KV cache on the checkpoint and prompt of DIR (org.verbo.models.bench.GenerateBench
+    write): WARMUP untimed generations, then one timed; prefill = forward_cached over the prompt + argmax (the first
+    new token), decode = NEW-1 steps of forward_cached over one token + argmax. One JSON line, as GenerateBench run."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--generate", required=True, metavar="DIR")
+    ap.add_argument("--new", type=int, default=192)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    model = load_checkpoint(a.generate)
+    prompt = torch.from_numpy(np.fromfile(os.path.join(a.generate, "prompt.bin"), dtype="<i4").astype(np.int64))
+
+    def run():
+        cache = model.new_cache()
+        out = []
+        t0 = time.perf_counter()
+        nxt = model.forward_cached(prompt[None, :], cache, 0).argmax(-1, keepdim=True)   # [1, 1]
+        out.append(nxt)
+        t1 = time.perf_counter()
+        for i in range(1, a.new):
+            nxt = model.forward_cached(nxt, cache, prompt.shape[0] + i - 1).argmax(-1, keepdim=True)
+            out.append(nxt)
+        t2 = time.perf_counter()
+        return [int(x) for x in torch.cat(out, 1)[0]], t1 - t0, t2 - t1
+
+    with torch.no_grad():
+        for _ in range(a.warmup):
+            run()
+        ids, prefill, decode = run()
+    print(json.dumps({"engine": f"PyTorch {torch.__version__} eager CPU, {torch.get_num_threads()} threads",
+                      "prompt": int(prompt.shape[0]), "new": a.new, "warmup_generations": a.warmup,
+                      "prefill_s": prefill, "decode_s": decode, "decode_tokens_per_s": (a.new - 1) / decode,
+                      "tokens": ids}))
+    return 0
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--parity":
         sys.exit(parity(sys.argv[2]))
+    if "--generate" in sys.argv:
+        sys.exit(generate(sys.argv[1:]))
     if "--infer" in sys.argv:
         sys.exit(infer(sys.argv[1:]))
     ap = argparse.ArgumentParser()

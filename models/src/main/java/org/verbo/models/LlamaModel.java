@@ -9,6 +9,7 @@ import org.verbo.models.nn.AttentionMode;
 import org.verbo.models.nn.BatchedMatmul;
 import org.verbo.models.nn.CausalSelfAttention;
 import org.verbo.models.nn.CrossEntropyLoss;
+import org.verbo.models.nn.DecodeScratch;
 import org.verbo.models.nn.DecoderBlock;
 import org.verbo.models.nn.Embedding;
 import org.verbo.models.nn.Kernels;
@@ -329,11 +330,17 @@ public final class LlamaModel {
         embedding.backward(blocksBackward(dx));
     }
 
-    /** Key/value cache for one sequence: per layer [Hk, Tmax, D]. */
+    /**
+     * Key/value cache for one sequence: per layer [Hk, Tmax, D] (rotated keys; values), rows 0..length-1 filled. Both
+     * paths of {@link #forwardCached} read and write this same layout, so either may continue a cache the other began.
+     * Float models also get a {@link DecodeScratch} on first use: the decode kernels' activation buffers, reused by
+     * every call on this cache.
+     */
     public final class KvCache {
         final INDArray[] keys = new INDArray[config.numLayers()];
         final INDArray[] values = new INDArray[config.numLayers()];
         int length;
+        private DecodeScratch scratch;
 
         KvCache() {
             try (var ws = Workspaces.outside()) {
@@ -347,6 +354,14 @@ public final class LlamaModel {
         public int length() {
             return length;
         }
+
+        DecodeScratch scratch() {
+            if (scratch == null) {
+                scratch = new DecodeScratch(config.hiddenSize(), config.numHeads(), config.numKvHeads(),
+                        config.headDim(), config.ffnSize(), config.contextLength());
+            }
+            return scratch;
+        }
     }
 
     public KvCache newCache() {
@@ -354,15 +369,33 @@ public final class LlamaModel {
     }
 
     /**
-     * Feeds tokens at the cache's current position and returns logits of the last one [V]. The cache grows by
-     * tokens.length.
+     * Feeds tokens at the cache's current position and returns logits of the last one [V] (a new array, in the
+     * current workspace if one is open). The cache grows by tokens.length.
+     *
+     * <p>Float models with the SIMD kernels on take the decode kernels ({@link DecodeScratch}: sgemv projections,
+     * fused q|k|v and gate|up, RoPE into the cache, attention over the cache in one pass, the LM head on the last
+     * position only, no ND4J op per step); double models, {@code -Dverbo.vectorKernels=false}, a JVM without the
+     * Vector API module or {@code -Dverbo.directBlas=false} take the ND4J reference path, which
+     * {@code CachedDecodingTest} holds equal to it.
      */
     public INDArray forwardCached(int[] tokens, KvCache cache) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("forwardCached needs at least one token");
+        }
         if (cache.length + tokens.length > config.contextLength()) {
             throw new IllegalArgumentException("KV cache full: " + cache.length + " + " + tokens.length
                     + " tokens exceed context length " + config.contextLength());
         }
+        for (int id : tokens) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of size "
+                        + config.vocabSize());
+            }
+        }
         encoded = null;                                          // the blocks' caches now hold this call
+        if (DecodeScratch.applies(params, cache.keys[0], cache.values[0])) {
+            return forwardCachedKernels(tokens, cache);
+        }
         INDArray x = embedding.forward(tokens);                  // [T, C]
         for (int l = 0; l < blocks.size(); l++) {
             x = blocks.get(l).forwardCached(x, cache.length, cache.keys[l], cache.values[l]);
@@ -370,6 +403,20 @@ public final class LlamaModel {
         cache.length += tokens.length;
         INDArray last = finalNorm.forward(x.getRow(x.size(0) - 1).reshape(1, config.hiddenSize()));
         return Nd4j.gemm(last, lmHead.value(), false, true).reshape(config.vocabSize());   // [V]
+    }
+
+    /** {@link #forwardCached} on the decode kernels: everything in the cache's scratch buffers, one new array (logits). */
+    private INDArray forwardCachedKernels(int[] tokens, KvCache cache) {
+        int len = tokens.length;
+        DecodeScratch s = cache.scratch();
+        s.embed(embedding.weight().value(), tokens, len);                                // x [T, C]
+        for (int l = 0; l < blocks.size(); l++) {
+            blocks.get(l).forwardCached(s, cache.length, len, cache.keys[l], cache.values[l]);
+        }
+        cache.length += len;
+        INDArray logits = Nd4j.createUninitialized(dtype, config.vocabSize());           // [V]
+        s.lastRowLogits(finalNorm, lmHead.value(), len, logits);
+        return logits;
     }
 
     /**

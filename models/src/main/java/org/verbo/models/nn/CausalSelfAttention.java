@@ -340,4 +340,33 @@ public final class CausalSelfAttention {
         INDArray o = BatchedMatmul.matmul(probs, vAll, false, false);                        // [Hk, G*T, D]
         return Linear.forward(fromHeads(o.reshape(heads, len, headDim), heads), wo);
     }
+
+    /**
+     * The float decode path of {@link #forwardCached(INDArray, int, INDArray, INDArray)} (its reference twin, which
+     * {@code CachedDecodingTest} holds it equal to): {@link DecodeScratch#xn} [len, C] at positions pos..pos+len-1 ->
+     * {@link DecodeScratch#y} [len, C]. One fused q|k|v projection (sgemv for one token), RoPE written straight into
+     * the cache rows pos.. of keys/values [Hk, Tmax, D], attention of the new rows over the cache with the
+     * bit-reproducible exp, o_proj; no ND4J op, no allocation.
+     */
+    public void forwardCached(DecodeScratch s, int pos, int len, INDArray keys, INDArray values) {
+        int c = s.hidden;
+        int hd = heads * headDim;
+        int kd = kvHeads * headDim;
+        org.bytedeco.javacpp.FloatPointer xnp = s.pointer(s.xn);
+        org.bytedeco.javacpp.FloatPointer qkvp = s.pointer(s.qkv);
+        if (wqkv != null) {
+            DecodeKernels.project(xnp, len, c, s.pointer(wqkv.value()), hd + 2 * kd, qkvp, 0, s.qkvWidth);   // [len, (H+2Hk) D]
+        } else {
+            DecodeKernels.project(xnp, len, c, s.pointer(wq.value()), hd, qkvp, 0, s.qkvWidth);
+            DecodeKernels.project(xnp, len, c, s.pointer(wk.value()), kd, qkvp, hd, s.qkvWidth);
+            DecodeKernels.project(xnp, len, c, s.pointer(wv.value()), kd, qkvp, hd + kd, s.qkvWidth);
+        }
+        int tmax = (int) keys.size(1);
+        java.nio.ByteBuffer kb = s.buffer(keys);
+        java.nio.ByteBuffer vb = s.buffer(values);
+        DecodeKernels.ropeIntoCache(s.qkv, len, pos, heads, kvHeads, headDim, rope.cosTable(), rope.sinTable(), s.q, kb,
+                vb, tmax);
+        DecodeKernels.attend(s.q, len, pos, heads, kvHeads, headDim, kb, vb, tmax, (float) scale, s.att, s.scores);
+        DecodeKernels.project(s.pointer(s.att), len, hd, s.pointer(wo.value()), c, s.pointer(s.y), 0, c);   // [len, C]
+    }
 }

@@ -39,4 +39,19 @@ public final class DecoderBlock {
         INDArray h = x.add(attention.forwardCached(inputNorm.forward(x), pos, keys, values));
         return h.add(mlp.forward(postAttentionNorm.forward(h)));
     }
+
+    /**
+     * The float decode path (kernels, no ND4J op): {@link DecodeScratch#x} [len, C] at positions pos..pos+len-1 is
+     * updated in place, h = x + attn(norm1(x)); x = h + mlp(norm2(h)), the same block as {@link #forwardCached(INDArray,
+     * int, INDArray, INDArray)}, its reference twin.
+     */
+    public void forwardCached(DecodeScratch s, int pos, int len, INDArray keys, INDArray values) {
+        int n = len * s.hidden;
+        inputNorm.forwardCached(s, s.x, s.xn, len);
+        attention.forwardCached(s, pos, len, keys, values);          // xn -> y
+        DecodeKernels.addInPlace(s.x, s.y, n);
+        postAttentionNorm.forwardCached(s, s.x, s.xn, len);
+        mlp.forwardCached(s, len);                                   // xn -> y
+        DecodeKernels.addInPlace(s.x, s.y, n);
+    }
 }

@@ -4,6 +4,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.nio.ByteBuffer;
+
 /**
  * RMSNorm (Zhang and Sennrich 2019): y = x / sqrt(mean(x^2) + eps) * w, as HF {@code LlamaRMSNorm}
  * (no mean subtraction, no bias).
@@ -71,5 +73,13 @@ public final class RmsNorm {
         INDArray coef = inv.mul(inv).muli(inv).muli(dot).divi(c);     // [N, 1]
         INDArray dx = dxhat.muliColumnVector(inv);
         return dx.subi(x.mulColumnVector(coef));
+    }
+
+    /**
+     * The decode path's forward (no state kept for a backward): rows [0, len) of x [len, C] -> y [len, C], both
+     * {@link DecodeScratch} buffers (or slices of them), with the training kernel's arithmetic.
+     */
+    void forwardCached(DecodeScratch s, ByteBuffer x, ByteBuffer y, int len) {
+        VectorKernels.rmsNormForward(x, s.buffer(weight.value()), y, s.inv, len, s.hidden, eps);
     }
 }

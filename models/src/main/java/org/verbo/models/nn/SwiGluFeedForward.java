@@ -93,4 +93,22 @@ public final class SwiGluFeedForward {
         INDArray dx = Linear.backward(da, x, gate);
         return dx.addi(Linear.backward(du, x, up));
     }
+
+    /**
+     * The decode path's forward (no state kept for a backward): {@link DecodeScratch#xn} [len, C] -> {@link
+     * DecodeScratch#y} [len, C]. The fused gate|up projection (or the two into the halves of the same [len, 2F]
+     * buffer), the SwiGLU kernel, down_proj.
+     */
+    void forwardCached(DecodeScratch s, int len) {
+        int f = s.ffn;
+        int c = s.hidden;
+        if (gateUp != null) {
+            DecodeKernels.project(s.pointer(s.xn), len, c, s.pointer(gateUp.value()), 2 * f, s.pointer(s.gu), 0, 2 * f);
+        } else {
+            DecodeKernels.project(s.pointer(s.xn), len, c, s.pointer(gate.value()), f, s.pointer(s.gu), 0, 2 * f);
+            DecodeKernels.project(s.pointer(s.xn), len, c, s.pointer(up.value()), f, s.pointer(s.gu), f, 2 * f);
+        }
+        VectorKernels.swigluForward(s.gu, 0, 2 * f, s.gu, f, 2 * f, s.h, len, f);   // [len, F]
+        DecodeKernels.project(s.pointer(s.h), len, f, s.pointer(down.value()), c, s.pointer(s.y), 0, c);
+    }
 }
