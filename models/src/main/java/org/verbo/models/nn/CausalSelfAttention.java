@@ -31,12 +31,16 @@ public final class CausalSelfAttention {
      */
     private static volatile boolean fusedAttention = !"false".equals(System.getProperty("verbo.fusedAttention"));
 
-    /** Switches the kernel path between {@link FlashAttention} and the three-step product/softmax/product. */
-    static void setFusedAttention(boolean on) {
+    /**
+     * Switches the kernel path between {@link FlashAttention} and the three-step product/softmax/product for this JVM
+     * (parity tests, A/B benchmarks: {@code AttentionBench}); both are held equal by {@code FlashAttentionTest}.
+     */
+    public static void setFusedAttention(boolean on) {
         fusedAttention = on;
     }
 
-    static boolean fusedAttention() {
+    /** Whether the kernel path uses {@link FlashAttention} (default on; {@code -Dverbo.fusedAttention=false}). */
+    public static boolean fusedAttention() {
         return fusedAttention;
     }
 

@@ -148,59 +148,95 @@ final class FlashAttention {
                                      int s, int bq, int bk, Scratch w) {
         int t = sh.t();
         int d = sh.d();
-        int dp = w.dPad;
-        int tp = w.tPad;
         int len = sh.length(s);
         int kvBase = s * t * d;
-        transpose(k, kvBase, t, d, w.kt, tp);                         // [D, Tp] keys as columns
-        copyRows(v, kvBase, t, d, 1f, w.v, dp);                         // [T, Dp]
+        transpose(k, kvBase, t, d, w.kt, w.tPad);                     // [D, Tp] keys as columns
+        copyRows(v, kvBase, t, d, 1f, w.v, w.dPad);                     // [T, Dp]
         for (int g = 0; g < sh.groups(); g++) {
             for (int i0 = 0; i0 < t; i0 += bq) {
                 int rows = Math.min(bq, t - i0);
                 int row0 = (s * sh.groups() + g) * t + i0;               // first row of the block in q's [S*G*T]
-                // keys any row of the block sees: causal block skipping stops at the block's last row
-                int kEnd = len == 0 ? 0 : sh.visible(i0 + rows - 1, len);
-                copyRows(q, row0 * d, rows, d, sh.scale(), w.q, dp);    // [Bq, Dp], scale folded into q
-                Arrays.fill(w.m, 0, rows, NEG_INF);
-                Arrays.fill(w.l, 0, rows, 0f);
-                Arrays.fill(w.acc, 0, rows * dp, 0f);
-                for (int j0 = 0; j0 < kEnd; j0 += bk) {
-                    int bc = Math.min(bk, kEnd - j0);
-                    int bcp = roundUp(bc, L);
-                    gemm(w.q, 0, dp, 1, w.kt, j0, tp, w.s, 0, bcp, rows, bcp / L, d, false);   // S [Bq, Bcp]
-                    for (int r = 0; r < rows; r++) {
-                        int c = Math.min(sh.visible(i0 + r, len) - j0, bc);    // visible keys of this row in the block
-                        int rb = r * bcp;
-                        if (c <= 0) {
-                            Arrays.fill(w.s, rb, rb + bcp, 0f);
-                            continue;
-                        }
-                        Arrays.fill(w.s, rb + c, rb + bcp, NEG_INF);           // masked and past-the-block keys
-                        // online softmax (Algorithm 1, lines 9-10): m_new = max(m, rowmax S), P = exp(S - m_new),
-                        // l = e^(m - m_new) l + rowsum P, O = e^(m - m_new) O (+ P V below)
-                        float mNew = Math.max(w.m[r], rowMax(w.s, rb, bcp));
-                        float alpha = VectorKernels.expScalar(w.m[r] - mNew);     // 0 on the first visible block
-                        float sum = expRow(w.s, rb, bcp, mNew);
-                        w.l[r] = w.l[r] * alpha + sum;
-                        if (alpha != 1f) {
-                            scaleRow(w.acc, r * dp, dp, alpha);
-                        }
-                        w.m[r] = mNew;
-                    }
-                    gemm(w.s, 0, bcp, 1, w.v, j0 * dp, dp, w.acc, 0, dp, rows, dp / L, bc, true);  // O += P V
-                }
-                for (int r = 0; r < rows; r++) {
-                    float l = w.l[r];
-                    if (l > 0f) {
-                        scaleRow(w.acc, r * dp, dp, 1f / l);                  // Algorithm 1, line 12
-                        lse[row0 + r] = (float) (w.m[r] + Math.log(l));        // line 13: L = m + log l
-                    } else {
-                        Arrays.fill(w.acc, r * dp, r * dp + dp, 0f);          // no visible key: zeros, not 0/0
-                        lse[row0 + r] = Float.POSITIVE_INFINITY;
-                    }
-                }
-                storeRows(w.acc, dp, rows, d, 1f, o, row0 * d);
+                copyRows(q, row0 * d, rows, d, sh.scale(), w.q, w.dPad);   // [Bq, Dp], scale folded into q
+                forwardBlock(sh, w, i0, rows, len, bk, lse, row0);
+                storeRows(w.acc, w.dPad, rows, d, 1f, o, row0 * d);
             }
+        }
+    }
+
+    /**
+     * One query block (rows i0..i0+rows of w.q) against the visible key blocks: Algorithm 1, lines 5-13. Leaves O in
+     * w.acc [rows, Dp] and writes lse. Row sums are kept as lane vectors (w.lsum [rows, L], added in lane order at the
+     * end), so no row needs a horizontal sum per block.
+     */
+    private static void forwardBlock(Shape sh, Scratch w, int i0, int rows, int len, int bk, float[] lse, int row0) {
+        int d = sh.d();
+        int dp = w.dPad;
+        // keys any row of the block sees: causal block skipping stops at the block's last row
+        int kEnd = len == 0 ? 0 : sh.visible(i0 + rows - 1, len);
+        Arrays.fill(w.m, 0, rows, NEG_INF);
+        Arrays.fill(w.lsum, 0, rows * L, 0f);
+        Arrays.fill(w.acc, 0, rows * dp, 0f);
+        for (int j0 = 0; j0 < kEnd; j0 += bk) {
+            int bc = Math.min(bk, kEnd - j0);
+            int bcp = roundUp(bc, L);
+            gemm(w.q, 0, dp, 1, w.kt, j0, w.tPad, w.s, 0, bcp, rows, bcp / L, d, false);   // scale S [Bq, Bcp]
+            for (int r = 0; r < rows; r++) {
+                w.count[r] = Math.min(sh.visible(i0 + r, len) - j0, bc);   // visible keys of row r in the block
+            }
+            onlineSoftmax(w.s, bcp, rows, w.count, w.m, w.lsum, w.acc, dp);
+            gemm(w.s, 0, bcp, 1, w.v, j0 * dp, dp, w.acc, 0, dp, rows, dp / L, bc, true);      // O += P V
+        }
+        for (int r = 0; r < rows; r++) {
+            float l = 0f;
+            for (int i = 0; i < L; i++) {
+                l += w.lsum[r * L + i];                                    // lane order
+            }
+            if (l > 0f) {
+                scaleRow(w.acc, r * dp, dp, 1f / l);                       // Algorithm 1, line 12: O / l
+                lse[row0 + r] = (float) (w.m[r] + Math.log(l));             // line 13: L = m + log l
+            } else {
+                Arrays.fill(w.acc, r * dp, r * dp + dp, 0f);               // no visible key: zeros, not 0/0
+                lse[row0 + r] = Float.POSITIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
+     * The online softmax of one key block over scores s [rows, bcp] (Algorithm 1, lines 9-10): with count[r] visible
+     * keys in row r (the rest masked), m_new = max(m, rowmax S), P = exp(S - m_new) written over S (0 where masked),
+     * l = e^(m - m_new) l + rowsum P, O = e^(m - m_new) O. Arrays only in the signature: a vector passed to a call
+     * that C2 does not inline is boxed on the heap.
+     */
+    private static void onlineSoftmax(float[] s, int bcp, int rows, int[] count, float[] m, float[] lsum, float[] acc,
+                                      int dp) {
+        for (int r = 0; r < rows; r++) {
+            int c = count[r];
+            int rb = r * bcp;
+            if (c <= 0) {
+                Arrays.fill(s, rb, rb + bcp, 0f);                           // nothing visible in this block
+                continue;
+            }
+            Arrays.fill(s, rb + c, rb + bcp, NEG_INF);                     // masked and past-the-block keys
+            FloatVector mv = FloatVector.fromArray(SP, s, rb);
+            for (int j = rb + L; j < rb + bcp; j += L) {
+                mv = mv.max(FloatVector.fromArray(SP, s, j));
+            }
+            float mOld = m[r];
+            float mNew = Math.max(mOld, mv.reduceLanes(VectorOperators.MAX));   // max is exact in any order
+            float alpha = VectorKernels.expScalar(mOld - mNew);               // 0 on the first visible block
+            FloatVector sum = FloatVector.fromArray(SP, lsum, r * L).mul(alpha);
+            for (int j = rb; j < rb + bcp; j += L) {
+                FloatVector e = VectorKernels.exp(FloatVector.fromArray(SP, s, j).sub(mNew));
+                e.intoArray(s, j);
+                sum = sum.add(e);
+            }
+            sum.intoArray(lsum, r * L);
+            if (alpha != 1f) {
+                for (int j = r * dp; j < r * dp + dp; j += L) {
+                    FloatVector.fromArray(SP, acc, j).mul(alpha).intoArray(acc, j);
+                }
+            }
+            m[r] = mNew;
         }
     }
 
@@ -231,11 +267,10 @@ final class FlashAttention {
         int t = sh.t();
         int d = sh.d();
         int dp = w.dPad;
-        int tp = w.tPad;
         int len = sh.length(s);
         int kvBase = s * t * d;
-        transpose(k, kvBase, t, d, w.kt, tp);                         // [D, Tp]
-        transpose(v, kvBase, t, d, w.vt, tp);                         // [D, Tp]
+        transpose(k, kvBase, t, d, w.kt, w.tPad);                     // [D, Tp]
+        transpose(v, kvBase, t, d, w.vt, w.tPad);                     // [D, Tp]
         copyRows(k, kvBase, t, d, 1f, w.v, dp);                         // [T, Dp] keys as rows (for dQ += dS K)
         Arrays.fill(w.dk, 0, t * dp, 0f);
         Arrays.fill(w.dv, 0, t * dp, 0f);
@@ -243,32 +278,12 @@ final class FlashAttention {
             for (int i0 = 0; i0 < t; i0 += bq) {
                 int rows = Math.min(bq, t - i0);
                 int row0 = (s * sh.groups() + g) * t + i0;
-                int kEnd = len == 0 ? 0 : sh.visible(i0 + rows - 1, len);
                 copyRows(q, row0 * d, rows, d, sh.scale(), w.q, dp);    // [Bq, Dp] scale q
                 copyRows(dO, row0 * d, rows, d, 1f, w.dout, dp);        // [Bq, Dp]
                 copyRows(o, row0 * d, rows, d, 1f, w.acc, dp);          // [Bq, Dp], only for D_i
-                for (int r = 0; r < rows; r++) {
-                    w.m[r] = dot(w.dout, w.acc, r * dp, dp);             // D_i = rowsum(dO_i o O_i)
-                    w.l[r] = lse[row0 + r];
-                }
-                Arrays.fill(w.acc, 0, rows * dp, 0f);                   // now dQ of the block [Bq, Dp]
-                for (int j0 = 0; j0 < kEnd; j0 += bk) {
-                    int bc = Math.min(bk, kEnd - j0);
-                    int bcp = roundUp(bc, L);
-                    gemm(w.q, 0, dp, 1, w.kt, j0, tp, w.s, 0, bcp, rows, bcp / L, d, false);       // scale S
-                    gemm(w.dout, 0, dp, 1, w.vt, j0, tp, w.ds, 0, bcp, rows, bcp / L, d, false);   // dP = dO V^T
-                    for (int r = 0; r < rows; r++) {
-                        int c = Math.max(0, Math.min(sh.visible(i0 + r, len) - j0, bc));
-                        int rb = r * bcp;
-                        Arrays.fill(w.s, rb + c, rb + bcp, NEG_INF);
-                        probabilitiesAndDs(w.s, w.ds, rb, bcp, w.l[r], w.m[r]);
-                    }
-                    // dV_j += P^T dO_i, dK_j += dS^T (scale Q_i): rows of the key block, summed over the block's rows
-                    gemm(w.s, 0, 1, bcp, w.dout, 0, dp, w.dv, j0 * dp, dp, bc, dp / L, rows, true);
-                    gemm(w.ds, 0, 1, bcp, w.q, 0, dp, w.dk, j0 * dp, dp, bc, dp / L, rows, true);
-                    // dQ_i += dS K_j (times scale on the way out)
-                    gemm(w.ds, 0, bcp, 1, w.v, j0 * dp, dp, w.acc, 0, dp, rows, dp / L, bc, true);
-                }
+                rowDots(w.dout, w.acc, rows, dp, w.m, w.lanes);                  // D_i = rowsum(dO_i o O_i)
+                System.arraycopy(lse, row0, w.l, 0, rows);
+                backwardBlock(sh, w, i0, rows, len, bk);
                 storeRows(w.acc, dp, rows, d, sh.scale(), dq, row0 * d);
             }
         }
@@ -277,14 +292,63 @@ final class FlashAttention {
     }
 
     /**
-     * Over one row of [0, n): s (scaled scores, masked ones -infinity) becomes P = exp(s - lse) and dp becomes
-     * dS = P (dp - di).
+     * One query block against its visible key blocks (Algorithm 2, lines 10-21 with the loops swapped: the slice's
+     * dK, dV live in w.dk, w.dv, the block's dQ in w.acc). Needs w.q (scale Q), w.dout, D_i in w.m, lse in w.l.
      */
-    private static void probabilitiesAndDs(float[] s, float[] dp, int from, int n, float lse, float di) {
-        for (int j = from; j < from + n; j += L) {
-            FloatVector p = VectorKernels.exp(FloatVector.fromArray(SP, s, j).sub(lse));
-            p.intoArray(s, j);
-            p.mul(FloatVector.fromArray(SP, dp, j).sub(di)).intoArray(dp, j);
+    private static void backwardBlock(Shape sh, Scratch w, int i0, int rows, int len, int bk) {
+        int d = sh.d();
+        int dp = w.dPad;
+        int kEnd = len == 0 ? 0 : sh.visible(i0 + rows - 1, len);
+        Arrays.fill(w.acc, 0, rows * dp, 0f);                           // dQ of the block [Bq, Dp]
+        for (int j0 = 0; j0 < kEnd; j0 += bk) {
+            int bc = Math.min(bk, kEnd - j0);
+            int bcp = roundUp(bc, L);
+            gemm(w.q, 0, dp, 1, w.kt, j0, w.tPad, w.s, 0, bcp, rows, bcp / L, d, false);      // scale S
+            gemm(w.dout, 0, dp, 1, w.vt, j0, w.tPad, w.ds, 0, bcp, rows, bcp / L, d, false);  // dP = dO V^T
+            for (int r = 0; r < rows; r++) {
+                w.count[r] = Math.max(0, Math.min(sh.visible(i0 + r, len) - j0, bc));
+            }
+            probabilitiesAndDs(w.s, w.ds, bcp, rows, w.count, w.l, w.m);
+            // dV_j += P^T dO_i, dK_j += dS^T (scale Q_i): rows of the key block, summed over the block's rows
+            gemm(w.s, 0, 1, bcp, w.dout, 0, dp, w.dv, j0 * dp, dp, bc, dp / L, rows, true);
+            gemm(w.ds, 0, 1, bcp, w.q, 0, dp, w.dk, j0 * dp, dp, bc, dp / L, rows, true);
+            // dQ_i += dS K_j (times scale on the way out)
+            gemm(w.ds, 0, bcp, 1, w.v, j0 * dp, dp, w.acc, 0, dp, rows, dp / L, bc, true);
+        }
+    }
+
+    /**
+     * Over s and dp [rows, bcp] with count[r] visible keys in row r: s (scale S) becomes P = exp(s - lse) (0 where
+     * masked) and dp becomes dS = P (dP - D_i).
+     */
+    private static void probabilitiesAndDs(float[] s, float[] dp, int bcp, int rows, int[] count, float[] lse,
+                                           float[] di) {
+        for (int r = 0; r < rows; r++) {
+            int rb = r * bcp;
+            Arrays.fill(s, rb + count[r], rb + bcp, NEG_INF);
+            float lr = lse[r];
+            float dr = di[r];
+            for (int j = rb; j < rb + bcp; j += L) {
+                FloatVector p = VectorKernels.exp(FloatVector.fromArray(SP, s, j).sub(lr));
+                p.intoArray(s, j);
+                p.mul(FloatVector.fromArray(SP, dp, j).sub(dr)).intoArray(dp, j);
+            }
+        }
+    }
+
+    /** out[r] = sum_j a[r, j] b[r, j] over rows of n floats (n a multiple of the lanes), lanes added in lane order. */
+    private static void rowDots(float[] a, float[] b, int rows, int n, float[] out, float[] lanes) {
+        for (int r = 0; r < rows; r++) {
+            FloatVector acc = FloatVector.zero(SP);
+            for (int j = r * n; j < r * n + n; j += L) {
+                acc = FloatVector.fromArray(SP, a, j).fma(FloatVector.fromArray(SP, b, j), acc);
+            }
+            acc.intoArray(lanes, 0);
+            float sum = 0f;
+            for (int i = 0; i < L; i++) {
+                sum += lanes[i];
+            }
+            out[r] = sum;
         }
     }
 
@@ -426,48 +490,10 @@ final class FlashAttention {
 
     // --------------------------------------------------------------------------------------------- row helpers
 
-    /** Max over s[from, from + n), n a multiple of the lane count (max is exact in any order). */
-    private static float rowMax(float[] s, int from, int n) {
-        FloatVector mv = FloatVector.fromArray(SP, s, from);
-        for (int j = from + L; j < from + n; j += L) {
-            mv = mv.max(FloatVector.fromArray(SP, s, j));
-        }
-        return mv.reduceLanes(VectorOperators.MAX);
-    }
-
-    /** s[j] = exp(s[j] - shift) over [from, from + n) (n a multiple of the lanes); returns the sum in lane order. */
-    private static float expRow(float[] s, int from, int n, float shift) {
-        FloatVector acc = FloatVector.zero(SP);
-        for (int j = from; j < from + n; j += L) {
-            FloatVector e = VectorKernels.exp(FloatVector.fromArray(SP, s, j).sub(shift));
-            e.intoArray(s, j);
-            acc = acc.add(e);
-        }
-        return laneSum(acc);
-    }
-
-    /** Lane sum in lane order (reduceLanes(ADD) leaves the order to the implementation). */
-    private static float laneSum(FloatVector v) {
-        float s = 0f;
-        for (int i = 0; i < L; i++) {
-            s += v.lane(i);
-        }
-        return s;
-    }
-
     private static void scaleRow(float[] x, int from, int n, float f) {
         for (int j = from; j < from + n; j += L) {
             FloatVector.fromArray(SP, x, j).mul(f).intoArray(x, j);
         }
-    }
-
-    /** Dot product of rows a[from..from+n) and b[from..from+n) (n a multiple of the lanes), lanes in lane order. */
-    private static float dot(float[] a, float[] b, int from, int n) {
-        FloatVector acc = FloatVector.zero(SP);
-        for (int j = from; j < from + n; j += L) {
-            acc = FloatVector.fromArray(SP, a, j).fma(FloatVector.fromArray(SP, b, j), acc);
-        }
-        return laneSum(acc);
     }
 
     // ------------------------------------------------------------------------------------ buffer <-> scratch
@@ -534,6 +560,9 @@ final class FlashAttention {
         float[] ds = new float[0];
         float[] m = new float[0];
         float[] l = new float[0];
+        float[] lsum = new float[0];
+        int[] count = new int[0];
+        final float[] lanes = new float[L];
 
         Scratch forShape(Shape sh, int bq, int bk) {
             int dp = roundUp(sh.d(), L);
@@ -554,6 +583,8 @@ final class FlashAttention {
             ds = grow(ds, rows * bcp);
             m = grow(m, rows);
             l = grow(l, rows);
+            lsum = grow(lsum, rows * L);
+            count = count.length >= rows ? count : new int[rows];
             return this;
         }
 
