@@ -99,8 +99,8 @@ final class FlashAttention {
                 throw new IllegalArgumentException("key lengths for " + keyLen.length + " sequences, need "
                         + (slices + slicesPerSeq - 1) / slicesPerSeq);
             }
-            if ((long) slices * groups * t * d >= Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("attention arrays too large for int offsets");
+            if ((long) slices * groups * t * d >= Integer.MAX_VALUE / 4) {
+                throw new IllegalArgumentException("attention arrays too large for int byte offsets");
             }
         }
 
@@ -113,7 +113,6 @@ final class FlashAttention {
         int visible(int i, int len) {
             return Math.min(causal ? i + 1 : t, len);
         }
-
 
         @Override
         public String toString() {
