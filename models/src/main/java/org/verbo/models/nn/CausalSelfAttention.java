@@ -69,7 +69,7 @@ public final class CausalSelfAttention {
     private FlashAttention.Shape flash;   // the fused forward's shape and mask, or null when it did not run
     private INDArray o2;   // [N, H*D] attention output before o_proj
     private AttentionMask attnMask = AttentionMask.CAUSAL;   // the last forward's mask
-    private boolean kernelPath;   // the forward used the SIMD kernels (p then holds probabilities, mask implied)
+    private boolean kernelPath;   // the forward used the SIMD kernels (then p, or oh + lse when fused; mask implied)
 
     public CausalSelfAttention(Param wq, Param wk, Param wv, Param wo, int heads, int kvHeads, RotaryEmbedding rope) {
         this(wq, wk, wv, wo, heads, kvHeads, rope, null);
