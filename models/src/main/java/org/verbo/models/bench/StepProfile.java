@@ -26,7 +26,9 @@ import java.util.Locale;
  *
  * <p>Usage: {@code StepProfile gemm [--sizes=256,512,1024,2048] [--reps=10]} or
  * {@code StepProfile step [--preset=bench-7m] [--batch=8] [--steps=5] [--ops]} or
- * {@code StepProfile infer [--preset=bench-7m] [--batch=32] [--steps=5]}.
+ * {@code StepProfile infer [--preset=bench-7m] [--batch=32] [--steps=5]} or
+ * {@code StepProfile phases [--preset=bench-7m] [--batch=8] [--steps=5] [--ab-fused-attention]} (with the flag, steps
+ * alternate between FlashAttention and the unfused kernel path in one JVM, each reported on its own).
  */
 public final class StepProfile {
     private StepProfile() {
@@ -43,6 +45,7 @@ public final class StepProfile {
         int steps = 5;
         int reps = 10;
         boolean ops = false;
+        boolean abFused = false;
         String sizes = "256,512,1024,2048";
         for (int i = 1; i < args.length; i++) {
             String[] kv = args[i].replaceFirst("^--", "").split("=", 2);
@@ -53,6 +56,7 @@ public final class StepProfile {
                 case "reps" -> reps = Integer.parseInt(kv[1]);
                 case "sizes" -> sizes = kv[1];
                 case "ops" -> ops = true;
+                case "ab-fused-attention" -> abFused = true;
                 case "blas-threads" -> Nd4j.factory().blas().setMaxThreads(Integer.parseInt(kv[1]));
                 case "nd4j-threads" -> Nd4j.getEnvironment().setMaxThreads(Integer.parseInt(kv[1]));
                 default -> {
@@ -67,7 +71,7 @@ public final class StepProfile {
             case "shapes" -> shapes(ModelConfig.preset(preset), batch, reps);
             case "step" -> step(ModelConfig.preset(preset), batch, steps, ops);
             case "infer" -> infer(ModelConfig.preset(preset), batch, steps);
-            case "phases" -> phases(ModelConfig.preset(preset), batch, steps);
+            case "phases" -> phases(ModelConfig.preset(preset), batch, steps, abFused);
             default -> {
                 System.err.println("unknown mode " + mode);
                 System.exit(2);
@@ -245,8 +249,13 @@ public final class StepProfile {
         }
     }
 
-    /** Wall time of the phases of one step (forward, loss, forward+loss+backward, clip, optimizer), median of steps. */
-    static void phases(ModelConfig mc, int batch, int steps) {
+    /**
+     * Wall time of the phases of one step (forward, loss, forward+loss+backward, clip, optimizer), median of steps.
+     * With abFused, iterations alternate (in pairs whose order also alternates) between FlashAttention and the unfused
+     * kernel path, so both see the same load on a shared machine; each gets steps timed iterations after two warm-up
+     * ones, and its own table.
+     */
+    static void phases(ModelConfig mc, int batch, int steps, boolean abFused) {
         int t = mc.contextLength();
         List<int[]> blocks = TrainBench.markovBlocks(mc.vocabSize(), t + 1, batch, 42);
         org.verbo.models.Batch b = org.verbo.models.Batch.of(blocks, mc.vocabSize(), t);
@@ -257,9 +266,16 @@ public final class StepProfile {
         INDArray grads = model.gradients();
         String[] names = {"zero grads", "forward (logits)", "cross-entropy + dlogits", "forward + loss + backward",
                 "grad norm + clip", "AdamW update"};
-        double[][] times = new double[names.length][steps];
+        int variants = abFused ? 2 : 1;
+        double[][][] times = new double[variants][names.length][steps];
         java.util.Map<String, long[]> shapes = new java.util.TreeMap<>();
-        for (int i = 0; i < steps + 2; i++) {
+        for (int it = 0; it < variants * (steps + 2); it++) {
+            int i = it / variants;                     // the iteration of this variant
+            int variant = 0;
+            if (abFused) {
+                variant = (it % 2) ^ (i % 2);          // pairs (0, 1), (1, 0), (0, 1), ...
+                org.verbo.models.nn.CausalSelfAttention.setFusedAttention(variant == 1);
+            }
             long faults0 = minorFaults();
             double[] row = new double[names.length];
             long t0 = System.nanoTime();
@@ -302,11 +318,12 @@ public final class StepProfile {
                 opt.step(model.parameters(), grads, 1e-4, i + 1);
                 row[5] = lap(t0);
             }
-            System.out.printf(Locale.ROOT, "iteration %d: %,d minor page faults (%.0f MiB first touched)%n", i,
-                    minorFaults() - faults0, (minorFaults() - faults0) * 4096 / 1048576.0);
+            System.out.printf(Locale.ROOT, "iteration %d%s: forward + loss + backward %.1f ms, %,d minor page faults "
+                    + "(%.0f MiB first touched)%n", i, abFused ? (variant == 1 ? " fused" : " unfused") : "",
+                    row[3] * 1e3, minorFaults() - faults0, (minorFaults() - faults0) * 4096 / 1048576.0);
             if (i >= 2) {
                 for (int k = 0; k < names.length; k++) {
-                    times[k][i - 2] = row[k];
+                    times[variant][k][i - 2] = row[k];
                 }
             }
         }
@@ -316,12 +333,26 @@ public final class StepProfile {
             shapes.forEach((shape, v) -> System.out.printf(Locale.ROOT, "| %s | %d | %.1f | %.1f |%n",
                     shape, v[2] / steps, v[0] / 1e6 / steps, (double) v[1] / v[0]));
         }
-        System.out.println("| phase | median ms |");
-        System.out.println("|---|---:|");
-        for (int k = 0; k < names.length; k++) {
-            double[] v = times[k].clone();
-            java.util.Arrays.sort(v);
-            System.out.printf(Locale.ROOT, "| %s | %.1f |%n", names[k], v[v.length / 2] * 1e3);
+        for (int variant = 0; variant < variants; variant++) {
+            if (abFused) {
+                System.out.println(variant == 1 ? "FlashAttention (fused):" : "unfused kernel path:");
+            }
+            System.out.println("| phase | median ms |");
+            System.out.println("|---|---:|");
+            for (int k = 0; k < names.length; k++) {
+                double[] v = times[variant][k].clone();
+                java.util.Arrays.sort(v);
+                System.out.printf(Locale.ROOT, "| %s | %.1f |%n", names[k], v[v.length / 2] * 1e3);
+            }
+        }
+        if (abFused) {
+            double[] ratio = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                ratio[i] = times[0][3][i] / times[1][3][i];   // the two runs of a pair are adjacent in time
+            }
+            java.util.Arrays.sort(ratio);
+            System.out.printf(Locale.ROOT, "forward + loss + backward, unfused / fused per pair: median %.3f "
+                    + "(range %.3f-%.3f)%n", ratio[steps / 2], ratio[0], ratio[steps - 1]);
         }
     }
 

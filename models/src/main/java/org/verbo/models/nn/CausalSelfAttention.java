@@ -24,6 +24,25 @@ import java.util.Map;
 public final class CausalSelfAttention {
     /** Large negative added to masked scores; exp underflows to exactly 0 in float and double. */
     static final double MASKED = -1e9;
+    /**
+     * {@code -Dverbo.fusedAttention=false}: the kernel path computes attention as three steps (scores GEMM, masked
+     * softmax, output GEMM, keeping the probabilities) instead of {@link FlashAttention} (A/B runs,
+     * docs/PERFORMANCE.md "Fused attention").
+     */
+    private static volatile boolean fusedAttention = !"false".equals(System.getProperty("verbo.fusedAttention"));
+
+    /**
+     * Switches the kernel path between {@link FlashAttention} and the three-step product/softmax/product for this JVM
+     * (parity tests, A/B benchmarks: {@code AttentionBench}); both are held equal by {@code FlashAttentionTest}.
+     */
+    public static void setFusedAttention(boolean on) {
+        fusedAttention = on;
+    }
+
+    /** Whether the kernel path uses {@link FlashAttention} (default on; {@code -Dverbo.fusedAttention=false}). */
+    public static boolean fusedAttention() {
+        return fusedAttention;
+    }
 
     private final Param wq;
     private final Param wk;
@@ -44,10 +63,13 @@ public final class CausalSelfAttention {
     private INDArray qg;   // [B*Hk, G*T, D] rotated queries
     private INDArray kr;   // [B*Hk, T, D] rotated keys
     private INDArray vh;   // [B*Hk, T, D]
-    private INDArray p;    // [B*Hk, G*T, T] attention probabilities
+    private INDArray p;    // [B*Hk, G*T, T] attention probabilities (reference and unfused kernel paths)
+    private INDArray oh;   // [B*Hk, G*T, D] attention output in head layout (fused path)
+    private float[] lse;   // [B*Hk*G*T] log-sum-exp of each row's scaled scores (fused path)
+    private FlashAttention.Shape flash;   // the fused forward's shape and mask, or null when it did not run
     private INDArray o2;   // [N, H*D] attention output before o_proj
     private AttentionMask attnMask = AttentionMask.CAUSAL;   // the last forward's mask
-    private boolean kernelPath;   // the forward used the SIMD kernels (p then holds probabilities, mask implied)
+    private boolean kernelPath;   // the forward used the SIMD kernels (then p, or oh + lse when fused; mask implied)
 
     public CausalSelfAttention(Param wq, Param wk, Param wv, Param wo, int heads, int kvHeads, RotaryEmbedding rope) {
         this(wq, wk, wv, wo, heads, kvHeads, rope, null);
@@ -255,7 +277,9 @@ public final class CausalSelfAttention {
 
     /**
      * The forward pass with the fused kernels: head split + RoPE in one copy (no [D, D] rotation GEMM, no permute
-     * dup), scores without a materialised mask, softmax with its scale and (causal, key-padding) mask in one row pass.
+     * dup), then {@link FlashAttention} (blocked, online softmax; keeps o and the row log-sum-exp for backward instead
+     * of the [B*Hk, G*T, T] probabilities), or with {@code -Dverbo.fusedAttention=false} scores without a
+     * materialised mask, softmax with its scale and (causal, key-padding) mask in one row pass, and the output product.
      */
     private INDArray forwardKernels(INDArray qkv, INDArray q2, INDArray k2, INDArray v2) {
         int g = heads / kvHeads;
@@ -265,11 +289,26 @@ public final class CausalSelfAttention {
         this.kr = heads(tokenMajor(qkv, k2, hd), kvHeads, 1);                              // [B*Hk, T, D] rotated
         this.vh = heads(tokenMajor(qkv, v2, hd + kd), kvHeads, 0);                         // [B*Hk, T, D]
         this.qg = q.reshape((long) b * kvHeads, (long) g * t, headDim);                    // [B*Hk, G*T, D]
-        INDArray s = product(BatchedMatmul.Causal.SCORES, qg, kr);                        // [B*Hk, G*T, T] raw
-        VectorKernels.maskedSoftmax(Kernels.buffer(s), b * heads * t, t, t, 0, (float) scale, attnMask.causal(),
-                attnMask.keyLengths(), heads * t);                                        // rows [B, H, T]
-        this.p = s;
-        INDArray o = product(BatchedMatmul.Causal.MIX, p, vh);                            // [B*Hk, G*T, D]
+        INDArray o;
+        if (fusedAttention) {
+            this.p = null;
+            this.flash = new FlashAttention.Shape(b * kvHeads, g, t, headDim, (float) scale, attnMask.causal(),
+                    attnMask.keyLengths(), kvHeads);                                       // slice s: sequence s / Hk
+            int rows = b * heads * t;
+            this.lse = lse != null && lse.length == rows ? lse : new float[rows];          // [B*Hk*G*T]
+            o = Nd4j.createUninitialized(xn.dataType(), (long) b * kvHeads, (long) g * t, headDim);   // [B*Hk, G*T, D]
+            FlashAttention.forward(Kernels.buffer(qg), Kernels.buffer(kr), Kernels.buffer(vh), Kernels.buffer(o), lse,
+                    flash);
+            this.oh = o;
+        } else {
+            this.flash = null;
+            this.oh = null;
+            INDArray s = product(BatchedMatmul.Causal.SCORES, qg, kr);                    // [B*Hk, G*T, T] raw
+            VectorKernels.maskedSoftmax(Kernels.buffer(s), b * heads * t, t, t, 0, (float) scale, attnMask.causal(),
+                    attnMask.keyLengths(), heads * t);                                    // rows [B, H, T]
+            this.p = s;
+            o = product(BatchedMatmul.Causal.MIX, p, vh);                                 // [B*Hk, G*T, D]
+        }
         this.o2 = Nd4j.createUninitialized(xn.dataType(), (long) b * t, hd);               // [N, H*D]
         unheads(o, new TokenMajor(Kernels.buffer(o2), (int) hd, 0), heads, 0);
         return Linear.forward(o2, wo);
@@ -282,12 +321,24 @@ public final class CausalSelfAttention {
         long kd = (long) kvHeads * headDim;
         INDArray dog = heads(new TokenMajor(Kernels.buffer(do2), (int) hd, 0), heads, 0)
                 .reshape((long) b * kvHeads, (long) g * t, headDim);                       // [B*Hk, G*T, D]
-        INDArray dp = product(BatchedMatmul.Causal.SCORES, dog, vh);                      // [B*Hk, G*T, T]
-        INDArray dv = product(BatchedMatmul.Causal.KEYS, p, dog);                         // [B*Hk, T, D]
-        VectorKernels.maskedSoftmaxBackward(Kernels.buffer(p), Kernels.buffer(dp), b * heads * t, t, t, 0,
-                (float) scale, attnMask.causal(), attnMask.keyLengths(), heads * t);       // dp -> ds
-        INDArray dq = product(BatchedMatmul.Causal.MIX, dp, kr);                          // [B*Hk, G*T, D]
-        INDArray dk = product(BatchedMatmul.Causal.KEYS, dp, qg);                         // [B*Hk, T, D]
+        INDArray dq;
+        INDArray dk;
+        INDArray dv;
+        if (flash != null) {   // the forward ran FlashAttention: scores recomputed block by block from lse
+            dq = Nd4j.createUninitialized(xn.dataType(), (long) b * kvHeads, (long) g * t, headDim);  // [B*Hk, G*T, D]
+            dk = Nd4j.createUninitialized(xn.dataType(), (long) b * kvHeads, t, headDim);            // [B*Hk, T, D]
+            dv = Nd4j.createUninitialized(xn.dataType(), (long) b * kvHeads, t, headDim);            // [B*Hk, T, D]
+            FlashAttention.backward(Kernels.buffer(dog), Kernels.buffer(oh), lse, Kernels.buffer(qg),
+                    Kernels.buffer(kr), Kernels.buffer(vh), Kernels.buffer(dq), Kernels.buffer(dk), Kernels.buffer(dv),
+                    flash);
+        } else {
+            INDArray dp = product(BatchedMatmul.Causal.SCORES, dog, vh);                  // [B*Hk, G*T, T]
+            dv = product(BatchedMatmul.Causal.KEYS, p, dog);                              // [B*Hk, T, D]
+            VectorKernels.maskedSoftmaxBackward(Kernels.buffer(p), Kernels.buffer(dp), b * heads * t, t, t, 0,
+                    (float) scale, attnMask.causal(), attnMask.keyLengths(), heads * t);   // dp -> ds
+            dq = product(BatchedMatmul.Causal.MIX, dp, kr);                               // [B*Hk, G*T, D]
+            dk = product(BatchedMatmul.Causal.KEYS, dp, qg);                              // [B*Hk, T, D]
+        }
         if (wqkv != null) {
             INDArray dqkv = Nd4j.createUninitialized(xn.dataType(), n, hd + 2 * kd);      // [N, (H + 2 Hk) D]
             java.nio.ByteBuffer buf = Kernels.buffer(dqkv);

@@ -150,7 +150,7 @@ class VectorKernelsTest {
     }
 
     /** Weights of q, k, v laid out one after the other in one flat vector, as in ParameterLayout. */
-    private record Projections(List<Param> separate, Param fused) {
+    record Projections(List<Param> separate, Param fused) {
         static Projections of(INDArray... weights) {
             long cols = weights[0].size(1);
             long rows = 0;
