@@ -110,9 +110,9 @@ public final class TrainBench {
                 losses[i] = trainer.trainStep(it).loss();
                 warmupSeconds[i] = (System.nanoTime() - s0) / 1e9;
                 mem.sample();
-                System.out.printf(Locale.ROOT, "%s warm-up step %d %.2fs, RSS %d MiB, high-water %d MiB%n", kind.id(),
-                        i + 1, warmupSeconds[i], org.bytedeco.javacpp.Pointer.physicalBytes() >> 20,
-                        MemoryStats.highWaterRssBytes() >> 20);
+                System.out.printf(Locale.ROOT, "%s warm-up step %d %.2fs, RSS %d MiB, high-water %d MiB, workspaces %s%n",
+                        kind.id(), i + 1, warmupSeconds[i], org.bytedeco.javacpp.Pointer.physicalBytes() >> 20,
+                        MemoryStats.highWaterRssBytes() >> 20, workspaces());
             }
             long t0 = System.nanoTime();
             long tokens = 0;
@@ -227,6 +227,16 @@ public final class TrainBench {
             x.close();
         }
         return 2.0 * n * n * n / best;
+    }
+
+    /** This thread's ND4J workspaces and their sizes in MiB (what a step keeps allocated). */
+    static String workspaces() {
+        StringBuilder sb = new StringBuilder();
+        for (var ws : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(ws.getId()).append(' ')
+                    .append(ws.getCurrentSize() >> 20).append(" MiB");
+        }
+        return sb.toString();
     }
 
     private static void usage(String msg) {

@@ -89,19 +89,19 @@ public final class Kernels {
         if (warmupSeconds < 0) {
             long t0 = System.nanoTime();
             if (WARMUP && enabled) {
-                // C2 compiles in background threads: keep calling until the JIT has been idle for a round (its
-                // queue drained), so the kernels are compiled, not merely queued, when the first real step starts
-                var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-                boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
-                long before = timed ? jit.getTotalCompilationTime() : 0;
+                // C2 compiles in background threads: keep calling (a tenth of the calls a round) while kernels of
+                // this package are still queued or being compiled, so they are compiled, not merely queued, when the
+                // first real step starts; at most 20 s (a machine busy with other work)
                 KernelWarmup.run(WARMUP_CALLS);
-                for (int round = 0; timed && round < 40; round++) {
-                    long now = jit.getTotalCompilationTime();
-                    if (now == before) {
-                        break;
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                int quiet = 0;
+                while (quiet < 2 && System.nanoTime() < deadline) {
+                    Boolean compiling = KernelWarmup.kernelsInCompileQueue();
+                    if (compiling == null) {
+                        break;   // no way to see the queue on this JVM: the fixed number of calls has to do
                     }
-                    before = now;
-                    KernelWarmup.run(WARMUP_CALLS / 10);
+                    quiet = compiling ? 0 : quiet + 1;
+                    KernelWarmup.run(Math.max(1, WARMUP_CALLS / 10));
                 }
             }
             warmupSeconds = (System.nanoTime() - t0) / 1e9;
@@ -271,7 +271,7 @@ public final class Kernels {
 
     /** {@link #parallel(int, int, int, Range)} over at most {@link #threads()} parts. */
     static int parallel(int n, int minPerPart, Range body) {
-        return parallel(n, minPerPart, threads, body);
+        return parallel(n, minPerPart, threads(), body);   // the calling task's budget, not the JVM's count
     }
 
     /**

@@ -89,13 +89,11 @@ final class VectorKernels {
         return s;
     }
 
-    private static FloatVector load(ByteBuffer b, int i) {
-        return FloatVector.fromByteBuffer(S, b, i << 2, ORDER);
-    }
-
-    private static void store(FloatVector v, ByteBuffer b, int i) {
-        v.intoByteBuffer(b, i << 2, ORDER);
-    }
+    // Vector loads and stores call the JDK's @ForceInline methods (FloatVector.fromByteBuffer, intoByteBuffer)
+    // directly, never through a helper of ours: once a compilation reaches C2's NodeCountInliningCutoff, C2 inlines
+    // only @ForceInline methods, and a helper left out of line boxes the vector it passes. With load/store helpers,
+    // JFR counted about 200 MB of boxed vectors per bench-7m training step, from the SwiGLU and softmax kernels
+    // (-XX:+PrintInlining: "store ... NodeCountInliningCutoff"; docs/PERFORMANCE.md).
 
     private static float get(ByteBuffer b, int i) {
         return b.getFloat(i << 2);
@@ -109,7 +107,7 @@ final class VectorKernels {
         FloatVector xv = FloatVector.broadcast(S, x);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            store(xv, b, i);
+            xv.intoByteBuffer(b, i << 2, ORDER);
         }
         for (; i < to; i++) {
             put(b, i, x);
@@ -119,7 +117,7 @@ final class VectorKernels {
     private static void scale(ByteBuffer b, int from, int to, float x) {
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            store(load(b, i).mul(x), b, i);
+            FloatVector.fromByteBuffer(S, b, i << 2, ORDER).mul(x).intoByteBuffer(b, i << 2, ORDER);
         }
         for (; i < to; i++) {
             put(b, i, get(b, i) * x);
@@ -130,7 +128,7 @@ final class VectorKernels {
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            mv = mv.max(load(b, i));
+            mv = mv.max(FloatVector.fromByteBuffer(S, b, i << 2, ORDER));
         }
         float max = mv.reduceLanes(VectorOperators.MAX);
         for (; i < to; i++) {
@@ -144,9 +142,9 @@ final class VectorKernels {
         FloatVector sv = FloatVector.zero(S);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            FloatVector e = exp(load(b, i).sub(shift).mul(scale));
+            FloatVector e = exp(FloatVector.fromByteBuffer(S, b, i << 2, ORDER).sub(shift).mul(scale));
             if (write) {
-                store(e, b, i);
+                e.intoByteBuffer(b, i << 2, ORDER);
             }
             sv = sv.add(e);
         }
@@ -166,7 +164,7 @@ final class VectorKernels {
         Kernels.parallel(n, 1 << 14, (part, from, to) -> {
             int i = from;
             for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-                store(load(x, i).add(load(y, i)), out, i);
+                FloatVector.fromByteBuffer(S, x, i << 2, ORDER).add(FloatVector.fromByteBuffer(S, y, i << 2, ORDER)).intoByteBuffer(out, i << 2, ORDER);
             }
             for (; i < to; i++) {
                 put(out, i, get(x, i) + get(y, i));
@@ -290,7 +288,7 @@ final class VectorKernels {
                 FloatVector acc = FloatVector.zero(S);
                 int j = base;
                 for (; j < bound; j += L) {
-                    acc = load(dp, j).fma(load(p, j), acc);
+                    acc = FloatVector.fromByteBuffer(S, dp, j << 2, ORDER).fma(FloatVector.fromByteBuffer(S, p, j << 2, ORDER), acc);
                 }
                 float dot = laneSum(acc);
                 for (; j < base + valid; j++) {
@@ -298,7 +296,7 @@ final class VectorKernels {
                 }
                 j = base;
                 for (; j < bound; j += L) {
-                    store(load(dp, j).sub(dot).mul(load(p, j)).mul(scale), dp, j);
+                    FloatVector.fromByteBuffer(S, dp, j << 2, ORDER).sub(dot).mul(FloatVector.fromByteBuffer(S, p, j << 2, ORDER)).mul(scale).intoByteBuffer(dp, j << 2, ORDER);
                 }
                 for (; j < base + valid; j++) {
                     put(dp, j, (get(dp, j) - dot) * get(p, j) * scale);
@@ -319,7 +317,7 @@ final class VectorKernels {
                 FloatVector acc = FloatVector.zero(S);
                 int j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector xv = load(x, base + j);
+                    FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
                     acc = xv.fma(xv, acc);
                 }
                 double ss = laneSum(acc);
@@ -331,7 +329,7 @@ final class VectorKernels {
                 inv[r] = ir;
                 j = 0;
                 for (; j < bound; j += L) {
-                    store(load(x, base + j).mul(ir).mul(load(w, j)), y, base + j);
+                    FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).mul(ir).mul(FloatVector.fromByteBuffer(S, w, j << 2, ORDER)).intoByteBuffer(y, (base + j) << 2, ORDER);
                 }
                 for (; j < c; j++) {
                     put(y, base + j, get(x, base + j) * ir * get(w, j));
@@ -357,9 +355,9 @@ final class VectorKernels {
                 FloatVector dotv = FloatVector.zero(S);
                 int j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector dyv = load(dy, base + j);
-                    FloatVector xv = load(x, base + j);
-                    dotv = dyv.mul(load(w, j)).fma(xv, dotv);
+                    FloatVector dyv = FloatVector.fromByteBuffer(S, dy, (base + j) << 2, ORDER);
+                    FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
+                    dotv = dyv.mul(FloatVector.fromByteBuffer(S, w, j << 2, ORDER)).fma(xv, dotv);
                     FloatVector.fromArray(S, acc, j).add(dyv.mul(xv).mul(ir)).intoArray(acc, j);
                 }
                 float dot = laneSum(dotv);
@@ -372,8 +370,8 @@ final class VectorKernels {
                 float coef = ir * ir * ir * dot / c;
                 j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector v = load(dy, base + j).mul(load(w, j)).mul(ir).sub(load(x, base + j).mul(coef));
-                    store(v, dx, base + j);
+                    FloatVector v = FloatVector.fromByteBuffer(S, dy, (base + j) << 2, ORDER).mul(FloatVector.fromByteBuffer(S, w, j << 2, ORDER)).mul(ir).sub(FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).mul(coef));
+                    v.intoByteBuffer(dx, (base + j) << 2, ORDER);
                 }
                 for (; j < c; j++) {
                     put(dx, base + j, get(dy, base + j) * get(w, j) * ir - get(x, base + j) * coef);
@@ -404,9 +402,9 @@ final class VectorKernels {
                 int hb = r * f;
                 int j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector av = load(a, ab + j);
+                    FloatVector av = FloatVector.fromByteBuffer(S, a, (ab + j) << 2, ORDER);
                     FloatVector silu = av.div(exp(av.neg()).add(1f));
-                    store(silu.mul(load(u, ub + j)), h, hb + j);
+                    silu.mul(FloatVector.fromByteBuffer(S, u, (ub + j) << 2, ORDER)).intoByteBuffer(h, (hb + j) << 2, ORDER);
                 }
                 for (; j < f; j++) {
                     float aj = get(a, ab + j);
@@ -433,12 +431,12 @@ final class VectorKernels {
                 int dub = duOff + r * duStride;
                 int j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector av = load(a, ab + j);
-                    FloatVector dhv = load(dh, hb + j);
+                    FloatVector av = FloatVector.fromByteBuffer(S, a, (ab + j) << 2, ORDER);
+                    FloatVector dhv = FloatVector.fromByteBuffer(S, dh, (hb + j) << 2, ORDER);
                     FloatVector s = FloatVector.broadcast(S, 1f).div(exp(av.neg()).add(1f));
-                    store(dhv.mul(av).mul(s), du, dub + j);
+                    dhv.mul(av).mul(s).intoByteBuffer(du, (dub + j) << 2, ORDER);
                     FloatVector dsilu = s.neg().add(1f).mul(av).add(1f).mul(s);      // s (1 + a (1 - s))
-                    store(dhv.mul(load(u, ub + j)).mul(dsilu), da, dab + j);
+                    dhv.mul(FloatVector.fromByteBuffer(S, u, (ub + j) << 2, ORDER)).mul(dsilu).intoByteBuffer(da, (dab + j) << 2, ORDER);
                 }
                 for (; j < f; j++) {
                     float aj = get(a, ab + j);
@@ -479,7 +477,7 @@ final class VectorKernels {
                     if (rotate == 0) {
                         int i = 0;
                         for (; i < dBound; i += L) {
-                            store(load(src, sb + i), dst, db + i);
+                            FloatVector.fromByteBuffer(S, src, (sb + i) << 2, ORDER).intoByteBuffer(dst, (db + i) << 2, ORDER);
                         }
                         for (; i < d; i++) {
                             put(dst, db + i, get(src, sb + i));
@@ -489,18 +487,18 @@ final class VectorKernels {
                     int cb = (start + ti) * d;
                     int i = 0;
                     for (; i < hBound; i += L) {
-                        FloatVector x1 = load(src, sb + i);
-                        FloatVector x2 = load(src, sb + half + i);
+                        FloatVector x1 = FloatVector.fromByteBuffer(S, src, (sb + i) << 2, ORDER);
+                        FloatVector x2 = FloatVector.fromByteBuffer(S, src, (sb + half + i) << 2, ORDER);
                         FloatVector c1 = FloatVector.fromArray(S, cos, cb + i);
                         FloatVector c2 = FloatVector.fromArray(S, cos, cb + half + i);
                         FloatVector s1 = FloatVector.fromArray(S, sin, cb + i);
                         FloatVector s2 = FloatVector.fromArray(S, sin, cb + half + i);
                         if (rotate > 0) {
-                            store(x1.mul(c1).sub(x2.mul(s1)), dst, db + i);
-                            store(x2.mul(c2).add(x1.mul(s2)), dst, db + half + i);
+                            x1.mul(c1).sub(x2.mul(s1)).intoByteBuffer(dst, (db + i) << 2, ORDER);
+                            x2.mul(c2).add(x1.mul(s2)).intoByteBuffer(dst, (db + half + i) << 2, ORDER);
                         } else {
-                            store(x1.mul(c1).add(x2.mul(s2)), dst, db + i);
-                            store(x2.mul(c2).sub(x1.mul(s1)), dst, db + half + i);
+                            x1.mul(c1).add(x2.mul(s2)).intoByteBuffer(dst, (db + i) << 2, ORDER);
+                            x2.mul(c2).sub(x1.mul(s1)).intoByteBuffer(dst, (db + half + i) << 2, ORDER);
                         }
                     }
                     for (; i < half; i++) {
@@ -560,14 +558,14 @@ final class VectorKernels {
         float c2 = 1 - beta2;
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            FloatVector gv = load(g, i);
-            FloatVector mv = load(m, i).mul(beta1).add(gv.mul(c1));
-            FloatVector vv = load(v, i).mul(beta2).add(gv.mul(gv).mul(c2));
+            FloatVector gv = FloatVector.fromByteBuffer(S, g, i << 2, ORDER);
+            FloatVector mv = FloatVector.fromByteBuffer(S, m, i << 2, ORDER).mul(beta1).add(gv.mul(c1));
+            FloatVector vv = FloatVector.fromByteBuffer(S, v, i << 2, ORDER).mul(beta2).add(gv.mul(gv).mul(c2));
             FloatVector den = vv.lanewise(VectorOperators.SQRT).mul(invSqrtBc2).add(eps);
-            FloatVector pv = load(p, i).mul(decay).sub(mv.div(den).mul(stepSize));
-            store(mv, m, i);
-            store(vv, v, i);
-            store(pv, p, i);
+            FloatVector pv = FloatVector.fromByteBuffer(S, p, i << 2, ORDER).mul(decay).sub(mv.div(den).mul(stepSize));
+            mv.intoByteBuffer(m, i << 2, ORDER);
+            vv.intoByteBuffer(v, i << 2, ORDER);
+            pv.intoByteBuffer(p, i << 2, ORDER);
         }
         for (; i < to; i++) {
             float gi = get(g, i);
@@ -598,9 +596,9 @@ final class VectorKernels {
                 float st = stepSize[t];
                 int i = lo;
                 for (int bound = lo + S.loopBound(hi - lo); i < bound; i += L) {
-                    FloatVector bv = load(buf, i).mul(momentum).add(load(g, i));
-                    store(bv, buf, i);
-                    store(load(p, i).mul(d).sub(bv.mul(st)), p, i);
+                    FloatVector bv = FloatVector.fromByteBuffer(S, buf, i << 2, ORDER).mul(momentum).add(FloatVector.fromByteBuffer(S, g, i << 2, ORDER));
+                    bv.intoByteBuffer(buf, i << 2, ORDER);
+                    FloatVector.fromByteBuffer(S, p, i << 2, ORDER).mul(d).sub(bv.mul(st)).intoByteBuffer(p, i << 2, ORDER);
                 }
                 for (; i < hi; i++) {
                     float bi = get(buf, i) * momentum + get(g, i);
@@ -622,7 +620,7 @@ final class VectorKernels {
                 FloatVector acc = FloatVector.zero(S);
                 int i = blockStart;
                 for (int bound = blockStart + S.loopBound(blockEnd - blockStart); i < bound; i += L) {
-                    FloatVector xv = load(x, i);
+                    FloatVector xv = FloatVector.fromByteBuffer(S, x, i << 2, ORDER);
                     acc = xv.fma(xv, acc);
                 }
                 double sum = laneSum(acc);
