@@ -183,8 +183,22 @@ public final class LlamaModel {
         Kernels.zero(gradients());
     }
 
-    /** Forward pass: tokens [B*T] (row-major, b-major) -> logits [B*T, V]. */
+    /** Forward pass: tokens [B*T] (row-major, b-major) -> logits [B*T, V]; the blocks keep what backward needs. */
     public INDArray logits(int[] tokens, int batch, int len) {
+        return logits(tokens, batch, len, true);
+    }
+
+    /**
+     * Forward pass for inference (evaluation, benchmarks): the same logits as {@link #logits(int[], int, int)}, but
+     * inside a step workspace each block runs in a nested workspace that the next block reuses, so a batch's
+     * activations take one layer's memory instead of all layers' (batch 32 x 256 at bench-7m: about 200 MB a layer).
+     * No backward may follow; one that tries is refused.
+     */
+    public INDArray inferenceLogits(int[] tokens, int batch, int len) {
+        return logits(tokens, batch, len, false);
+    }
+
+    private INDArray logits(int[] tokens, int batch, int len, boolean keepForBackward) {
         if (tokens.length != batch * len) {
             throw new IllegalArgumentException("expected " + batch * len + " tokens, got " + tokens.length);
         }
@@ -192,17 +206,29 @@ public final class LlamaModel {
             throw new IllegalArgumentException("sequence of " + len + " exceeds context length " + config.contextLength());
         }
         encoded = null;
+        finalHidden = null;
         INDArray x = embedding.forward(tokens);                 // [N, C]
+        org.nd4j.linalg.api.memory.MemoryWorkspace step = keepForBackward ? null
+                : Nd4j.getMemoryManager().getCurrentWorkspace();
         for (DecoderBlock block : blocks) {
-            x = block.forward(x, batch, len);
+            if (step == null) {
+                x = block.forward(x, batch, len);
+                continue;
+            }
+            try (var ws = Workspaces.step("verbo-block-forward")) {
+                x = block.forward(x, batch, len).leverageTo(step.getId());   // [N, C] copied out, the rest reused
+            }
         }
-        finalHidden = finalNorm.forward(x);                     // [N, C]
-        return BatchedMatmul.gemm(finalHidden, lmHead.value(), null, false, true, 1.0, 0.0);   // [N, V]
+        INDArray h = finalNorm.forward(x);                      // [N, C]
+        if (keepForBackward) {
+            finalHidden = h;
+        }
+        return BatchedMatmul.gemm(h, lmHead.value(), null, false, true, 1.0, 0.0);   // [N, V]
     }
 
     /** Loss without gradients. */
     public CrossEntropyLoss.Result loss(Batch batch) {
-        INDArray logits = logits(batch.inputs(), batch.batchSize(), batch.seqLen());
+        INDArray logits = inferenceLogits(batch.inputs(), batch.batchSize(), batch.seqLen());
         return CrossEntropyLoss.compute(logits, batch.targets(), 0.0);
     }
 
@@ -234,6 +260,10 @@ public final class LlamaModel {
     }
 
     private void backward(INDArray dlogits) {
+        if (finalHidden == null) {
+            throw new IllegalStateException("backward needs a logits forward that kept its activations, not an "
+                    + "inferenceLogits or hiddenStates one");
+        }
         BatchedMatmul.gemm(dlogits, finalHidden, lmHead.grad(), true, false, 1.0, 1.0);   // dW_head += dlogits^T h [V, C]
         INDArray dx = BatchedMatmul.gemm(dlogits, lmHead.value(), null, false, false, 1.0, 0.0);   // [N, C]
         dx = finalNorm.backward(dx);
@@ -248,6 +278,9 @@ public final class LlamaModel {
      * with PyTorch's in docs/PERFORMANCE.md). Without an active workspace (the embedding trainer's backward) the
      * blocks run as they are.
      */
+    /** The nested workspace of one block's backward (see {@link #blocksBackward}). */
+    public static final String BLOCK_BACKWARD_WORKSPACE = "verbo-block-backward";
+
     private INDArray blocksBackward(INDArray dx) {
         org.nd4j.linalg.api.memory.MemoryWorkspace step = Nd4j.getMemoryManager().getCurrentWorkspace();
         for (int l = blocks.size() - 1; l >= 0; l--) {
@@ -255,7 +288,7 @@ public final class LlamaModel {
                 dx = blocks.get(l).backward(dx);
                 continue;
             }
-            try (var ws = Workspaces.step("verbo-block-backward")) {
+            try (var ws = Workspaces.step(BLOCK_BACKWARD_WORKSPACE)) {
                 dx = blocks.get(l).backward(dx).leverageTo(step.getId());
             }
         }

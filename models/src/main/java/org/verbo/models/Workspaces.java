@@ -32,6 +32,60 @@ public final class Workspaces {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP, id);
     }
 
+    /**
+     * Creates this thread's workspace {@code id} at {@code bytes} up front (same policies as {@link #step}; it still
+     * grows if a cycle ever needs more), so its first cycle runs inside it instead of learning its size: a learning
+     * cycle places every array in a separate allocation and then allocates and zeroes the workspace, touching about
+     * three times the step's memory (1 GiB at bench-7m, most of the first step's 2.3 s; docs/PERFORMANCE.md).
+     * Replaces an existing workspace of that id.
+     */
+    public static void presize(String id, long bytes) {
+        var mgr = Nd4j.getWorkspaceManager();
+        if (mgr.checkIfWorkspaceExists(id)) {
+            mgr.getWorkspaceForCurrentThread(id).destroyWorkspace();
+        }
+        WorkspaceConfiguration sized = WorkspaceConfiguration.builder()
+                .initialSize(bytes)
+                .policyAllocation(AllocationPolicy.STRICT)
+                .policyLearning(LearningPolicy.FIRST_LOOP)
+                .policyReset(ResetPolicy.BLOCK_LEFT)
+                .policySpill(SpillPolicy.REALLOCATE)
+                .build();
+        mgr.getWorkspaceForCurrentThread(sized, id);
+    }
+
+    /**
+     * Creates this thread's workspaces {@code ids} in measuring mode: every array goes to its own allocation, freed
+     * when the cycle ends, and nothing is learned or zeroed; {@link #measured()} then reports the largest cycle of each.
+     */
+    public static void measure(String... ids) {
+        var mgr = Nd4j.getWorkspaceManager();
+        WorkspaceConfiguration measuring = WorkspaceConfiguration.builder()
+                .initialSize(0)
+                .policyAllocation(AllocationPolicy.STRICT)
+                .policyLearning(LearningPolicy.NONE)
+                .policyReset(ResetPolicy.BLOCK_LEFT)
+                .policySpill(SpillPolicy.EXTERNAL)
+                .build();
+        for (String id : ids) {
+            if (mgr.checkIfWorkspaceExists(id)) {
+                mgr.getWorkspaceForCurrentThread(id).destroyWorkspace();
+            }
+            mgr.getWorkspaceForCurrentThread(measuring, id);
+        }
+    }
+
+    /** The largest cycle's bytes of each of this thread's workspaces, by id (see {@link #measure}). */
+    public static java.util.Map<String, Long> measured() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        for (MemoryWorkspace ws : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) {
+            if (ws instanceof org.nd4j.linalg.api.memory.abstracts.Nd4jWorkspace n) {
+                out.put(ws.getId(), n.getMaxCycleAllocations());
+            }
+        }
+        return out;
+    }
+
     /** Scope for long-lived arrays created while a workspace may be active. */
     public static MemoryWorkspace outside() {
         return Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();

@@ -384,7 +384,7 @@ public final class StepProfile {
         for (int i = 0; i < steps + 1; i++) {
             long t0 = System.nanoTime();
             try (var ws = org.verbo.models.Workspaces.step("verbo-infer")) {
-                model.logits(tokens, batch, t);
+                model.inferenceLogits(tokens, batch, t);
             }
             double s = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "forward %d %.3f s, %.0f tokens/s%n", i, s, batch * t / s);

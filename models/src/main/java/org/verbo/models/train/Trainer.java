@@ -64,6 +64,7 @@ public final class Trainer implements AutoCloseable {
         if (model.dataType() == DataType.FLOAT) {
             org.verbo.models.nn.Kernels.warmUp();   // once per JVM: the first step runs at full speed
         }
+        sizeWorkspaces();   // the step's working memory is allocated here, like the optimizer state
     }
 
     /**
@@ -155,6 +156,7 @@ public final class Trainer implements AutoCloseable {
     public StepResult trainStep(Iterator<int[]> blocks) {
         long t0 = System.nanoTime();
         ModelConfig mc = model.config();
+        sizeWorkspaces();
         model.zeroGradients();
         double loss = 0;
         long tokens = 0;
@@ -192,6 +194,55 @@ public final class Trainer implements AutoCloseable {
         step++;
         optimizerStep++;
         return new StepResult(step, loss, lr, norm, tokens, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** {@code -Dverbo.presizeWorkspaces=false} keeps ND4J's own learning cycle in the first step. */
+    private static final boolean PRESIZE = !"false".equals(System.getProperty("verbo.presizeWorkspaces"));
+    private boolean workspacesSized;
+
+    /**
+     * At construction (or before the first step, in a thread that has none yet): sizes the step's workspaces from two forward + backward passes on one and
+     * on two blocks (every activation of a step is linear in the micro-batch size), and creates them at the size
+     * the micro-batch needs plus 2 %. Why: otherwise ND4J learns the size in the first step, which then touches
+     * three times the step's memory (see {@link Workspaces#presize}); the two small passes touch a quarter of it.
+     * The gradients they add are cleared by the step's own zeroing, and nothing else (optimizer, schedule, random
+     * state) is touched, so results keep their bits.
+     */
+    private void sizeWorkspaces() {
+        if (workspacesSized) {
+            return;
+        }
+        workspacesSized = true;
+        if (!PRESIZE || Nd4j.getWorkspaceManager().checkIfWorkspaceExists("verbo-train")) {
+            return;   // switched off, or this thread already has them (a previous trainer learned them)
+        }
+        java.util.Map<String, Long> one = dryStep(1);
+        java.util.Map<String, Long> two = dryStep(2);
+        long b = config.microBatchSize();
+        for (var e : two.entrySet()) {
+            long s1 = one.getOrDefault(e.getKey(), 0L);
+            long perBlock = Math.max(0, e.getValue() - s1);
+            long bytes = s1 + (b - 1) * perBlock;
+            Workspaces.presize(e.getKey(), bytes + bytes / 50 + (1 << 20));
+        }
+        model.zeroGradients();   // the measuring passes added to them
+    }
+
+    /** Workspace bytes (by id) a forward + backward on n blocks of token 0 allocates; nothing is kept. */
+    private java.util.Map<String, Long> dryStep(int n) {
+        ModelConfig mc = model.config();
+        List<int[]> blocks = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            blocks.add(new int[mc.contextLength() + 1]);
+        }
+        Batch batch = Batch.of(blocks, mc.vocabSize(), mc.contextLength());
+        Workspaces.measure("verbo-train", LlamaModel.BLOCK_BACKWARD_WORKSPACE);
+        try (var ws = Workspaces.step("verbo-train")) {
+            model.meanLossAndBackward(batch, 1.0);
+        }
+        java.util.Map<String, Long> sizes = Workspaces.measured();
+        Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+        return sizes;
     }
 
     /**

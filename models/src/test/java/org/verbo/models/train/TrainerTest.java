@@ -192,4 +192,38 @@ class TrainerTest {
         // bench-7m as in the issue: 7,358,720 parameters (PyTorch twin counts the same)
         assertEquals(7_358_720L, ModelConfig.preset("bench-7m").parameterCount());
     }
+
+    @Test
+    void presizedWorkspacesHoldAWholeStepAndKeepTheBits() throws Exception {
+        // In fresh threads (workspaces are per thread): a trainer that sizes its step workspaces at construction, from
+        // two small measuring passes, against one whose thread already has a workspace, so the sizing is skipped and
+        // ND4J learns the size in the first step as it always did. Same losses to the bit, and the presized
+        // workspace is neither outgrown nor reallocated over the steps.
+        TrainConfig cfg = TrainConfig.builder().steps(4).microBatchSize(3).lr(1e-2).minLr(1e-3).warmupSteps(0).build();
+        double[][] losses = new double[2][];
+        long[][] sizes = new long[2][];
+        for (int variant = 0; variant < 2; variant++) {
+            int v = variant;
+            Thread th = new Thread(() -> {
+                if (v == 1) {   // an existing workspace of that id: the trainer leaves sizing to ND4J's learning cycle
+                    try (var ws = org.verbo.models.Workspaces.step("verbo-train")) {
+                        org.nd4j.linalg.factory.Nd4j.zeros(DataType.FLOAT, 4);
+                    }
+                }
+                Trainer trainer = new Trainer(LlamaModel.initialize(TINY, 3), cfg);
+                var mgr = org.nd4j.linalg.factory.Nd4j.getWorkspaceManager();
+                long before = v == 0 ? mgr.getWorkspaceForCurrentThread("verbo-train").getCurrentSize() : -1;
+                List<Trainer.StepResult> r = trainer.run(4, randomBlocks(5, TINY.contextLength() + 1,
+                        TINY.vocabSize()), null);
+                losses[v] = r.stream().mapToDouble(Trainer.StepResult::loss).toArray();
+                sizes[v] = new long[]{before, mgr.getWorkspaceForCurrentThread("verbo-train").getCurrentSize()};
+                trainer.close();
+            });
+            th.start();
+            th.join();
+        }
+        assertArrayEquals(losses[1], losses[0], 0.0);
+        assertTrue(sizes[0][0] > 0, "the presized workspace exists before the first step");
+        assertEquals(sizes[0][0], sizes[0][1], "four steps fit in the presized workspace without a reallocation");
+    }
 }
