@@ -64,7 +64,9 @@ public final class EmbeddingModel {
         this.pooling = pooling;
         this.config = config;
         if (decoder.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
-            org.verbo.models.nn.Kernels.warmUp();   // once per JVM: the first batches run compiled kernels
+            // once per JVM, for models big enough to pay for it: the first batches run compiled kernels
+            org.verbo.models.nn.Kernels.warmUpFor((double) DEFAULT_BATCH * config.maxLength()
+                    * decoder.config().parameterCount());
         }
     }
 

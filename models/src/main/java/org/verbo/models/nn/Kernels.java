@@ -81,6 +81,26 @@ public final class Kernels {
     private static final int WARMUP_CALLS = Integer.getInteger("verbo.kernelWarmupCalls", 1000);
     private static double warmupSeconds = -1;
 
+    /** Below this much work per call (tokens x parameters) the warm-up is skipped: see {@link #warmUpFor}. */
+    private static final double WARMUP_MIN_WORK = Double.parseDouble(
+            System.getProperty("verbo.kernelWarmupMinWork", "2e9"));
+
+    /**
+     * {@link #warmUp()} for a caller whose calls do about {@code tokensTimesParameters} of work (a training step's
+     * tokens times the model's parameters). Small models skip it: their kernels run on small arrays, where C2 gets
+     * them compiled within a few steps anyway, while the warm-up costs about 3 s per JVM (measured on 2 cores; the
+     * demo's tiny model and every JVM of the standalone check paid it for nothing). bench-7m's step is 1.5e10;
+     * the default threshold is 2e9 ({@code -Dverbo.kernelWarmupMinWork}). Returns the seconds spent (0 when skipped).
+     */
+    public static double warmUpFor(double tokensTimesParameters) {
+        return tokensTimesParameters >= WARMUP_MIN_WORK ? warmUp() : 0.0;
+    }
+
+    /** Seconds this JVM spent in {@link #warmUp()} (0 before or without it). */
+    public static synchronized double warmupSeconds() {
+        return Math.max(0.0, warmupSeconds);
+    }
+
     /**
      * Compiles the kernels before first real use (see {@link KernelWarmup} for why), once per JVM; a no-op when the
      * kernels are off. Returns the seconds this JVM spent on it (0 when skipped).

@@ -62,7 +62,9 @@ public final class Trainer implements AutoCloseable {
         this.optimizerStep = optimizerStep;
         model.gradients();   // allocate the long-lived gradient vector outside any workspace
         if (model.dataType() == DataType.FLOAT) {
-            org.verbo.models.nn.Kernels.warmUp();   // once per JVM: the first step runs at full speed
+            // once per JVM, for models big enough to pay for it: the first step runs at full speed
+            org.verbo.models.nn.Kernels.warmUpFor((double) config.microBatchSize()
+                    * model.config().contextLength() * model.config().parameterCount());
         }
         sizeWorkspaces();   // the step's working memory is allocated here, like the optimizer state
     }
