@@ -58,35 +58,22 @@ class CausalSelfAttention(nn.Module):
         self.v_proj = nn.Linear(c, hk * self.d, bias=False)
         self.o_proj = nn.Linear(h * self.d, c, bias=False)
 
-    def forward(self, x, cos, sin, mask):
+    def forward(self, x, cos, sin, mask, cache=None, pos=0):
+        """x [B, T, C] -> [B, T, C]. With a KV cache (as HF's eager LlamaAttention with a static cache) the positions
+        are pos..pos+T-1: the rotated k and v of the new tokens are written into cache = (k [B, Hk, Tmax, D],
+        v [B, Hk, Tmax, D]) and the queries attend over positions 0..pos+T-1; cos/sin are then the rows of the new
+        positions [T, D] and mask the causal rows [T, pos+T]."""
         b, t, _ = x.shape
         q = self.q_proj(x).view(b, t, self.h, self.d).transpose(1, 2)    # [B, H, T, D]
         k = self.k_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)   # [B, Hk, T, D]
         v = self.v_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        if self.hk != self.h:
-            k = k.repeat_interleave(self.h // self.hk, dim=1)
-            v = v.repeat_interleave(self.h // self.hk, dim=1)
-        s = (q @ k.transpose(-2, -1)) / math.sqrt(self.d) + mask        # [B, H, T, T]
-        o = torch.softmax(s, dim=-1) @ v                                 # [B, H, T, D]
-        return self.o_proj(o.transpose(1, 2).reshape(b, t, -1))
-
-    def forward_cached(self, x, cos, sin, mask, cache, pos):
-        """forward() for positions pos..pos+T-1 with a KV cache, as HF's eager LlamaAttention with a static cache:
-        the rotated k and v of the new tokens are written into cache = (k [B, Hk, Tmax, D], v [B, Hk, Tmax, D]) and
-        the queries attend over positions 0..pos+T-1; cos/sin are the rows of the new positions [T, D], mask the
-        causal rows [T, pos+T]. Same arithmetic as forward() otherwise."""
-        b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.h, self.d).transpose(1, 2)    # [B, H, T, D]
-        k = self.k_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)   # [B, Hk, T, D]
-        v = self.v_proj(x).view(b, t, self.hk, self.d).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
-        ck, cv = cache
-        ck[:, :, pos:pos + t] = k
-        cv[:, :, pos:pos + t] = v
-        k, v = ck[:, :, :pos + t], cv[:, :, :pos + t]                   # [B, Hk, L, D]
+        if cache is not None:
+            ck, cv = cache
+            ck[:, :, pos:pos + t] = k
+            cv[:, :, pos:pos + t] = v
+            k, v = ck[:, :, :pos + t], cv[:, :, :pos + t]               # [B, Hk, L, D]
         if self.hk != self.h:
             k = k.repeat_interleave(self.h // self.hk, dim=1)
             v = v.repeat_interleave(self.h // self.hk, dim=1)
@@ -114,12 +101,8 @@ class Block(nn.Module):
         self.post_attention_layernorm = RMSNorm(c, eps)
         self.mlp = MLP(c, f)
 
-    def forward(self, x, cos, sin, mask):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
-        return x + self.mlp(self.post_attention_layernorm(x))
-
-    def forward_cached(self, x, cos, sin, mask, cache, pos):
-        x = x + self.self_attn.forward_cached(self.input_layernorm(x), cos, sin, mask, cache, pos)
+    def forward(self, x, cos, sin, mask, cache=None, pos=0):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, cache, pos)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
@@ -166,7 +149,7 @@ class Llama(nn.Module):
         x = self.embed_tokens(idx)
         cos, sin, mask = self.cos[pos:pos + t], self.sin[pos:pos + t], self.mask[pos:pos + t, :pos + t]
         for blk, c in zip(self.layers, cache):
-            x = blk.forward_cached(x, cos, sin, mask, c, pos)
+            x = blk(x, cos, sin, mask, c, pos)
         return self.lm_head(self.norm(x[:, -1]))
 
 

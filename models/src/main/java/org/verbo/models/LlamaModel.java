@@ -211,13 +211,8 @@ public final class LlamaModel {
         org.nd4j.linalg.api.memory.MemoryWorkspace step = keepForBackward ? null
                 : Nd4j.getMemoryManager().getCurrentWorkspace();
         for (DecoderBlock block : blocks) {
-            if (step == null) {
-                x = block.forward(x, batch, len);
-                continue;
-            }
-            try (var ws = Workspaces.step("verbo-block-forward")) {
-                x = block.forward(x, batch, len).leverageTo(step.getId());   // [N, C] copied out, the rest reused
-            }
+            INDArray in = x;
+            x = Workspaces.nested(step, "verbo-block-forward", () -> block.forward(in, batch, len));   // [N, C]
         }
         INDArray h = finalNorm.forward(x);                      // [N, C]
         if (keepForBackward) {
@@ -270,6 +265,9 @@ public final class LlamaModel {
         embedding.backward(blocksBackward(dx));
     }
 
+    /** The nested workspace of one block's backward (see {@link #blocksBackward}). */
+    public static final String BLOCK_BACKWARD_WORKSPACE = "verbo-block-backward";
+
     /**
      * dy [N, C] at the last block's output -> dx [N, C] at the first block's input, parameter gradients added. Inside
      * a step workspace each block's backward runs in a nested workspace that the next block reuses, and only its
@@ -278,19 +276,12 @@ public final class LlamaModel {
      * with PyTorch's in docs/PERFORMANCE.md). Without an active workspace (the embedding trainer's backward) the
      * blocks run as they are.
      */
-    /** The nested workspace of one block's backward (see {@link #blocksBackward}). */
-    public static final String BLOCK_BACKWARD_WORKSPACE = "verbo-block-backward";
-
     private INDArray blocksBackward(INDArray dx) {
         org.nd4j.linalg.api.memory.MemoryWorkspace step = Nd4j.getMemoryManager().getCurrentWorkspace();
         for (int l = blocks.size() - 1; l >= 0; l--) {
-            if (step == null) {
-                dx = blocks.get(l).backward(dx);
-                continue;
-            }
-            try (var ws = Workspaces.step(BLOCK_BACKWARD_WORKSPACE)) {
-                dx = blocks.get(l).backward(dx).leverageTo(step.getId());
-            }
+            DecoderBlock block = blocks.get(l);
+            INDArray dy = dx;
+            dx = Workspaces.nested(step, BLOCK_BACKWARD_WORKSPACE, () -> block.backward(dy));   // [N, C]
         }
         return dx;
     }

@@ -1,6 +1,7 @@
 package org.verbo.models;
 
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
@@ -16,13 +17,27 @@ import org.nd4j.linalg.factory.Nd4j;
  * under {@link #outside()}.
  */
 public final class Workspaces {
-    private static final WorkspaceConfiguration STEP = WorkspaceConfiguration.builder()
-            .initialSize(0)
-            .policyAllocation(AllocationPolicy.STRICT)
-            .policyLearning(LearningPolicy.FIRST_LOOP)
-            .policyReset(ResetPolicy.BLOCK_LEFT)
-            .policySpill(SpillPolicy.REALLOCATE)
-            .build();
+    private static final WorkspaceConfiguration STEP = config(0, LearningPolicy.FIRST_LOOP, SpillPolicy.REALLOCATE);
+
+    /** A step workspace's policies: strict allocation, reset when the cycle ends (BLOCK_LEFT). */
+    private static WorkspaceConfiguration config(long initialSize, LearningPolicy learning, SpillPolicy spill) {
+        return WorkspaceConfiguration.builder()
+                .initialSize(initialSize)
+                .policyAllocation(AllocationPolicy.STRICT)
+                .policyLearning(learning)
+                .policyReset(ResetPolicy.BLOCK_LEFT)
+                .policySpill(spill)
+                .build();
+    }
+
+    /** Creates this thread's workspace {@code id} with {@code config}, destroying one that exists. */
+    private static void replace(String id, WorkspaceConfiguration config) {
+        var mgr = Nd4j.getWorkspaceManager();
+        if (mgr.checkIfWorkspaceExists(id)) {
+            mgr.getWorkspaceForCurrentThread(id).destroyWorkspace();
+        }
+        mgr.getWorkspaceForCurrentThread(config, id);
+    }
 
     private Workspaces() {
     }
@@ -40,18 +55,7 @@ public final class Workspaces {
      * Replaces an existing workspace of that id.
      */
     public static void presize(String id, long bytes) {
-        var mgr = Nd4j.getWorkspaceManager();
-        if (mgr.checkIfWorkspaceExists(id)) {
-            mgr.getWorkspaceForCurrentThread(id).destroyWorkspace();
-        }
-        WorkspaceConfiguration sized = WorkspaceConfiguration.builder()
-                .initialSize(bytes)
-                .policyAllocation(AllocationPolicy.STRICT)
-                .policyLearning(LearningPolicy.FIRST_LOOP)
-                .policyReset(ResetPolicy.BLOCK_LEFT)
-                .policySpill(SpillPolicy.REALLOCATE)
-                .build();
-        mgr.getWorkspaceForCurrentThread(sized, id);
+        replace(id, config(bytes, LearningPolicy.FIRST_LOOP, SpillPolicy.REALLOCATE));
     }
 
     /**
@@ -59,19 +63,9 @@ public final class Workspaces {
      * when the cycle ends, and nothing is learned or zeroed; {@link #measured()} then reports the largest cycle of each.
      */
     public static void measure(String... ids) {
-        var mgr = Nd4j.getWorkspaceManager();
-        WorkspaceConfiguration measuring = WorkspaceConfiguration.builder()
-                .initialSize(0)
-                .policyAllocation(AllocationPolicy.STRICT)
-                .policyLearning(LearningPolicy.NONE)
-                .policyReset(ResetPolicy.BLOCK_LEFT)
-                .policySpill(SpillPolicy.EXTERNAL)
-                .build();
+        WorkspaceConfiguration measuring = config(0, LearningPolicy.NONE, SpillPolicy.EXTERNAL);
         for (String id : ids) {
-            if (mgr.checkIfWorkspaceExists(id)) {
-                mgr.getWorkspaceForCurrentThread(id).destroyWorkspace();
-            }
-            mgr.getWorkspaceForCurrentThread(measuring, id);
+            replace(id, measuring);
         }
     }
 
@@ -84,6 +78,21 @@ public final class Workspaces {
             }
         }
         return out;
+    }
+
+    /**
+     * Runs {@code pass} inside this thread's workspace {@code id} nested in {@code parent} and copies its result out
+     * to {@code parent}: the pass's temporaries are reused by the next pass in {@code id} (one block of a model at a
+     * time). With no parent (no workspace open) the pass runs as it is.
+     */
+    @SuppressWarnings("try")   // the nested scope is opened for its side effect
+    public static INDArray nested(MemoryWorkspace parent, String id, java.util.function.Supplier<INDArray> pass) {
+        if (parent == null) {
+            return pass.get();
+        }
+        try (MemoryWorkspace ws = step(id)) {
+            return pass.get().leverageTo(parent.getId());
+        }
     }
 
     /** Scope for long-lived arrays created while a workspace may be active. */

@@ -192,7 +192,8 @@ public final class StepProfile {
                 g * t, d, 2 * layers, s3 * 1e3, fl / s3 / 1e9, fl / d3 / 1e9);
     }
 
-    private static double best(int reps, Runnable r) {
+    /** Best wall seconds of {@code reps} runs after 3 untimed ones. */
+    static double best(int reps, Runnable r) {
         for (int i = 0; i < 3; i++) {
             r.run();
         }

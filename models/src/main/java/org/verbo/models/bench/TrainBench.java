@@ -215,22 +215,14 @@ public final class TrainBench {
 
     /**
      * The sgemm rate this CPU reaches through the OpenBLAS the model uses: cblas_sgemm on 2048 x 2048 x 2048 into a
-     * preallocated output, best of 10 after 2 warm-up calls (the denominator of the model FLOP utilisation).
+     * preallocated output, best of 10 after 3 warm-up calls (the denominator of the model FLOP utilisation).
      */
     static double sgemmPeak() {
         int n = 2048;
         org.nd4j.linalg.api.ndarray.INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
         org.nd4j.linalg.api.ndarray.INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
         org.nd4j.linalg.api.ndarray.INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
-        double best = Double.MAX_VALUE;
-        for (int i = 0; i < 12; i++) {
-            long t0 = System.nanoTime();
-            org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0);
-            double s = (System.nanoTime() - t0) / 1e9;
-            if (i >= 2) {
-                best = Math.min(best, s);
-            }
-        }
+        double best = StepProfile.best(10, () -> org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0));
         for (var x : new org.nd4j.linalg.api.ndarray.INDArray[]{a, b, c}) {
             x.close();
         }

@@ -26,13 +26,8 @@ final class DecodeKernels {
     private DecodeKernels() {
     }
 
-    private static FloatVector load(ByteBuffer b, int i) {
-        return FloatVector.fromByteBuffer(S, b, i << 2, ORDER);
-    }
-
-    private static void store(FloatVector v, ByteBuffer b, int i) {
-        v.intoByteBuffer(b, i << 2, ORDER);
-    }
+    // Vector loads and stores call FloatVector.fromByteBuffer / intoByteBuffer directly, as in VectorKernels (see
+    // there: a helper of ours cut off by C2's NodeCountInliningCutoff boxes the vectors it passes).
 
     private static float get(ByteBuffer b, int i) {
         return b.getFloat(i << 2);
@@ -96,22 +91,11 @@ final class DecodeKernels {
             int dst = r * c;
             int j = 0;
             for (; j < bound; j += L) {
-                store(load(table, src + j), x, dst + j);
+                FloatVector.fromByteBuffer(S, table, (src + j) << 2, ORDER).intoByteBuffer(x, (dst + j) << 2, ORDER);
             }
             for (; j < c; j++) {
                 put(x, dst + j, get(table, src + j));
             }
-        }
-    }
-
-    /** x += y over n elements (the residual connections). */
-    static void addInPlace(ByteBuffer x, ByteBuffer y, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            store(load(x, i).add(load(y, i)), x, i);
-        }
-        for (; i < n; i++) {
-            put(x, i, get(x, i) + get(y, i));
         }
     }
 
@@ -142,14 +126,14 @@ final class DecodeKernels {
         int half = d / 2;
         int i = 0;
         for (int bound = S.loopBound(half); i < bound; i += L) {
-            FloatVector x1 = load(src, sb + i);
-            FloatVector x2 = load(src, sb + half + i);
+            FloatVector x1 = FloatVector.fromByteBuffer(S, src, (sb + i) << 2, ORDER);
+            FloatVector x2 = FloatVector.fromByteBuffer(S, src, (sb + half + i) << 2, ORDER);
             FloatVector c1 = FloatVector.fromArray(S, cos, cb + i);
             FloatVector c2 = FloatVector.fromArray(S, cos, cb + half + i);
             FloatVector s1 = FloatVector.fromArray(S, sin, cb + i);
             FloatVector s2 = FloatVector.fromArray(S, sin, cb + half + i);
-            store(x1.mul(c1).sub(x2.mul(s1)), dst, db + i);
-            store(x2.mul(c2).add(x1.mul(s2)), dst, db + half + i);
+            x1.mul(c1).sub(x2.mul(s1)).intoByteBuffer(dst, (db + i) << 2, ORDER);
+            x2.mul(c2).add(x1.mul(s2)).intoByteBuffer(dst, (db + half + i) << 2, ORDER);
         }
         for (; i < half; i++) {
             float x1 = get(src, sb + i);
@@ -162,7 +146,7 @@ final class DecodeKernels {
     private static void copy(ByteBuffer src, int sb, ByteBuffer dst, int db, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += L) {
-            store(load(src, sb + i), dst, db + i);
+            FloatVector.fromByteBuffer(S, src, (sb + i) << 2, ORDER).intoByteBuffer(dst, (db + i) << 2, ORDER);
         }
         for (; i < n; i++) {
             put(dst, db + i, get(src, sb + i));
@@ -198,7 +182,7 @@ final class DecodeKernels {
                 float sum = expShifted(s, visible, max, scale);
                 int ob = (i * heads + h) * d;
                 mix(s, visible, values, kb, d, out, ob);
-                scaleRow(out, ob, d, 1f / sum);
+                VectorKernels.scale(out, ob, ob + d, 1f / sum);
             }
         });
     }
@@ -219,11 +203,11 @@ final class DecodeKernels {
             FloatVector a3 = FloatVector.zero(S);
             int i = 0;
             for (; i < bound; i += L) {
-                FloatVector qv = load(q, qb + i);
-                a0 = qv.fma(load(keys, k0 + i), a0);
-                a1 = qv.fma(load(keys, k0 + d + i), a1);
-                a2 = qv.fma(load(keys, k0 + 2 * d + i), a2);
-                a3 = qv.fma(load(keys, k0 + 3 * d + i), a3);
+                FloatVector qv = FloatVector.fromByteBuffer(S, q, (qb + i) << 2, ORDER);
+                a0 = qv.fma(FloatVector.fromByteBuffer(S, keys, (k0 + i) << 2, ORDER), a0);
+                a1 = qv.fma(FloatVector.fromByteBuffer(S, keys, (k0 + d + i) << 2, ORDER), a1);
+                a2 = qv.fma(FloatVector.fromByteBuffer(S, keys, (k0 + 2 * d + i) << 2, ORDER), a2);
+                a3 = qv.fma(FloatVector.fromByteBuffer(S, keys, (k0 + 3 * d + i) << 2, ORDER), a3);
             }
             s[j] = treeSum(a0) + tail(q, qb, keys, k0, i, d);
             s[j + 1] = treeSum(a1) + tail(q, qb, keys, k0 + d, i, d);
@@ -235,7 +219,8 @@ final class DecodeKernels {
             FloatVector a0 = FloatVector.zero(S);
             int i = 0;
             for (; i < bound; i += L) {
-                a0 = load(q, qb + i).fma(load(keys, k0 + i), a0);
+                FloatVector qv = FloatVector.fromByteBuffer(S, q, (qb + i) << 2, ORDER);
+                a0 = qv.fma(FloatVector.fromByteBuffer(S, keys, (k0 + i) << 2, ORDER), a0);
             }
             s[j] = treeSum(a0) + tail(q, qb, keys, k0, i, d);
         }
@@ -284,15 +269,20 @@ final class DecodeKernels {
             int j = 0;
             for (; j < n4; j += 4) {
                 int r = vb + j * d + i;
-                a0 = load(v, r).fma(FloatVector.broadcast(S, p[j]), a0);
-                a1 = load(v, r + d).fma(FloatVector.broadcast(S, p[j + 1]), a1);
-                a2 = load(v, r + 2 * d).fma(FloatVector.broadcast(S, p[j + 2]), a2);
-                a3 = load(v, r + 3 * d).fma(FloatVector.broadcast(S, p[j + 3]), a3);
+                FloatVector v0 = FloatVector.fromByteBuffer(S, v, r << 2, ORDER);
+                FloatVector v1 = FloatVector.fromByteBuffer(S, v, (r + d) << 2, ORDER);
+                FloatVector v2 = FloatVector.fromByteBuffer(S, v, (r + 2 * d) << 2, ORDER);
+                FloatVector v3 = FloatVector.fromByteBuffer(S, v, (r + 3 * d) << 2, ORDER);
+                a0 = v0.fma(FloatVector.broadcast(S, p[j]), a0);
+                a1 = v1.fma(FloatVector.broadcast(S, p[j + 1]), a1);
+                a2 = v2.fma(FloatVector.broadcast(S, p[j + 2]), a2);
+                a3 = v3.fma(FloatVector.broadcast(S, p[j + 3]), a3);
             }
             for (; j < n; j++) {
-                a0 = load(v, vb + j * d + i).fma(FloatVector.broadcast(S, p[j]), a0);
+                FloatVector vj = FloatVector.fromByteBuffer(S, v, (vb + j * d + i) << 2, ORDER);
+                a0 = vj.fma(FloatVector.broadcast(S, p[j]), a0);
             }
-            store(a0.add(a1).add(a2.add(a3)), out, ob + i);
+            a0.add(a1).add(a2.add(a3)).intoByteBuffer(out, (ob + i) << 2, ORDER);
         }
         for (; i < d; i++) {
             float a0 = 0f;
@@ -303,13 +293,4 @@ final class DecodeKernels {
         }
     }
 
-    private static void scaleRow(ByteBuffer b, int from, int n, float x) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            store(load(b, from + i).mul(x), b, from + i);
-        }
-        for (; i < n; i++) {
-            put(b, from + i, get(b, from + i) * x);
-        }
-    }
 }

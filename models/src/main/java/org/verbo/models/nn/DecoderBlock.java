@@ -49,9 +49,9 @@ public final class DecoderBlock {
         int n = len * s.hidden;
         inputNorm.forwardCached(s, s.x, s.xn, len);
         attention.forwardCached(s, pos, len, keys, values);          // xn -> y
-        DecodeKernels.addInPlace(s.x, s.y, n);
+        VectorKernels.add(s.x, s.y, s.x, n);
         postAttentionNorm.forwardCached(s, s.x, s.xn, len);
         mlp.forwardCached(s, len);                                   // xn -> y
-        DecodeKernels.addInPlace(s.x, s.y, n);
+        VectorKernels.add(s.x, s.y, s.x, n);
     }
 }

@@ -58,13 +58,7 @@ public final class Embedding {
                 sums = Nd4j.createFromArray(acc).reshape(slot.size(), c);
             } else {
                 float[] src = dy.reshape((long) ids.length * c).toFloatVector();
-                float[] acc = new float[slot.size() * c];
-                for (int i = 0; i < ids.length; i++) {
-                    int base = rowSlot[i] * c;
-                    for (int j = 0; j < c; j++) {
-                        acc[base + j] += src[i * c + j];
-                    }
-                }
+                float[] acc = sumByToken(java.nio.FloatBuffer.wrap(src), rowSlot, slot.size(), c);
                 sums = Nd4j.createFromArray(acc).reshape(slot.size(), c).castTo(dy.dataType());
             }
         }
@@ -84,18 +78,26 @@ public final class Embedding {
      * more distinct tokens than any before made the workspace outgrow its learned size, and ND4J then reallocated
      * and zeroed all of it inside a step (+0.8 s at bench-7m step 11), besides an 8 MB copy per step.
      */
-    private void addRows(INDArray dy, int[] rowSlot, Map<Integer, Integer> slot) {
-        int c = (int) dy.size(1);
-        java.nio.ByteBuffer src = Kernels.buffer(dy);                 // [N, C]
-        java.nio.ByteBuffer grad = Kernels.buffer(weight.grad());     // [V, C]
-        float[] acc = new float[slot.size() * c];                     // [U, C]
-        for (int i = 0; i < ids.length; i++) {
+    /**
+     * The rows of src [N, C] summed by token: row i adds into slot rowSlot[i] of the result [slots, C], rows in order,
+     * so a token's sum is the same whatever the batch's other tokens are.
+     */
+    private static float[] sumByToken(java.nio.FloatBuffer src, int[] rowSlot, int slots, int c) {
+        float[] acc = new float[slots * c];
+        for (int i = 0; i < rowSlot.length; i++) {
             int base = rowSlot[i] * c;
             int row = i * c;
             for (int j = 0; j < c; j++) {
-                acc[base + j] += src.getFloat((row + j) << 2);
+                acc[base + j] += src.get(row + j);
             }
         }
+        return acc;
+    }
+
+    private void addRows(INDArray dy, int[] rowSlot, Map<Integer, Integer> slot) {
+        int c = (int) dy.size(1);
+        float[] acc = sumByToken(Kernels.buffer(dy).asFloatBuffer(), rowSlot, slot.size(), c);   // [U, C]
+        java.nio.ByteBuffer grad = Kernels.buffer(weight.grad());                                // [V, C]
         for (Map.Entry<Integer, Integer> e : slot.entrySet()) {
             int g = e.getKey() * c;
             int a = e.getValue() * c;

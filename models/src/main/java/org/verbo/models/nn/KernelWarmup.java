@@ -89,15 +89,16 @@ final class KernelWarmup {
             VectorKernels.permuteHeads(x, 2 * d, 0, heads, 2, t, 2, d, true, 0, cos, sin, 0);
             VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, -1, cos, sin, 0);
             VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, 0, cos, sin, 0);
-            fill(z, n * c, 0.01f);
+            VectorKernels.fill(z, 0, n * c, 0.01f);
             VectorKernels.crossEntropy(z, n, c, targets, 1f / n, true);
             VectorKernels.adamw(m, y, v, z, n * c, new int[]{0}, new int[]{c}, 0.999f, 0.9f, 0.999f, 1e-3f, 1f, 1e-8f);
             VectorKernels.sgdMomentum(m, y, v, 0.9f, new int[]{0, c, n * c}, new float[]{1f, 0.999f},
                     new float[]{1e-3f, 1e-3f});
             VectorKernels.sumSquares(x, n * c);
-            fill(m, n * c, 0.5f);   // keep the optimizer's inputs from drifting to infinities over many calls
-            fill(v, n * c, 0.5f);
-            fill(z, n * c, 0.5f);
+            // keep the optimizer's inputs from drifting to infinities over many calls
+            VectorKernels.fill(m, 0, n * c, 0.5f);
+            VectorKernels.fill(v, 0, n * c, 0.5f);
+            VectorKernels.fill(z, 0, n * c, 0.5f);
         }
     }
 
@@ -123,11 +124,5 @@ final class KernelWarmup {
             b.putFloat(4 * i, (float) rng.nextGaussian());
         }
         return b;
-    }
-
-    private static void fill(ByteBuffer b, int floats, float value) {
-        for (int i = 0; i < floats; i++) {
-            b.putFloat(4 * i, value);
-        }
     }
 }

@@ -103,7 +103,8 @@ final class VectorKernels {
         b.putFloat(i << 2, x);
     }
 
-    private static void fill(ByteBuffer b, int from, int to, float x) {
+    /** b[from, to) = x. */
+    static void fill(ByteBuffer b, int from, int to, float x) {
         FloatVector xv = FloatVector.broadcast(S, x);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
@@ -114,7 +115,8 @@ final class VectorKernels {
         }
     }
 
-    private static void scale(ByteBuffer b, int from, int to, float x) {
+    /** b[from, to) *= x. */
+    static void scale(ByteBuffer b, int from, int to, float x) {
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
             FloatVector.fromByteBuffer(S, b, i << 2, ORDER).mul(x).intoByteBuffer(b, i << 2, ORDER);
@@ -164,7 +166,9 @@ final class VectorKernels {
         Kernels.parallel(n, 1 << 14, (part, from, to) -> {
             int i = from;
             for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-                FloatVector.fromByteBuffer(S, x, i << 2, ORDER).add(FloatVector.fromByteBuffer(S, y, i << 2, ORDER)).intoByteBuffer(out, i << 2, ORDER);
+                FloatVector xv = FloatVector.fromByteBuffer(S, x, i << 2, ORDER);
+                FloatVector yv = FloatVector.fromByteBuffer(S, y, i << 2, ORDER);
+                xv.add(yv).intoByteBuffer(out, i << 2, ORDER);
             }
             for (; i < to; i++) {
                 put(out, i, get(x, i) + get(y, i));
@@ -288,7 +292,8 @@ final class VectorKernels {
                 FloatVector acc = FloatVector.zero(S);
                 int j = base;
                 for (; j < bound; j += L) {
-                    acc = FloatVector.fromByteBuffer(S, dp, j << 2, ORDER).fma(FloatVector.fromByteBuffer(S, p, j << 2, ORDER), acc);
+                    FloatVector dpv = FloatVector.fromByteBuffer(S, dp, j << 2, ORDER);
+                    acc = dpv.fma(FloatVector.fromByteBuffer(S, p, j << 2, ORDER), acc);
                 }
                 float dot = laneSum(acc);
                 for (; j < base + valid; j++) {
@@ -296,7 +301,9 @@ final class VectorKernels {
                 }
                 j = base;
                 for (; j < bound; j += L) {
-                    FloatVector.fromByteBuffer(S, dp, j << 2, ORDER).sub(dot).mul(FloatVector.fromByteBuffer(S, p, j << 2, ORDER)).mul(scale).intoByteBuffer(dp, j << 2, ORDER);
+                    FloatVector dpv = FloatVector.fromByteBuffer(S, dp, j << 2, ORDER);
+                    FloatVector pv = FloatVector.fromByteBuffer(S, p, j << 2, ORDER);
+                    dpv.sub(dot).mul(pv).mul(scale).intoByteBuffer(dp, j << 2, ORDER);
                 }
                 for (; j < base + valid; j++) {
                     put(dp, j, (get(dp, j) - dot) * get(p, j) * scale);
@@ -329,7 +336,9 @@ final class VectorKernels {
                 inv[r] = ir;
                 j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).mul(ir).mul(FloatVector.fromByteBuffer(S, w, j << 2, ORDER)).intoByteBuffer(y, (base + j) << 2, ORDER);
+                    FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
+                    FloatVector wv = FloatVector.fromByteBuffer(S, w, j << 2, ORDER);
+                    xv.mul(ir).mul(wv).intoByteBuffer(y, (base + j) << 2, ORDER);
                 }
                 for (; j < c; j++) {
                     put(y, base + j, get(x, base + j) * ir * get(w, j));
@@ -370,8 +379,10 @@ final class VectorKernels {
                 float coef = ir * ir * ir * dot / c;
                 j = 0;
                 for (; j < bound; j += L) {
-                    FloatVector v = FloatVector.fromByteBuffer(S, dy, (base + j) << 2, ORDER).mul(FloatVector.fromByteBuffer(S, w, j << 2, ORDER)).mul(ir).sub(FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).mul(coef));
-                    v.intoByteBuffer(dx, (base + j) << 2, ORDER);
+                    FloatVector dyv = FloatVector.fromByteBuffer(S, dy, (base + j) << 2, ORDER);
+                    FloatVector wv = FloatVector.fromByteBuffer(S, w, j << 2, ORDER);
+                    FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
+                    dyv.mul(wv).mul(ir).sub(xv.mul(coef)).intoByteBuffer(dx, (base + j) << 2, ORDER);
                 }
                 for (; j < c; j++) {
                     put(dx, base + j, get(dy, base + j) * get(w, j) * ir - get(x, base + j) * coef);
@@ -404,7 +415,8 @@ final class VectorKernels {
                 for (; j < bound; j += L) {
                     FloatVector av = FloatVector.fromByteBuffer(S, a, (ab + j) << 2, ORDER);
                     FloatVector silu = av.div(exp(av.neg()).add(1f));
-                    silu.mul(FloatVector.fromByteBuffer(S, u, (ub + j) << 2, ORDER)).intoByteBuffer(h, (hb + j) << 2, ORDER);
+                    FloatVector uv = FloatVector.fromByteBuffer(S, u, (ub + j) << 2, ORDER);
+                    silu.mul(uv).intoByteBuffer(h, (hb + j) << 2, ORDER);
                 }
                 for (; j < f; j++) {
                     float aj = get(a, ab + j);
@@ -436,7 +448,8 @@ final class VectorKernels {
                     FloatVector s = FloatVector.broadcast(S, 1f).div(exp(av.neg()).add(1f));
                     dhv.mul(av).mul(s).intoByteBuffer(du, (dub + j) << 2, ORDER);
                     FloatVector dsilu = s.neg().add(1f).mul(av).add(1f).mul(s);      // s (1 + a (1 - s))
-                    dhv.mul(FloatVector.fromByteBuffer(S, u, (ub + j) << 2, ORDER)).mul(dsilu).intoByteBuffer(da, (dab + j) << 2, ORDER);
+                    FloatVector uv = FloatVector.fromByteBuffer(S, u, (ub + j) << 2, ORDER);
+                    dhv.mul(uv).mul(dsilu).intoByteBuffer(da, (dab + j) << 2, ORDER);
                 }
                 for (; j < f; j++) {
                     float aj = get(a, ab + j);
@@ -477,7 +490,8 @@ final class VectorKernels {
                     if (rotate == 0) {
                         int i = 0;
                         for (; i < dBound; i += L) {
-                            FloatVector.fromByteBuffer(S, src, (sb + i) << 2, ORDER).intoByteBuffer(dst, (db + i) << 2, ORDER);
+                            FloatVector row = FloatVector.fromByteBuffer(S, src, (sb + i) << 2, ORDER);
+                            row.intoByteBuffer(dst, (db + i) << 2, ORDER);
                         }
                         for (; i < d; i++) {
                             put(dst, db + i, get(src, sb + i));
@@ -596,9 +610,11 @@ final class VectorKernels {
                 float st = stepSize[t];
                 int i = lo;
                 for (int bound = lo + S.loopBound(hi - lo); i < bound; i += L) {
-                    FloatVector bv = FloatVector.fromByteBuffer(S, buf, i << 2, ORDER).mul(momentum).add(FloatVector.fromByteBuffer(S, g, i << 2, ORDER));
+                    FloatVector gv = FloatVector.fromByteBuffer(S, g, i << 2, ORDER);
+                    FloatVector bv = FloatVector.fromByteBuffer(S, buf, i << 2, ORDER).mul(momentum).add(gv);
                     bv.intoByteBuffer(buf, i << 2, ORDER);
-                    FloatVector.fromByteBuffer(S, p, i << 2, ORDER).mul(d).sub(bv.mul(st)).intoByteBuffer(p, i << 2, ORDER);
+                    FloatVector pv = FloatVector.fromByteBuffer(S, p, i << 2, ORDER);
+                    pv.mul(d).sub(bv.mul(st)).intoByteBuffer(p, i << 2, ORDER);
                 }
                 for (; i < hi; i++) {
                     float bi = get(buf, i) * momentum + get(g, i);

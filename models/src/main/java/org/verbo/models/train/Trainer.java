@@ -158,7 +158,6 @@ public final class Trainer implements AutoCloseable {
     public StepResult trainStep(Iterator<int[]> blocks) {
         long t0 = System.nanoTime();
         ModelConfig mc = model.config();
-        sizeWorkspaces();
         model.zeroGradients();
         double loss = 0;
         long tokens = 0;
@@ -176,7 +175,7 @@ public final class Trainer implements AutoCloseable {
                     tokens++;
                 }
             }
-            try (var ws = Workspaces.step("verbo-train")) {
+            try (var ws = Workspaces.step(STEP_WORKSPACE)) {
                 loss += model.meanLossAndBackward(batch, 1.0 / config.gradAccumulation()) / config.gradAccumulation();
             }
         }
@@ -190,7 +189,7 @@ public final class Trainer implements AutoCloseable {
             grads.muli(config.clipNorm() / norm);
         }
         double lr = LrSchedule.at(config, step);
-        try (var ws = Workspaces.step("verbo-train")) {
+        try (var ws = Workspaces.step(STEP_WORKSPACE)) {
             optimizer.step(model.parameters(), grads, lr, optimizerStep + 1);
         }
         step++;
@@ -200,22 +199,19 @@ public final class Trainer implements AutoCloseable {
 
     /** {@code -Dverbo.presizeWorkspaces=false} keeps ND4J's own learning cycle in the first step. */
     private static final boolean PRESIZE = !"false".equals(System.getProperty("verbo.presizeWorkspaces"));
-    private boolean workspacesSized;
+    /** The workspace of a step's forward + backward and of its update. */
+    private static final String STEP_WORKSPACE = "verbo-train";
 
     /**
-     * At construction (or before the first step, in a thread that has none yet): sizes the step's workspaces from two forward + backward passes on one and
-     * on two blocks (every activation of a step is linear in the micro-batch size), and creates them at the size
-     * the micro-batch needs plus 2 %. Why: otherwise ND4J learns the size in the first step, which then touches
-     * three times the step's memory (see {@link Workspaces#presize}); the two small passes touch a quarter of it.
-     * The gradients they add are cleared by the step's own zeroing, and nothing else (optimizer, schedule, random
-     * state) is touched, so results keep their bits.
+     * At construction, in the constructing thread: sizes the step's workspaces from two forward + backward passes on
+     * one and on two blocks (every activation of a step is linear in the micro-batch size), and creates them at the
+     * size the micro-batch needs plus 2 %. Why: otherwise ND4J learns the size in the first step, which then touches
+     * three times the step's memory (see {@link Workspaces#presize}); the two small passes touch a quarter of it. A
+     * trainer stepped from another thread falls back to ND4J's learning there. The gradients the passes add are
+     * cleared here, and nothing else (optimizer, schedule, random state) is touched, so results keep their bits.
      */
     private void sizeWorkspaces() {
-        if (workspacesSized) {
-            return;
-        }
-        workspacesSized = true;
-        if (!PRESIZE || Nd4j.getWorkspaceManager().checkIfWorkspaceExists("verbo-train")) {
+        if (!PRESIZE || Nd4j.getWorkspaceManager().checkIfWorkspaceExists(STEP_WORKSPACE)) {
             return;   // switched off, or this thread already has them (a previous trainer learned them)
         }
         java.util.Map<String, Long> one = dryStep(1);
@@ -238,8 +234,8 @@ public final class Trainer implements AutoCloseable {
             blocks.add(new int[mc.contextLength() + 1]);
         }
         Batch batch = Batch.of(blocks, mc.vocabSize(), mc.contextLength());
-        Workspaces.measure("verbo-train", LlamaModel.BLOCK_BACKWARD_WORKSPACE);
-        try (var ws = Workspaces.step("verbo-train")) {
+        Workspaces.measure(STEP_WORKSPACE, LlamaModel.BLOCK_BACKWARD_WORKSPACE);
+        try (var ws = Workspaces.step(STEP_WORKSPACE)) {
             model.meanLossAndBackward(batch, 1.0);
         }
         java.util.Map<String, Long> sizes = Workspaces.measured();
