@@ -10,7 +10,7 @@ state-dict names (latent_attention_model.*), so a name or layout mismatch fails 
 
 Usage: embed_torch.py --dir DIR --parity                 compare with verbo's embeddings (DIR/parity-*.bin)
        embed_torch.py --dir DIR --json FILE [--batch 16] [--warmup 1] [--passes 3] [--threads N]
-DIR is what `EmbedBench setup` wrote (model-{mean,latent_attention}/, texts-{short,long}.bin).
+DIR is what `EmbedBench setup` wrote (model-{mean,latent_attention}/, texts-{short,long,short_by_length}.bin).
 """
 import argparse
 import json
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_torch import Block, RMSNorm, read_safetensors  # noqa: E402
 
 POOLINGS = ("mean", "latent_attention")
-SETS = ("short", "long")
+SETS = ("short", "long", "short_by_length")
 
 
 class LlamaEncoder(nn.Module):

@@ -30,11 +30,15 @@ public final class Workspaces {
                 .build();
     }
 
-    /** Creates this thread's workspace {@code id} with {@code config}, destroying one that exists. */
+    /**
+     * Creates this thread's workspace {@code id} with {@code config}, destroying one that exists. Through the manager:
+     * the workspace's own destroyWorkspace() frees its memory but leaves it registered, and the manager then hands
+     * back that same object, with its old configuration, instead of creating the new one.
+     */
     private static void replace(String id, WorkspaceConfiguration config) {
         var mgr = Nd4j.getWorkspaceManager();
         if (mgr.checkIfWorkspaceExists(id)) {
-            mgr.getWorkspaceForCurrentThread(id).destroyWorkspace();
+            mgr.destroyWorkspace(mgr.getWorkspaceForCurrentThread(id));
         }
         mgr.getWorkspaceForCurrentThread(config, id);
     }
@@ -56,6 +60,25 @@ public final class Workspaces {
      */
     public static void presize(String id, long bytes) {
         replace(id, config(bytes, LearningPolicy.FIRST_LOOP, SpillPolicy.REALLOCATE));
+    }
+
+    /**
+     * Makes this thread's workspace {@code id} a fixed block of at least {@code bytes} that never learns or
+     * reallocates (what a cycle needs beyond it is allocated outside, as without a workspace): created when absent or
+     * smaller, kept otherwise. For inference over batches of varying size, where a learning workspace would
+     * reallocate and zero itself whenever a batch is larger than the ones before (sorted batches: almost every time).
+     */
+    public static void ensureFixed(String id, long bytes) {
+        var mgr = Nd4j.getWorkspaceManager();
+        if (mgr.checkIfWorkspaceExists(id)) {
+            MemoryWorkspace ws = mgr.getWorkspaceForCurrentThread(id);
+            if (ws.getWorkspaceConfiguration().getPolicyLearning() == LearningPolicy.NONE
+                    && ws.getWorkspaceConfiguration().getPolicySpill() == SpillPolicy.EXTERNAL
+                    && ws.getCurrentSize() >= bytes) {
+                return;
+            }
+        }
+        replace(id, config(bytes, LearningPolicy.NONE, SpillPolicy.EXTERNAL));
     }
 
     /**

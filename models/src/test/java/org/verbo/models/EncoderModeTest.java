@@ -5,6 +5,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.verbo.models.nn.AttentionMask;
@@ -244,5 +245,26 @@ class EncoderModeTest {
         model.logits(new int[]{1, 2}, 1, 2);
         assertThrows(IllegalStateException.class,
                 () -> model.hiddenStatesBackward(GradCheck.randn(new Random(2), 1, 1, 2, 32).castTo(DataType.FLOAT)));
+    }
+
+    @Test
+    void encoderStatesGiveTheSameBitsInNestedWorkspacesAndRefuseABackward() {
+        for (boolean kernels : new boolean[]{true, false}) {
+            Kernels.setEnabled(kernels);
+            LlamaModel model = floatModel();
+            Random rng = new Random(41);
+            EncoderBatch batch = EncoderBatch.of(List.of(text(rng, 9, SMALL.vocabSize()), text(rng, 14, SMALL.vocabSize()),
+                    text(rng, 5, SMALL.vocabSize())));
+            float[] training = model.hiddenStates(batch, AttentionMode.BIDIRECTIONAL).dup().data().asFloat();
+            float[] inference;
+            // inside an open workspace each block runs in the nested one; the states are copied out of it
+            try (var ws = Workspaces.step("encoder-states-test")) {
+                INDArray h = model.encoderStates(batch, AttentionMode.BIDIRECTIONAL);
+                inference = h.dup().data().asFloat();
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(training, inference, 0f, "kernels " + kernels);
+            INDArray dHidden = Nd4j.zeros(DataType.FLOAT, batch.batchSize(), batch.seqLen(), SMALL.hiddenSize());
+            assertThrows(IllegalStateException.class, () -> model.hiddenStatesBackward(dHidden));
+        }
     }
 }

@@ -40,7 +40,8 @@ import java.util.Random;
  */
 public final class EmbedBench {
     static final String[] POOLINGS = {"mean", "latent_attention"};
-    static final String[] SETS = {"short", "long"};
+    /** short_by_length: the short texts sorted by length (stable), batched as {@code verbo embed} batches a partition. */
+    static final String[] SETS = {"short", "long", "short_by_length"};
     static final int PARITY_TEXTS = 8;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -80,8 +81,11 @@ public final class EmbedBench {
         ModelConfig mc = ModelConfig.preset(preset);
         Files.createDirectories(out);
         Random rng = new Random(7);
-        Map<String, List<int[]>> sets = Map.of("short", texts(rng, shortTexts, shortLen, mc.vocabSize()),
-                "long", texts(new Random(8), longTexts, longLen, mc.vocabSize()));
+        List<int[]> shortTexts0 = texts(rng, shortTexts, shortLen, mc.vocabSize());
+        List<int[]> byLength = new ArrayList<>(shortTexts0);
+        byLength.sort(java.util.Comparator.comparingInt(t -> t.length));   // stable: ties keep their order
+        Map<String, List<int[]>> sets = Map.of("short", shortTexts0,
+                "long", texts(new Random(8), longTexts, longLen, mc.vocabSize()), "short_by_length", byLength);
         for (String s : SETS) {
             writeTexts(out.resolve("texts-" + s + ".bin"), sets.get(s));
         }

@@ -2,12 +2,6 @@ package org.verbo.embeddings.model;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.ResetPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.verbo.models.EncoderBatch;
 import org.verbo.models.LlamaModel;
@@ -29,25 +23,23 @@ public final class EmbeddingModel {
     public static final int DEFAULT_BATCH = 16;
 
     /**
-     * encode's per-batch workspace: one 512 MiB off-heap block per encoding thread, allocated once, reset after each
-     * batch; what a batch needs beyond it is allocated outside, as without a workspace. Not the training step's
-     * learning configuration ({@link Workspaces#step}): batches differ in padded length, and a learning workspace was
-     * re-allocated and zeroed on almost every batch (JFR, bench-7m: 19 % of encode's samples in that memset, 4 % with
-     * this one).
+     * encode's per-batch workspace and the decoder's nested per-block one ({@link LlamaModel#encoderStates}): fixed
+     * blocks per encoding thread, sized for the largest batch of each call from the bytes per token measured on the
+     * model's first batch, reset after each batch. Not learning workspaces: batches differ in padded length, and a
+     * learning workspace re-allocated and zeroed itself on almost every batch (JFR, bench-7m: 19 % of encode's
+     * samples in that memset). Not one fixed 512 MiB block either, as before: creating it (zeroing 512 MiB) took
+     * about 1.6 s per thread, which every Spark task thread of {@code verbo embed} paid; a 16 x 50-token bench-7m
+     * batch needs about 25 MB.
      */
-    private static final WorkspaceConfiguration ENCODE_WORKSPACE = WorkspaceConfiguration.builder()
-            .initialSize(512L << 20)
-            .policyAllocation(AllocationPolicy.STRICT)
-            .policyLearning(LearningPolicy.NONE)
-            .policyReset(ResetPolicy.BLOCK_LEFT)
-            .policySpill(SpillPolicy.EXTERNAL)
-            .build();
+    private static final String ENCODE_WORKSPACE = "verbo-embed";
+    private static final String BLOCK_WORKSPACE = LlamaModel.ENCODER_BLOCK_WORKSPACE;
 
     private final LlamaModel decoder;
     private final Pooling pooling;
     private final EmbeddingConfig config;
     private final L2Normalize normalize = new L2Normalize();
     private boolean forwarded;   // a forward ran since the last backward
+    private long[] bytesPerToken;   // {encode workspace, block workspace} per padded token, from the first batch
 
     public EmbeddingModel(LlamaModel decoder, Pooling pooling, EmbeddingConfig config) {
         if (config.maxLength() > decoder.config().contextLength()) {
@@ -124,19 +116,57 @@ public final class EmbeddingModel {
         }
         float[][] out = new float[tokenized.size()][];
         forwarded = false;
-        for (int from = 0; from < tokenized.size(); from += batchSize) {
-            int to = Math.min(tokenized.size(), from + batchSize);
-            int[] instr = instructionLengths.subList(from, to).stream().mapToInt(Integer::intValue).toArray();
-            // a per-batch workspace: the temporaries of one batch reuse one off-heap block instead of each being
-            // allocated (and zeroed) anew, which took about a quarter of encode's time (JFR, bench-7m, 40 tokens)
-            try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(ENCODE_WORKSPACE,
-                    "verbo-embed")) {
-                INDArray e = embed(tokenized.subList(from, to), instr).castTo(DataType.FLOAT);   // [b, C]
-                float[][] rows = e.toFloatMatrix();
-                System.arraycopy(rows, 0, out, from, to - from);
-            }
+        Pooling.Inference pool = pooling.inference();   // the pooling's parameter-only part, once for every batch
+        int from = 0;
+        if (bytesPerToken == null && !tokenized.isEmpty()) {
+            // the model's first batch runs in measuring workspaces (every array its own allocation) to learn the
+            // bytes a padded token takes in each
+            int to = Math.min(tokenized.size(), batchSize);
+            Workspaces.measure(ENCODE_WORKSPACE, BLOCK_WORKSPACE);
+            encodeBatch(pool, tokenized, instructionLengths, 0, to, out);
+            java.util.Map<String, Long> used = Workspaces.measured();
+            long tokens = paddedTokens(tokenized, 0, to);
+            bytesPerToken = new long[]{perToken(used.get(ENCODE_WORKSPACE), tokens),
+                    perToken(used.get(BLOCK_WORKSPACE), tokens)};
+            from = to;
+        }
+        long maxTokens = 0;
+        for (int b = from; b < tokenized.size(); b += batchSize) {
+            maxTokens = Math.max(maxTokens, paddedTokens(tokenized, b, Math.min(tokenized.size(), b + batchSize)));
+        }
+        if (maxTokens > 0) {
+            // 25 % and 4 MiB over the measured rate: alignment, and the few arrays whose size is not per token
+            Workspaces.ensureFixed(ENCODE_WORKSPACE, maxTokens * bytesPerToken[0] * 5 / 4 + (4L << 20));
+            Workspaces.ensureFixed(BLOCK_WORKSPACE, maxTokens * bytesPerToken[1] * 5 / 4 + (4L << 20));
+        }
+        for (; from < tokenized.size(); from += batchSize) {
+            encodeBatch(pool, tokenized, instructionLengths, from, Math.min(tokenized.size(), from + batchSize), out);
         }
         return out;
+    }
+
+    /** Texts [from, to) encoded as one batch into out[from, to), inside this thread's encode workspace. */
+    private void encodeBatch(Pooling.Inference pool, List<int[]> tokenized, List<Integer> instructionLengths,
+                             int from, int to, float[][] out) {
+        int[] instr = instructionLengths.subList(from, to).stream().mapToInt(Integer::intValue).toArray();
+        try (MemoryWorkspace ws = Workspaces.step(ENCODE_WORKSPACE)) {
+            INDArray e = embed(pool, tokenized.subList(from, to), instr).castTo(DataType.FLOAT);   // [b, C]
+            float[][] rows = e.toFloatMatrix();
+            System.arraycopy(rows, 0, out, from, to - from);
+        }
+    }
+
+    /** Tokens the decoder runs over for texts [from, to) as one batch: count x longest (cut) length. */
+    private long paddedTokens(List<int[]> tokenized, int from, int to) {
+        int longest = 0;
+        for (int i = from; i < to; i++) {
+            longest = Math.max(longest, Math.min(tokenized.get(i).length, config.maxLength()));
+        }
+        return (long) (to - from) * longest;
+    }
+
+    private static long perToken(Long bytes, long tokens) {
+        return bytes == null || tokens == 0 ? 0 : (bytes + tokens - 1) / tokens;
     }
 
     /**
@@ -169,9 +199,13 @@ public final class EmbeddingModel {
      * pooling's fast path; {@link #forward} is its reference twin, {@code EmbeddingModelTest} holds them equal).
      */
     INDArray embed(List<int[]> texts, int[] instructionLengths) {
+        return embed(pooling.inference(), texts, instructionLengths);
+    }
+
+    private INDArray embed(Pooling.Inference pool, List<int[]> texts, int[] instructionLengths) {
         EncoderBatch batch = batch(texts, instructionLengths);
-        INDArray hidden = decoder.hiddenStates(batch, config.attention());                  // [B, T, C]
-        return normalize.forward(pooling.pool(hidden, PoolingMask.of(batch, instructionLengths)));   // [B, C]
+        INDArray hidden = decoder.encoderStates(batch, config.attention());                 // [B, T, C]
+        return normalize.forward(pool.pool(hidden, PoolingMask.of(batch, instructionLengths)));   // [B, C]
     }
 
     /**

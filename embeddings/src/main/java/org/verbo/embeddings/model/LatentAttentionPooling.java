@@ -8,6 +8,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.verbo.models.ParameterLayout;
 import org.verbo.models.nn.BatchedMatmul;
+import org.verbo.models.nn.Kernels;
 import org.verbo.models.nn.Param;
 
 import java.util.Random;
@@ -190,31 +191,34 @@ public final class LatentAttentionPooling implements Pooling {
      */
     @Override
     public INDArray pool(INDArray hidden, PoolingMask mask) {
-        long[] s = check(hidden, mask);
-        weights = null;
-        shape = null;
-        DataType dtype = hidden.dataType();
-        int b = (int) s[0];
-        int t = (int) s[1];
-        int c = (int) s[2];
+        INDArray[] atBv = latentSide();
+        return poolWith(atBv[0], atBv[1], hidden, mask);
+    }
+
+    /**
+     * {@link #pool} with the latents' side (At and Bv, below) made once, outside any workspace, for every batch of an
+     * {@code encode} call; valid while the parameters do not change.
+     */
+    @Override
+    public Inference inference() {
+        INDArray[] atBv;
+        try (var ignored = org.verbo.models.Workspaces.outside()) {
+            atBv = latentSide();
+        }
+        INDArray at = atBv[0];
+        INDArray bv = atBv[1];
+        return (hidden, mask) -> poolWith(at, bv, hidden, mask);
+    }
+
+    /** At [H r, C] (the score scale folded in) and Bv [H r, C] of the reassociated cross-attention (see {@link #pool}). */
+    private INDArray[] latentSide() {
+        DataType dtype = group.parameters().dataType();
         int heads = config.numHeads();
         int dh = config.headDim();
         int in = config.innerDim();
         int r = config.numLatents();
-        int f = config.ffnSize();
-        int rows = 0;
-        for (int i = 0; i < b; i++) {
-            rows += mask.end(i) - mask.start(i);
-        }
-        int[] pick = new int[rows];                                                       // pooled rows of [B*T, C]
-        for (int i = 0, k = 0; i < b; i++) {
-            for (int p = mask.start(i); p < mask.end(i); p++) {
-                pick[k++] = i * t + p;
-            }
-        }
-        INDArray x = Nd4j.pullRows(MeanPooling.flat(hidden), 1, pick);                   // [M, C]
-        // the latents' side, once per call: At [H r, C] (score scale folded in), Bv [H r, C]
-        INDArray lat = normKv.forward(latents.value());                                  // [r, C]
+        int c = config.hiddenSize();
+        INDArray lat = normKv.apply(latents.value());                                   // [r, C]
         INDArray kv = BatchedMatmul.gemm(lat, wkv.value(), null, false, true, 1.0, 0.0);  // [r, 2I]
         INDArray at = Nd4j.create(dtype, (long) heads * r, c);
         INDArray bv = Nd4j.create(dtype, (long) heads * r, c);
@@ -234,26 +238,49 @@ public final class LatentAttentionPooling implements Pooling {
             bv.get(NDArrayIndex.interval(h * r, (h + 1) * r), NDArrayIndex.all())
                     .assign(BatchedMatmul.gemm(vh, woh, null, false, true, 1.0, 0.0));      // [r, C]
         }
-        // the tokens' side
-        INDArray xn = normQ.forward(x);                                                  // [M, C]
+        return new INDArray[]{at, bv};
+    }
+
+    /** The tokens' side of {@link #pool} over the latents' side At, Bv. */
+    private INDArray poolWith(INDArray at, INDArray bv, INDArray hidden, PoolingMask mask) {
+        long[] s = check(hidden, mask);
+        weights = null;
+        shape = null;
+        DataType dtype = hidden.dataType();
+        int b = (int) s[0];
+        int t = (int) s[1];
+        int c = (int) s[2];
+        int heads = config.numHeads();
+        int r = config.numLatents();
+        int rows = 0;
+        for (int i = 0; i < b; i++) {
+            rows += mask.end(i) - mask.start(i);
+        }
+        int[] pick = new int[rows];                                                       // pooled rows of [B*T, C]
+        for (int i = 0, k = 0; i < b; i++) {
+            for (int p = mask.start(i); p < mask.end(i); p++) {
+                pick[k++] = i * t + p;
+            }
+        }
+        INDArray x = Nd4j.pullRows(MeanPooling.flat(hidden), 1, pick);                   // [M, C]
+        INDArray xn = normQ.apply(x);                                                    // [M, C]
         INDArray sc = BatchedMatmul.gemm(xn, at, null, false, true, 1.0, 0.0);           // [M, H r] scaled scores
         INDArray s2 = sc.reshape('c', (long) rows * heads, r);                           // one row per token and head
-        s2.subiColumnVector(s2.max(1).reshape((long) rows * heads, 1));
-        Transforms.exp(s2, false);
-        s2.diviColumnVector(s2.sum(1).reshape((long) rows * heads, 1));                   // softmax over latents
-        INDArray y1 = BatchedMatmul.gemm(sc, bv, null, false, false, 1.0, 0.0).addi(x);  // [M, C] residual
-        INDArray yn = normFf.forward(y1);                                                // [M, C]
-        INDArray g = BatchedMatmul.gemm(yn, w1.value(), null, false, true, 1.0, 0.0)
-                .addiRowVector(b1.value());                                              // [M, 2F]
-        INDArray gu = cols(g, 0, f);                                                     // [M, F]
-        INDArray gz = cols(g, f, f);                                                     // [M, F]
-        INDArray phi = gz.mul(Math.sqrt(0.5));
-        Nd4j.exec(new Erf(phi, phi));
-        phi.addi(1.0).muli(0.5);                                                         // Phi(z)
-        INDArray gm = gu.muli(gz).muli(phi);                                             // u * z Phi(z)
-        INDArray y = BatchedMatmul.gemm(gm, w2.value(), null, false, true, 1.0, 0.0)
-                .addiRowVector(b2.value()).addi(y1);                                     // [M, C]
-        double[] yd = y.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+        if (!Kernels.softmaxRows(s2)) {
+            s2.subiColumnVector(s2.max(1).reshape((long) rows * heads, 1));
+            Transforms.exp(s2, false);
+            s2.diviColumnVector(s2.sum(1).reshape((long) rows * heads, 1));               // softmax over latents
+        }
+        INDArray y1 = BatchedMatmul.gemm(sc, bv, x, false, false, 1.0, 1.0);             // [M, C] x + attention
+        INDArray yn = normFf.apply(y1);                                                  // [M, C]
+        INDArray g = BatchedMatmul.gemm(yn, w1.value(), null, false, true, 1.0, 0.0);    // [M, 2F] (bias below)
+        INDArray gm = Kernels.geglu(g, b1.value());                                      // [M, F] u * z Phi(z)
+        if (gm == null) {
+            gm = gegluReference(g.addiRowVector(b1.value()));
+        }
+        INDArray y = BatchedMatmul.gemm(gm, w2.value(), y1, false, true, 1.0, 1.0)
+                .addiRowVector(b2.value());                                              // [M, C] residual
+        double[] yd = y.dup('c').data().asDouble();
         double[] out = new double[b * c];
         for (int i = 0, k = 0; i < b; i++) {
             int n = mask.end(i) - mask.start(i);
@@ -267,6 +294,17 @@ public final class LatentAttentionPooling implements Pooling {
             }
         }
         return Nd4j.createFromArray(out).reshape('c', b, c).castTo(dtype);              // [B, C]
+    }
+
+    /** GEGLU's reference arithmetic on g [M, 2F] (bias added): u * z Phi(z), Phi by ND4J's erf. */
+    private INDArray gegluReference(INDArray g) {
+        int f = config.ffnSize();
+        INDArray gu = cols(g, 0, f);                                                     // [M, F]
+        INDArray gz = cols(g, f, f);                                                     // [M, F]
+        INDArray phi = gz.mul(Math.sqrt(0.5));
+        Nd4j.exec(new Erf(phi, phi));
+        phi.addi(1.0).muli(0.5);                                                         // Phi(z)
+        return gu.muli(gz).muli(phi);                                                    // u * z Phi(z)
     }
 
     /** The layer on every token: x [N, C] -> y [N, C] (before the mean). */

@@ -2,6 +2,7 @@ package org.verbo.embeddings.model;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.verbo.models.nn.Kernels;
 import org.verbo.models.nn.Param;
 
 /**
@@ -41,6 +42,23 @@ public final class LayerNorm {
         inv = Transforms.pow(var.addi(eps), -0.5, false);                     // [N, 1]
         xhat = centred.muliColumnVector(inv);                                 // [N, C]
         return xhat.mulRowVector(weight.value().reshape(c)).addiRowVector(bias.value().reshape(c));
+    }
+
+    /**
+     * Inference: {@link #forward}'s y without keeping anything for a backward, in one SIMD pass per row when the
+     * kernels apply ({@code Kernels.layerNorm}; {@link #forward} is its reference twin).
+     */
+    public INDArray apply(INDArray x) {
+        INDArray y = Kernels.layerNorm(x, weight.value(), bias.value(), eps);
+        if (y != null) {
+            return y;
+        }
+        INDArray keepXhat = xhat;
+        INDArray keepInv = inv;
+        y = forward(x);
+        xhat = keepXhat;
+        inv = keepInv;
+        return y;
     }
 
     /**

@@ -20,6 +20,20 @@ public interface Pooling {
     }
 
     /**
+     * {@link #pool} with whatever depends only on the parameters computed once, for many batches under the same
+     * parameters (one {@code encode} call); invalid once the parameters change. The default is {@link #pool} itself.
+     */
+    default Inference inference() {
+        return this::pool;
+    }
+
+    /** A pooling's inference function over fixed parameters: hidden [B, T, C] and the pooled positions -> [B, C]. */
+    @FunctionalInterface
+    interface Inference {
+        INDArray pool(INDArray hidden, PoolingMask mask);
+    }
+
+    /**
      * dPooled [B, C] -> dHidden [B, T, C] (zero at positions the mask leaves out); adds parameter gradients into
      * {@link #parameters()}'s gradient vector.
      */

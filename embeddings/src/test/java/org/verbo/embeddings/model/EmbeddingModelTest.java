@@ -105,6 +105,34 @@ class EmbeddingModelTest {
         }
     }
 
+    /**
+     * The first batch a model encodes runs in measuring workspaces, the later ones in fixed workspaces sized from it,
+     * grown when a later call has longer batches: the same texts in the same batches give the same bits every time.
+     */
+    @Test
+    void encodeGivesTheSameBitsInItsMeasuringFirstBatchAndInTheSizedWorkspaces() {
+        Random rng = new Random(9);
+        List<int[]> shortTexts = List.of(text(rng, 6), text(rng, 3), text(rng, 8), text(rng, 5));
+        List<int[]> longer = List.of(text(rng, 31), text(rng, 29), text(rng, 32), text(rng, 30));
+        List<Integer> none = java.util.Collections.nCopies(4, 0);
+        for (PoolingKind kind : PoolingKind.values()) {
+            EmbeddingModel model = tiny(kind, 10);
+            float[][] first = model.encode(shortTexts, none, 2);        // batch 1 measured, batch 2 in fixed workspaces
+            float[][] again = model.encode(shortTexts, none, 2);
+            float[][] swapped = model.encode(List.of(shortTexts.get(2), shortTexts.get(3), shortTexts.get(0),
+                    shortTexts.get(1)), none, 2);
+            float[][] grown = model.encode(longer, none, 2);              // larger batches: the workspaces grow
+            float[][] afterGrowth = model.encode(shortTexts, none, 2);
+            for (int i = 0; i < 4; i++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(first[i], again[i], 0f, kind + " text " + i);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(first[i], swapped[(i + 2) % 4], 0f,
+                        kind + " text " + i + " in the other batch position");
+                org.junit.jupiter.api.Assertions.assertArrayEquals(first[i], afterGrowth[i], 0f, kind + " text " + i);
+                assertEquals(TINY.hiddenSize(), grown[i].length);
+            }
+        }
+    }
+
     @Test
     void aTextAloneAndInAPaddedBatchAgree() {
         Random rng = new Random(3);

@@ -41,6 +41,25 @@ class LayerNormTest {
     }
 
     @Test
+    void applyMatchesForwardInFloatAndLeavesTheBackwardCacheAlone() {
+        Random rng = new Random(4);
+        Param w = Param.standalone("w", FiniteDifferences.randn(rng, 1.0, 37).castTo(DataType.FLOAT));
+        Param b = Param.standalone("b", FiniteDifferences.randn(rng, 1.0, 37).castTo(DataType.FLOAT));
+        LayerNorm norm = new LayerNorm(w, b, 1e-5);
+        INDArray x = FiniteDifferences.randn(rng, 3.0, 9, 37).castTo(DataType.FLOAT);
+        INDArray r = FiniteDifferences.randn(rng, 1.0, 9, 37).castTo(DataType.FLOAT);
+        INDArray reference = norm.forward(x);
+        INDArray dxAlone = norm.backward(r);
+        norm.forward(x);
+        INDArray fast = norm.apply(x.mul(2).addi(1));                 // another input in between
+        INDArray dxAfterApply = norm.backward(r);
+        assertArrayEquals(dxAlone.data().asFloat(), dxAfterApply.data().asFloat(), 0f);
+        INDArray again = norm.apply(x);
+        assertArrayEquals(reference.dup().data().asFloat(), again.data().asFloat(), 1e-5f);
+        assertArrayEquals(new long[]{9, 37}, fast.shape());
+    }
+
+    @Test
     void rejectsBadConfig() {
         Param w = Param.standalone("w", Nd4j.ones(DataType.DOUBLE, 3));
         assertThrows(IllegalArgumentException.class, () -> new LayerNorm(w, w, 0));

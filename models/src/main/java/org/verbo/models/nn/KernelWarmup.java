@@ -79,6 +79,8 @@ final class KernelWarmup {
             VectorKernels.rmsNormForward(x, w, y, inv, n, c, 1e-5);
             VectorKernels.rmsNormBackward(x, y, w, inv, z, dw, n, c);
             VectorKernels.swigluForward(x, 0, 2 * c, x, c, 2 * c, y, n, c);
+            VectorKernels.layerNormForward(x, w, dw, y, n, c, 1e-5);        // the embedding pooling's kernels
+            VectorKernels.gegluForward(x, w, y, n, c / 2);
             VectorKernels.swigluBackward(y, x, 0, 2 * c, x, c, 2 * c, z, 0, 2 * c, z, c, 2 * c, n, c);
             VectorKernels.maskedSoftmax(s, n, t, t, 0, 0.25f, true, null, n);
             VectorKernels.maskedSoftmaxBackward(s, ds, n, t, t, 0, 0.25f, true, null, n);

@@ -241,6 +241,47 @@ public final class Kernels {
         return x.add(y);
     }
 
+    /**
+     * Inference LayerNorm of x [n, c] with weight and bias [c] (torch.nn.LayerNorm's arithmetic, biased variance) as a
+     * new array in one SIMD pass per row; null, having done nothing, when the kernels do not apply (the caller's ND4J
+     * path is the reference twin).
+     */
+    public static INDArray layerNorm(INDArray x, INDArray weight, INDArray bias, double eps) {
+        if (x.rank() != 2 || !applies(x, weight, bias) || weight.length() != x.size(1) || bias.length() != x.size(1)) {
+            return null;
+        }
+        INDArray y = Nd4j.createUninitialized(x.dataType(), x.shape());
+        VectorKernels.layerNormForward(buffer(x), buffer(weight), buffer(bias), buffer(y), (int) x.size(0),
+                (int) x.size(1), eps);
+        return y;
+    }
+
+    /**
+     * GEGLU with exact GELU, h [n, f] = u * z * Phi(z) with [u | z] = g + bias, g [n, 2f] and bias [2f]: one SIMD pass
+     * (Phi by an erf accurate to 1.5e-7, as PyTorch's CPU kernel); null, having done nothing, when the kernels do not
+     * apply.
+     */
+    public static INDArray geglu(INDArray g, INDArray bias) {
+        if (g.rank() != 2 || g.size(1) % 2 != 0 || !applies(g, bias) || bias.length() != g.size(1)) {
+            return null;
+        }
+        int f = (int) (g.size(1) / 2);
+        INDArray h = Nd4j.createUninitialized(g.dataType(), g.size(0), f);
+        VectorKernels.gegluForward(buffer(g), buffer(bias), buffer(h), (int) g.size(0), f);
+        return h;
+    }
+
+    /** Softmax over each row of s [rows, cols], in place, in one SIMD pass per row; false when the kernels do not apply. */
+    public static boolean softmaxRows(INDArray s) {
+        if (s.rank() != 2 || !applies(s)) {
+            return false;
+        }
+        int rows = (int) s.size(0);
+        int cols = (int) s.size(1);
+        VectorKernels.maskedSoftmax(buffer(s), rows, cols, rows, 0, 1f, false, null, rows);
+        return true;
+    }
+
     /** Sets x to zero (one SIMD pass when the kernels apply). */
     public static void zero(INDArray x) {
         if (applies(x)) {

@@ -397,6 +397,116 @@ final class VectorKernels {
         }
     }
 
+    // ---------------------------------------------------------------------------------- LayerNorm, GEGLU (pooling)
+
+    /**
+     * Inference LayerNorm (torch.nn.LayerNorm): y = (x - mean) / sqrt(var + eps) * w + b per row of x [n, c], biased
+     * variance from the centred values (two passes over the row, as the reference path's subtract-then-square).
+     */
+    static void layerNormForward(ByteBuffer x, ByteBuffer w, ByteBuffer b, ByteBuffer y, int n, int c, double eps) {
+        int bound = S.loopBound(c);
+        Kernels.parallel(n, 16, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * c;
+                FloatVector acc = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += L) {
+                    acc = acc.add(FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER));
+                }
+                double sum = laneSum(acc);
+                for (; j < c; j++) {
+                    sum += get(x, base + j);
+                }
+                float mean = (float) (sum / c);
+                acc = FloatVector.zero(S);
+                j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector d = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).sub(mean);
+                    acc = d.fma(d, acc);
+                }
+                double ss = laneSum(acc);
+                for (; j < c; j++) {
+                    float d = get(x, base + j) - mean;
+                    ss += d * d;
+                }
+                float inv = (float) (1.0 / Math.sqrt(ss / c + eps));
+                j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
+                    FloatVector wv = FloatVector.fromByteBuffer(S, w, j << 2, ORDER);
+                    FloatVector bv = FloatVector.fromByteBuffer(S, b, j << 2, ORDER);
+                    xv.sub(mean).mul(inv).fma(wv, bv).intoByteBuffer(y, (base + j) << 2, ORDER);
+                }
+                for (; j < c; j++) {
+                    put(y, base + j, (get(x, base + j) - mean) * inv * get(w, j) + get(b, j));
+                }
+            }
+        });
+    }
+
+    // erf(x) by Abramowitz and Stegun 7.1.26: 1 - (a1 t + a2 t^2 + a3 t^3 + a4 t^4 + a5 t^5) exp(-x^2) with
+    // t = 1 / (1 + p |x|), odd in x; absolute error at most 1.5e-7, the approximation PyTorch's vectorised CPU erf
+    // (and so its exact-GELU kernel) uses. Neither the JDK nor the Vector API has an erf; plain adds, multiplies and
+    // one divide also give the same bits in every JIT tier, as exp above.
+    private static final float ERF_P = 0.3275911f;
+    private static final float ERF_A1 = 0.254829592f;
+    private static final float ERF_A2 = -0.284496736f;
+    private static final float ERF_A3 = 1.421413741f;
+    private static final float ERF_A4 = -1.453152027f;
+    private static final float ERF_A5 = 1.061405429f;
+    private static final float SQRT_HALF = 0.70710678118654752f;
+
+    /** Phi(z) = (1 + erf(z / sqrt 2)) / 2, the standard normal CDF, by the erf above. */
+    static FloatVector normalCdf(FloatVector z) {
+        FloatVector x = z.mul(SQRT_HALF);
+        FloatVector ax = x.abs();
+        FloatVector t = ax.mul(ERF_P).add(1f);
+        t = FloatVector.broadcast(S, 1f).div(t);
+        FloatVector poly = t.mul(ERF_A5).add(ERF_A4).mul(t).add(ERF_A3).mul(t).add(ERF_A2).mul(t).add(ERF_A1).mul(t);
+        FloatVector erfAbs = poly.mul(exp(ax.mul(ax).neg())).neg().add(1f);
+        FloatVector erf = erfAbs.blend(erfAbs.neg(), x.compare(VectorOperators.LT, 0f));
+        return erf.add(1f).mul(0.5f);
+    }
+
+    /** {@link #normalCdf(FloatVector)}'s arithmetic on one float (the loops' tails). */
+    static float normalCdf(float z) {
+        float x = z * SQRT_HALF;
+        float ax = Math.abs(x);
+        float t = 1f / (ax * ERF_P + 1f);
+        float poly = ((((t * ERF_A5 + ERF_A4) * t + ERF_A3) * t + ERF_A2) * t + ERF_A1) * t;
+        float erfAbs = 1f - poly * expScalar(-(ax * ax));
+        float erf = x < 0f ? -erfAbs : erfAbs;
+        return (erf + 1f) * 0.5f;
+    }
+
+    /**
+     * GEGLU (Shazeer 2020) with exact GELU over g [n, 2f] (value half then gate half, as the reference's
+     * x.chunk(2)) plus a bias [2f]: h [n, f] = u * z * Phi(z), u = g[:, :f] + b[:f], z = g[:, f:] + b[f:].
+     */
+    static void gegluForward(ByteBuffer g, ByteBuffer bias, ByteBuffer h, int n, int f) {
+        int bound = S.loopBound(f);
+        Kernels.parallel(n, 16, (part, from, to) -> {
+            for (int r = from; r < to; r++) {
+                int ub = r * 2 * f;
+                int zb = ub + f;
+                int hb = r * f;
+                int j = 0;
+                for (; j < bound; j += L) {
+                    FloatVector u = FloatVector.fromByteBuffer(S, g, (ub + j) << 2, ORDER)
+                            .add(FloatVector.fromByteBuffer(S, bias, j << 2, ORDER));
+                    FloatVector z = FloatVector.fromByteBuffer(S, g, (zb + j) << 2, ORDER)
+                            .add(FloatVector.fromByteBuffer(S, bias, (f + j) << 2, ORDER));
+                    u.mul(z).mul(normalCdf(z)).intoByteBuffer(h, (hb + j) << 2, ORDER);
+                }
+                for (; j < f; j++) {
+                    float u = get(g, ub + j) + get(bias, j);
+                    float z = get(g, zb + j) + get(bias, f + j);
+                    put(h, hb + j, u * z * normalCdf(z));
+                }
+            }
+        });
+    }
+
     // -------------------------------------------------------------------------------------------------- SwiGLU
 
     /**
