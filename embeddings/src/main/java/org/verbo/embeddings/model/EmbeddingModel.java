@@ -150,9 +150,12 @@ public final class EmbeddingModel {
                              int from, int to, float[][] out) {
         int[] instr = instructionLengths.subList(from, to).stream().mapToInt(Integer::intValue).toArray();
         try (MemoryWorkspace ws = Workspaces.step(ENCODE_WORKSPACE)) {
-            INDArray e = embed(pool, tokenized.subList(from, to), instr).castTo(DataType.FLOAT);   // [b, C]
-            float[][] rows = e.toFloatMatrix();
-            System.arraycopy(rows, 0, out, from, to - from);
+            INDArray pooled = pooled(pool, tokenized.subList(from, to), instr);              // [b, C]
+            float[] flat = pooled.castTo(DataType.FLOAT).dup('c').data().asFloat();
+            int c = (int) pooled.size(1);
+            for (int i = from; i < to; i++) {
+                out[i] = L2Normalize.unit(flat, (i - from) * c, c);
+            }
         }
     }
 
@@ -195,17 +198,14 @@ public final class EmbeddingModel {
     }
 
     /**
-     * Inference for one batch: {@link #forward}'s embeddings up to float rounding, through {@link Pooling#pool} (the
-     * pooling's fast path; {@link #forward} is its reference twin, {@code EmbeddingModelTest} holds them equal).
+     * Inference for one batch, before the L2 normalisation: {@link #forward}'s pooled vectors up to float rounding,
+     * through {@link LlamaModel#encoderStates} and {@link Pooling#inference} (the fast paths; {@link #forward} is
+     * their reference twin, {@code EmbeddingModelTest} holds them equal).
      */
-    INDArray embed(List<int[]> texts, int[] instructionLengths) {
-        return embed(pooling.inference(), texts, instructionLengths);
-    }
-
-    private INDArray embed(Pooling.Inference pool, List<int[]> texts, int[] instructionLengths) {
+    private INDArray pooled(Pooling.Inference pool, List<int[]> texts, int[] instructionLengths) {
         EncoderBatch batch = batch(texts, instructionLengths);
         INDArray hidden = decoder.encoderStates(batch, config.attention());                 // [B, T, C]
-        return normalize.forward(pool.pool(hidden, PoolingMask.of(batch, instructionLengths)));   // [B, C]
+        return pool.pool(hidden, PoolingMask.of(batch, instructionLengths));                 // [B, C]
     }
 
     /**

@@ -22,6 +22,23 @@ public final class L2Normalize {
         return y;
     }
 
+    /**
+     * Inference on one row: x[from, from + c) / max(||x||, eps) as a new array, the norm summed in double. In plain
+     * Java because a [B, C] batch of embeddings is too small for ND4J's per-op overhead, which took 4 % of encode.
+     */
+    public static float[] unit(float[] x, int from, int c) {
+        double sq = 0;
+        for (int j = 0; j < c; j++) {
+            sq += (double) x[from + j] * x[from + j];
+        }
+        double inv = 1.0 / Math.max(Math.sqrt(sq), EPS);
+        float[] y = new float[c];
+        for (int j = 0; j < c; j++) {
+            y[j] = (float) (x[from + j] * inv);
+        }
+        return y;
+    }
+
     /** dy [B, C] -> dx = (dy - y (y . dy)) / ||x|| [B, C] (the projection of dy off y, scaled). */
     public INDArray backward(INDArray dy) {
         INDArray dot = dy.mul(y).sum(1).reshape(y.size(0), 1);   // [B, 1]

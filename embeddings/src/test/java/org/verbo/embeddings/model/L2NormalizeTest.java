@@ -17,6 +17,13 @@ class L2NormalizeTest {
     }
 
     @Test
+    void unitRowsOfAFlatArrayAndTheZeroVector() {
+        float[] flat = {9, 3, 4, 0, 0, 0};                       // rows [3, 4] and [0, 0] after an offset of 1
+        assertArrayEquals(new float[]{0.6f, 0.8f}, L2Normalize.unit(flat, 1, 2), 0f);
+        assertArrayEquals(new float[]{0f, 0f}, L2Normalize.unit(flat, 4, 2), 0f);   // eps: zeros, not NaN
+    }
+
+    @Test
     void backwardMatchesFiniteDifferences() {
         Random rng = new Random(5);
         L2Normalize norm = new L2Normalize();

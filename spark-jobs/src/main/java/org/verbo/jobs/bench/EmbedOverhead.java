@@ -135,10 +135,16 @@ public final class EmbedOverhead {
     }
 
     static void time(Path out, Path json, int batch, int passes) throws IOException {
+        // the model's load (and the kernel warm-up it triggers) is timed too: each executor JVM of verbo embed pays
+        // it inside the stage, so the cold figure compares like with like only with it
+        long tLoad = System.nanoTime();
         EmbeddingModel model = EmbeddingCheckpoint.load(out.resolve("embedder"));
+        double loadSeconds = (System.nanoTime() - tLoad) / 1e9;
         String tokenizerJson = Files.readString(out.resolve("embedder").resolve("tokenizer.json"));
         ObjectNode root = JSON.createObjectNode();
         root.put("batch", batch);
+        root.put("load_seconds", loadSeconds);
+        System.err.printf(Locale.ROOT, "in-process load: %.2f s%n", loadSeconds);
         ArrayNode secs = root.putArray("pass_seconds");
         long texts = 0;
         long tokens = 0;
