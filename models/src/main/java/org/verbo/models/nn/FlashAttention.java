@@ -230,7 +230,7 @@ final class FlashAttention {
                 sum = sum.add(e);
             }
             sum.intoArray(lsum, r * L);
-            if (alpha != 1f) {
+            if (alpha != 1f && mOld != NEG_INF) {   // on the row's first visible block O is still all zeros
                 for (int j = r * dp; j < r * dp + dp; j += L) {
                     FloatVector.fromArray(SP, acc, j).mul(alpha).intoArray(acc, j);
                 }
@@ -368,6 +368,11 @@ final class FlashAttention {
                 kernel4x4(a, aOff + r * aRs, aRs, aCs, b, bOff + vi * L, bRs, c, cOff + r * cRs + vi * L, cRs, kn,
                         add);
             }
+            if (vi + 2 <= nv) {   // 2 or 3 vectors left (short key blocks: 48 columns are 3 AVX-512 vectors)
+                kernel4x2(a, aOff + r * aRs, aRs, aCs, b, bOff + vi * L, bRs, c, cOff + r * cRs + vi * L, cRs, kn,
+                        add);
+                vi += 2;
+            }
             for (; vi < nv; vi++) {
                 kernel4x1(a, aOff + r * aRs, aRs, aCs, b, bOff + vi * L, bRs, c, cOff + r * cRs + vi * L, cRs, kn,
                         add);
@@ -449,7 +454,50 @@ final class FlashAttention {
         x33.intoArray(c, c3 + 3 * L);
     }
 
-    /** 4 rows x 1 vector (column tails when the vector count is not a multiple of 4). */
+    /** 4 rows x 2 vectors (column tails of 2 or 3 vectors): 8 accumulators, each a broadcast of a used twice. */
+    private static void kernel4x2(float[] a, int a0, int aRs, int aCs, float[] b, int b0, int bRs, float[] c, int c0,
+                                  int cRs, int kn, boolean add) {
+        int c1 = c0 + cRs;
+        int c2 = c1 + cRs;
+        int c3 = c2 + cRs;
+        FloatVector z = FloatVector.zero(SP);
+        FloatVector x00 = add ? FloatVector.fromArray(SP, c, c0) : z;
+        FloatVector x01 = add ? FloatVector.fromArray(SP, c, c0 + L) : z;
+        FloatVector x10 = add ? FloatVector.fromArray(SP, c, c1) : z;
+        FloatVector x11 = add ? FloatVector.fromArray(SP, c, c1 + L) : z;
+        FloatVector x20 = add ? FloatVector.fromArray(SP, c, c2) : z;
+        FloatVector x21 = add ? FloatVector.fromArray(SP, c, c2 + L) : z;
+        FloatVector x30 = add ? FloatVector.fromArray(SP, c, c3) : z;
+        FloatVector x31 = add ? FloatVector.fromArray(SP, c, c3 + L) : z;
+        int ai = a0;
+        int bi = b0;
+        for (int kk = 0; kk < kn; kk++, ai += aCs, bi += bRs) {
+            FloatVector b0v = FloatVector.fromArray(SP, b, bi);
+            FloatVector b1v = FloatVector.fromArray(SP, b, bi + L);
+            FloatVector av = FloatVector.broadcast(SP, a[ai]);
+            x00 = av.fma(b0v, x00);
+            x01 = av.fma(b1v, x01);
+            av = FloatVector.broadcast(SP, a[ai + aRs]);
+            x10 = av.fma(b0v, x10);
+            x11 = av.fma(b1v, x11);
+            av = FloatVector.broadcast(SP, a[ai + 2 * aRs]);
+            x20 = av.fma(b0v, x20);
+            x21 = av.fma(b1v, x21);
+            av = FloatVector.broadcast(SP, a[ai + 3 * aRs]);
+            x30 = av.fma(b0v, x30);
+            x31 = av.fma(b1v, x31);
+        }
+        x00.intoArray(c, c0);
+        x01.intoArray(c, c0 + L);
+        x10.intoArray(c, c1);
+        x11.intoArray(c, c1 + L);
+        x20.intoArray(c, c2);
+        x21.intoArray(c, c2 + L);
+        x30.intoArray(c, c3);
+        x31.intoArray(c, c3 + L);
+    }
+
+    /** 4 rows x 1 vector (a last odd column vector). */
     private static void kernel4x1(float[] a, int a0, int aRs, int aCs, float[] b, int b0, int bRs, float[] c, int c0,
                                   int cRs, int kn, boolean add) {
         int c1 = c0 + cRs;
