@@ -5,7 +5,7 @@
 # `scripts/bench.sh embed`.
 #
 # Env: PRESET (bench-7m), SHORT (40: mean tokens of the short texts), SHORT_TEXTS (256), LONG (200), LONG_TEXTS (48),
-#      BATCH (16, EmbeddingModel.DEFAULT_BATCH), WARMUP (2 untimed passes over every setting before any timing), PASSES (3 timed passes),
+#      BATCH (32, EmbeddingModel.DEFAULT_BATCH), WARMUP (2 untimed passes over every setting before any timing), PASSES (3 timed passes),
 #      THREADS (nproc), ROUNDS (2), OUT (target/bench/embed), JAVA_OPTS (extra options for verbo's JVM),
 #      OMP_WAIT_POLICY (PASSIVE, as train.sh); PARTS ("encode spark": which parts run),
 #      SPARK_TEXTS (4096 real texts of ~SHORT tokens for the Spark part), SPARK_PARTITIONS (4),
@@ -24,7 +24,7 @@ SHORT="${SHORT:-40}"
 SHORT_TEXTS="${SHORT_TEXTS:-256}"
 LONG="${LONG:-200}"
 LONG_TEXTS="${LONG_TEXTS:-48}"
-BATCH="${BATCH:-16}"
+BATCH="${BATCH:-32}"
 WARMUP="${WARMUP:-2}"
 PASSES="${PASSES:-3}"
 THREADS="${THREADS:-$(nproc)}"

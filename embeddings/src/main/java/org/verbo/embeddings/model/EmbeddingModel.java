@@ -20,7 +20,7 @@ import java.util.List;
  */
 public final class EmbeddingModel {
     /** Texts per decoder batch in {@link #encode(List, List)}. */
-    public static final int DEFAULT_BATCH = 16;
+    public static final int DEFAULT_BATCH = 32;
 
     /**
      * encode's per-batch workspace and the decoder's nested per-block one ({@link LlamaModel#encoderStates}): fixed
