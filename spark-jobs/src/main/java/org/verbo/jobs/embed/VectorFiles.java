@@ -33,6 +33,9 @@ final class VectorFiles {
     private VectorFiles() {
     }
 
+    /** The Parquet column path of the embedding's elements (a required list of required floats). */
+    static final String EMBEDDING_COLUMN = "embedding.list.element";
+
     static MessageType vectorSchema(boolean chunk, List<String> names, List<String> sparkTypes) {
         Types.MessageTypeBuilder b = Types.buildMessage();
         b.required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("id");
@@ -71,8 +74,11 @@ final class VectorFiles {
 
         Writer(Path file, MessageType schema, Configuration conf) throws IOException {
             this.groups = new SimpleGroupFactory(schema);
+            // no dictionary for the embedding's floats: they almost never repeat, and building the dictionary until
+            // Parquet gives up on it (a float hash map rehashed over and over) took a third of this writer's time
             this.writer = ExampleParquetWriter.builder(file).withConf(conf).withType(schema)
                     .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                    .withDictionaryEncoding(EMBEDDING_COLUMN, false)
                     .withCompressionCodec(CompressionCodecName.SNAPPY).build();
         }
 
