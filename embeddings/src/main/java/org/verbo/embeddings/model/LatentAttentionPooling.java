@@ -251,7 +251,6 @@ public final class LatentAttentionPooling implements Pooling {
         DataType dtype = hidden.dataType();
         int b = (int) s[0];
         int t = (int) s[1];
-        int c = (int) s[2];
         int heads = config.numHeads();
         int r = config.numLatents();
         int rows = 0;

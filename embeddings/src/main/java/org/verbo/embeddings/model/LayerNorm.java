@@ -29,19 +29,12 @@ public final class LayerNorm {
         this.eps = eps;
     }
 
-    /** x [N, C] -> y [N, C]. */
+    /** x [N, C] -> y [N, C]; keeps the normalised input for {@link #backward}. */
     public INDArray forward(INDArray x) {
-        long n = x.size(0);
-        long c = x.size(1);
-        if (c != weight.value().length()) {
-            throw new IllegalArgumentException("LayerNorm over " + weight.value().length() + " features got width " + c);
-        }
-        INDArray mean = x.mean(1).reshape(n, 1);                              // [N, 1]
-        INDArray centred = x.subColumnVector(mean);                           // [N, C]
-        INDArray var = centred.mul(centred).mean(1).reshape(n, 1);            // [N, 1]
-        inv = Transforms.pow(var.addi(eps), -0.5, false);                     // [N, 1]
-        xhat = centred.muliColumnVector(inv);                                 // [N, C]
-        return xhat.mulRowVector(weight.value().reshape(c)).addiRowVector(bias.value().reshape(c));
+        INDArray[] yXhatInv = normalise(x);
+        xhat = yXhatInv[1];
+        inv = yXhatInv[2];
+        return yXhatInv[0];
     }
 
     /**
@@ -50,15 +43,23 @@ public final class LayerNorm {
      */
     public INDArray apply(INDArray x) {
         INDArray y = Kernels.layerNorm(x, weight.value(), bias.value(), eps);
-        if (y != null) {
-            return y;
+        return y != null ? y : normalise(x)[0];
+    }
+
+    /** The reference arithmetic: {y [N, C], xhat [N, C], inv [N, 1] = 1 / sqrt(var + eps)}. */
+    private INDArray[] normalise(INDArray x) {
+        long n = x.size(0);
+        long c = x.size(1);
+        if (c != weight.value().length()) {
+            throw new IllegalArgumentException("LayerNorm over " + weight.value().length() + " features got width " + c);
         }
-        INDArray keepXhat = xhat;
-        INDArray keepInv = inv;
-        y = forward(x);
-        xhat = keepXhat;
-        inv = keepInv;
-        return y;
+        INDArray mean = x.mean(1).reshape(n, 1);                              // [N, 1]
+        INDArray centred = x.subColumnVector(mean);                           // [N, C]
+        INDArray var = centred.mul(centred).mean(1).reshape(n, 1);            // [N, 1]
+        INDArray invStd = Transforms.pow(var.addi(eps), -0.5, false);         // [N, 1]
+        INDArray normalised = centred.muliColumnVector(invStd);               // [N, C]
+        INDArray y = normalised.mulRowVector(weight.value().reshape(c)).addiRowVector(bias.value().reshape(c));
+        return new INDArray[]{y, normalised, invStd};
     }
 
     /**

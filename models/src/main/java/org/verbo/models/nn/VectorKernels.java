@@ -315,26 +315,34 @@ final class VectorKernels {
 
     // ------------------------------------------------------------------------------------------------- RMSNorm
 
+    /**
+     * Sum over x[base, base + c) of (x - centre)^2, the vector lanes in lane order and then the scalar tail: RMSNorm's
+     * sum of squares (centre 0, where x - 0 is x bit for bit) and LayerNorm's centred one.
+     */
+    private static double rowSquares(ByteBuffer x, int base, int c, float centre) {
+        FloatVector acc = FloatVector.zero(S);
+        int j = 0;
+        for (int bound = S.loopBound(c); j < bound; j += L) {
+            FloatVector d = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).sub(centre);
+            acc = d.fma(d, acc);
+        }
+        double ss = laneSum(acc);
+        for (; j < c; j++) {
+            float d = get(x, base + j) - centre;
+            ss += d * d;
+        }
+        return ss;
+    }
+
     /** y = x * inv * w per row of x [n, c], inv[r] = 1 / sqrt(mean(x_r^2) + eps) (kept for backward). */
     static void rmsNormForward(ByteBuffer x, ByteBuffer w, ByteBuffer y, float[] inv, int n, int c, double eps) {
         int bound = S.loopBound(c);
         Kernels.parallel(n, 16, (part, from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = r * c;
-                FloatVector acc = FloatVector.zero(S);
-                int j = 0;
-                for (; j < bound; j += L) {
-                    FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
-                    acc = xv.fma(xv, acc);
-                }
-                double ss = laneSum(acc);
-                for (; j < c; j++) {
-                    float xj = get(x, base + j);
-                    ss += xj * xj;
-                }
-                float ir = (float) (1.0 / Math.sqrt(ss / c + eps));
+                float ir = (float) (1.0 / Math.sqrt(rowSquares(x, base, c, 0f) / c + eps));
                 inv[r] = ir;
-                j = 0;
+                int j = 0;
                 for (; j < bound; j += L) {
                     FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
                     FloatVector wv = FloatVector.fromByteBuffer(S, w, j << 2, ORDER);
@@ -418,18 +426,7 @@ final class VectorKernels {
                     sum += get(x, base + j);
                 }
                 float mean = (float) (sum / c);
-                acc = FloatVector.zero(S);
-                j = 0;
-                for (; j < bound; j += L) {
-                    FloatVector d = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER).sub(mean);
-                    acc = d.fma(d, acc);
-                }
-                double ss = laneSum(acc);
-                for (; j < c; j++) {
-                    float d = get(x, base + j) - mean;
-                    ss += d * d;
-                }
-                float inv = (float) (1.0 / Math.sqrt(ss / c + eps));
+                float inv = (float) (1.0 / Math.sqrt(rowSquares(x, base, c, mean) / c + eps));
                 j = 0;
                 for (; j < bound; j += L) {
                     FloatVector xv = FloatVector.fromByteBuffer(S, x, (base + j) << 2, ORDER);
