@@ -10,14 +10,14 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.when;
 
 /**
  * User-given ids are unique in the output: of the documents read with the same id, the first in input order
- * (smallest {@code doc_key}) keeps it and every later one is rejected as {@value #REASON} (stage read), before the
- * quality filters, so which record keeps an id does not depend on filter settings. Records already rejected pass
- * through untouched. Positional ids ({@code <file>#<index>}) are unique by construction; this step runs only when
- * the ids come from the user's field or column (generated ones included, which a user id may happen to equal).
+ * (smallest {@code doc_key}) keeps it and every later one is rejected as {@value #REASON} (stage read), whatever the
+ * quality filters said of it, so which record keeps an id does not depend on filter settings. Records rejected while
+ * reading keep their own reason and never take an id from a document. Positional ids ({@code <file>#<index>}) are
+ * unique by construction; this step runs only when the ids come from the user's field or column (generated ones
+ * included, which a user id may happen to equal).
  */
 final class DuplicateIds {
 
@@ -26,19 +26,21 @@ final class DuplicateIds {
     private DuplicateIds() {
     }
 
-    static Dataset<Row> rejectLaterOccurrences(Dataset<Row> rows) {
+    /**
+     * @param cleaned rows of {@link DocRows#SCHEMA} after normalisation and the quality filters
+     * @return decisions {@code (doc_key, stage, reason, detail)} for the later occurrences; only the key, id and source
+     *     columns are shuffled, never the text
+     */
+    static Dataset<Row> laterOccurrences(Dataset<Row> cleaned) {
+        // A document as read: not rejected, or rejected after reading (by normalisation or a quality filter).
+        Column document = col("reason").isNull().or(col("stage").notEqual(lit(DocRows.STAGE_READ)));
         // One window per (id, is-a-document): rejections never take an id from a document.
-        WindowSpec byId = Window.partitionBy(col("id"), col("reason").isNull()).orderBy("doc_key");
-        Dataset<Row> t = rows.withColumn("first_key", first("doc_key").over(byId))
-                .withColumn("first_source", first("source").over(byId));
-        Column dup = col("reason").isNull().and(col("doc_key").notEqual(col("first_key")));
-        return t.select(col("doc_key"), col("id"), col("source"),
-                when(dup, lit(null)).otherwise(col("text")).as("text"),
-                when(dup, lit(null)).otherwise(col("metadata")).as("metadata"),
-                when(dup, lit(DocRows.STAGE_READ)).otherwise(col("stage")).as("stage"),
-                when(dup, lit(REASON)).otherwise(col("reason")).as("reason"),
-                when(dup, concat(lit("same id as an earlier record of "), col("first_source"))).otherwise(col("detail"))
-                        .as("detail"),
-                col("fallback_decoded"), col("id_generated"));
+        WindowSpec byId = Window.partitionBy(col("id"), col("document")).orderBy("doc_key");
+        return cleaned.select(col("doc_key"), col("id"), col("source"), document.as("document"))
+                .withColumn("first_key", first("doc_key").over(byId))
+                .withColumn("first_source", first("source").over(byId))
+                .where(col("document").and(col("doc_key").notEqual(col("first_key"))))
+                .select(col("doc_key"), lit(DocRows.STAGE_READ).as("stage"), lit(REASON).as("reason"),
+                        concat(lit("same id as an earlier record of "), col("first_source")).as("detail"));
     }
 }

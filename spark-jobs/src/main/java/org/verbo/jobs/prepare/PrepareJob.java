@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.first;
@@ -75,53 +74,62 @@ public final class PrepareJob {
         progress.accept(String.format("prepare: %,d files (%s), %.1f MB", files.size(), perFormat, inputBytes / 1e6));
 
         Dataset<Row> raw = read(spark, files, s, conf);
-        if (!s.idCol().isEmpty()) {
-            raw = DuplicateIds.rejectLaterOccurrences(raw);
-        }
         // Broadcast: a QualityConfig deserialised per task re-checks its stop-word lists on the classpath.
         final Broadcast<QualityConfig> quality = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(s.quality());
-        Dataset<Row> cleaned = raw
-                .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality.value()), Encoders.row(DocRows.SCHEMA))
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        // Every later stage decides on a few columns (keys, ids, hashes, signatures) and its decisions are applied to
+        // these rows where they sit: the text is read and parsed once and never shuffled (OrderedRows).
+        OrderedRows cleaned = OrderedRows.of(raw.mapPartitions(
+                (MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality.value()), Encoders.row(DocRows.SCHEMA)));
         long records = cleaned.count();
         progress.accept(String.format("read + normalise + quality: %,d records (%,.0f records/s)", records,
                 records / secondsSince(t0)));
 
-        List<Dataset<Row>> cached = new ArrayList<>(List.of(cleaned)); // released at the end of the job
-        Dataset<Row> kept = cleaned.where(col("reason").isNull());
-        Dataset<Row> rejected = cleaned.where(col("reason").isNotNull());
-
+        List<Dataset<Row>> cached = new ArrayList<>(); // released at the end of the job
+        Dataset<Row> decisions = spark.createDataFrame(List.of(), DECISIONS);
+        Dataset<Row> later = null;
+        if (!s.idCol().isEmpty()) {
+            later = persisted(DuplicateIds.laterOccurrences(cleaned.rows), cached);
+            decisions = decisions.unionByName(later);
+        }
         if (s.exactDedup()) {
-            // First occurrence (smallest doc_key) of each normalised text is kept.
+            // First occurrence (smallest doc_key) of each normalised text is kept; only (key, id, hash) is shuffled.
+            Dataset<Row> hashed = cleaned.rows.where(col("reason").isNull())
+                    .select(col("doc_key"), col("id"), sha2(col("text"), 256).as("text_hash"));
+            if (later != null) {
+                hashed = hashed.join(later.select("doc_key"), "doc_key", "left_anti");
+            }
             WindowSpec byHash = Window.partitionBy("text_hash").orderBy("doc_key");
-            Dataset<Row> hashed = kept.withColumn("text_hash", sha2(col("text"), 256))
+            Dataset<Row> dups = persisted(hashed
                     .withColumn("first_key", first("doc_key").over(byHash))
                     .withColumn("first_id", first("id").over(byHash))
-                    .persist(StorageLevel.MEMORY_AND_DISK());
-            cached.add(hashed);
-            Dataset<Row> dups = hashed.where(col("doc_key").notEqual(col("first_key")));
-            rejected = rejected.unionByName(asRejected(dups, DocRows.STAGE_EXACT, "exact_dup",
-                    concat(lit("duplicate of "), col("first_id"))));
-            kept = hashed.where(col("doc_key").equalTo(col("first_key"))).select(columns(DocRows.SCHEMA.fieldNames()));
+                    .where(col("doc_key").notEqual(col("first_key")))
+                    .select(col("doc_key"), lit(DocRows.STAGE_EXACT).as("stage"), lit("exact_dup").as("reason"),
+                            concat(lit("duplicate of "), col("first_id")).as("detail")), cached);
+            decisions = decisions.unionByName(dups);
         }
         NearDuplicates.Result near = null;
         if (s.nearDedup()) {
-            kept = kept.persist(StorageLevel.MEMORY_AND_DISK());
-            cached.add(kept);
-            near = NearDuplicates.find(spark, kept, s.minHash(), s.minHashBatch(), s.ccMaxRounds(), progress);
-            Dataset<Row> reps = kept.select(col("doc_key").as("rep_key"), col("id").as("rep_id"));
-            Dataset<Row> dups = kept.join(near.duplicates(), "doc_key").join(reps, "rep_key");
-            rejected = rejected.unionByName(asRejected(dups, DocRows.STAGE_NEAR, "near_dup",
-                    concat(lit("near duplicate of "), col("rep_id"))));
-            kept = kept.join(near.duplicates(), kept.col("doc_key").equalTo(near.duplicates().col("doc_key")), "left_anti");
+            // The documents left after the id and exact stages, in place (no text shuffle).
+            final Dataset<Row> decided = persisted(decisions, cached);
+            Dataset<Row> left = spark.createDataFrame(cleaned.apply(decided), DocRows.SCHEMA).where(col("reason").isNull());
+            near = NearDuplicates.find(spark, left, s.minHash(), s.minHashBatch(), s.ccMaxRounds(), progress);
+            Dataset<Row> reps = cleaned.rows.where(col("reason").isNull())
+                    .select(col("doc_key").as("rep_key"), col("id").as("rep_id"));
+            decisions = decided.unionByName(near.duplicates().join(reps, "rep_key")
+                    .select(col("doc_key"), lit(DocRows.STAGE_NEAR).as("stage"), lit("near_dup").as("reason"),
+                            concat(lit("near duplicate of "), col("rep_id")).as("detail")));
         }
 
         org.apache.hadoop.fs.Path tmp = HadoopFiles.tempDirBeside(s.out(), "prepare", conf);
         try {
-            kept.orderBy("doc_key").select("id", "text", "source", "metadata")
-                    .write().parquet(new Path(tmp, "corpus").toString());
+            // In doc_key order already (OrderedRows): no sort; both writes reuse the one shuffle of the decisions.
+            Dataset<Row> all = spark.createDataFrame(cleaned.apply(persisted(decisions, cached)), DocRows.SCHEMA);
+            // No Parquet dictionary for the text: kept texts are unique (deduplicated), so the writer would build a
+            // dictionary page for every column chunk only to abandon it.
+            all.where(col("reason").isNull()).select("id", "text", "source", "metadata")
+                    .write().option("parquet.enable.dictionary#text", "false").parquet(new Path(tmp, "corpus").toString());
             progress.accept("wrote corpus");
-            rejected.orderBy("doc_key").select("id", "stage", "reason", "detail", "source")
+            all.where(col("reason").isNotNull()).select("id", "stage", "reason", "detail", "source")
                     .write().parquet(new Path(tmp, "rejected").toString());
             progress.accept("wrote rejected");
             HadoopFiles.publish(new Path(tmp, "corpus"), new Path(corpusOut), s.overwrite(), conf);
@@ -136,9 +144,10 @@ public final class PrepareJob {
         for (Row r : spark.read().parquet(rejectedOut).groupBy("stage", "reason").count().collectAsList()) {
             reasons.add(new PrepareReport.ReasonCount(r.getString(0), r.getString(1), r.getLong(2)));
         }
-        long fallback = cleaned.where(col("fallback_decoded")).count();
+        long fallback = cleaned.fallbackDecoded();
         PrepareReport.Ids ids = s.idCol().isEmpty() ? null : new PrepareReport.Ids(s.idCol(),
-                s.generateMissingIds() ? "generate" : "reject", cleaned.where(col("id_generated")).count());
+                s.generateMissingIds() ? "generate" : "reject", cleaned.idGenerated());
+        cleaned.release();
         cached.forEach(d -> d.unpersist(false));
         double seconds = secondsSince(t0);
         PrepareReport report = new PrepareReport(s.inputs(), files.size(), inputBytes, records, keptCount, fallback,
@@ -239,20 +248,17 @@ public final class PrepareJob {
         };
     }
 
-    private static Dataset<Row> asRejected(Dataset<Row> docs, String stage, String reason, org.apache.spark.sql.Column detail) {
-        return docs.select(col("doc_key"), col("id"), col("source"), lit(null).cast("string").as("text"),
-                        lit(null).cast(DocRows.SCHEMA.apply("metadata").dataType()).as("metadata"),
-                        lit(stage).as("stage"), lit(reason).as("reason"), coalesce(detail, lit("")).as("detail"),
-                        col("fallback_decoded"), col("id_generated"))
-                .select(columns(DocRows.SCHEMA.fieldNames()));
-    }
+    /** Dedup decisions: the document to reject and why. */
+    private static final org.apache.spark.sql.types.StructType DECISIONS = new org.apache.spark.sql.types.StructType()
+            .add("doc_key", org.apache.spark.sql.types.DataTypes.LongType, false)
+            .add("stage", org.apache.spark.sql.types.DataTypes.StringType, false)
+            .add("reason", org.apache.spark.sql.types.DataTypes.StringType, false)
+            .add("detail", org.apache.spark.sql.types.DataTypes.StringType, false);
 
-    private static org.apache.spark.sql.Column[] columns(String[] names) {
-        org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[names.length];
-        for (int i = 0; i < names.length; i++) {
-            c[i] = col(names[i]);
-        }
-        return c;
+    private static Dataset<Row> persisted(Dataset<Row> d, List<Dataset<Row>> cached) {
+        Dataset<Row> p = d.persist(StorageLevel.MEMORY_AND_DISK());
+        cached.add(p);
+        return p;
     }
 
     private static double secondsSince(long t0) {

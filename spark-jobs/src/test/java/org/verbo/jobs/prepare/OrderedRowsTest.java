@@ -1,0 +1,105 @@
+package org.verbo.jobs.prepare;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.verbo.jobs.TestSpark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link OrderedRows} on a real local Spark session: rows come back in doc_key order whatever order the partitions
+ * were in, and decisions are applied where the rows sit, each to its own row and to no other.
+ */
+class OrderedRowsTest {
+
+    private static Row doc(long key) {
+        return DocRows.doc(key, "id" + key, "src" + (key >> 32), "text " + key, Map.of(), key % 7 == 0, key % 5 == 0);
+    }
+
+    @Test
+    void inOrderNeedsSortedPartitionsWithDisjointIncreasingRanges() {
+        OrderedRows.Part a = new OrderedRows.Part(2, 1, 5, true, 0, 0);
+        OrderedRows.Part empty = new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0);
+        OrderedRows.Part b = new OrderedRows.Part(3, 6, 9, true, 0, 0);
+        OrderedRows.Part overlapping = new OrderedRows.Part(3, 5, 9, true, 0, 0);
+        OrderedRows.Part unsorted = new OrderedRows.Part(3, 6, 9, false, 0, 0);
+        assertTrue(OrderedRows.inOrder(List.of(a, empty, b)));
+        assertTrue(OrderedRows.inOrder(List.of()));
+        assertFalse(OrderedRows.inOrder(List.of(b, a)));
+        assertFalse(OrderedRows.inOrder(List.of(a, overlapping)));
+        assertFalse(OrderedRows.inOrder(List.of(a, unsorted)));
+    }
+
+    @Test
+    void partitionerSendsEachKeyToThePartitionHoldingIt() {
+        OrderedRows.KeyRangePartitioner p = new OrderedRows.KeyRangePartitioner(List.of(
+                new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0),
+                new OrderedRows.Part(2, 10, 20, true, 0, 0),
+                new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0),
+                new OrderedRows.Part(2, 30, 40, true, 0, 0)));
+        assertEquals(4, p.numPartitions());
+        assertEquals(1, p.getPartition(10L));
+        assertEquals(1, p.getPartition(20L));
+        assertEquals(3, p.getPartition(30L));
+        assertEquals(3, p.getPartition(40L));
+    }
+
+    @Test
+    void unorderedPartitionsAreRangedAndDecisionsApplyInPlace() {
+        SparkSession spark = TestSpark.session();
+        // Three partitions in reverse key order (as Spark's Parquet scan can give), each sorted.
+        List<Row> rows = new ArrayList<>();
+        for (int file = 2; file >= 0; file--) {
+            for (int i = 0; i < 40; i++) {
+                rows.add(doc(DocRows.docKey(file, i)));
+            }
+        }
+        Dataset<Row> input = spark.createDataFrame(rows, DocRows.SCHEMA).repartition(1).coalesce(1);
+        Dataset<Row> reversed = spark.createDataFrame(
+                spark.createDataFrame(rows, DocRows.SCHEMA).javaRDD().repartition(3), DocRows.SCHEMA);
+        for (Dataset<Row> d : List.of(input, reversed)) {
+            OrderedRows ordered = OrderedRows.of(d);
+            assertEquals(120, ordered.count());
+            assertEquals(rows.stream().filter(r -> r.getBoolean(8)).count(), ordered.fallbackDecoded());
+            assertEquals(rows.stream().filter(r -> r.getBoolean(9)).count(), ordered.idGenerated());
+            assertTrue(OrderedRows.inOrder(ordered.parts));
+
+            long rejectedKey = DocRows.docKey(1, 17);
+            long otherKey = DocRows.docKey(2, 0);
+            Dataset<Row> decisions = spark.createDataFrame(List.of(
+                    RowFactory.create(rejectedKey, DocRows.STAGE_EXACT, "exact_dup", "duplicate of id0"),
+                    RowFactory.create(otherKey, DocRows.STAGE_NEAR, "near_dup", "near duplicate of id1")),
+                    new org.apache.spark.sql.types.StructType()
+                            .add("doc_key", "long").add("stage", "string").add("reason", "string").add("detail", "string"));
+            List<Row> out = ordered.apply(decisions).collect();
+            assertEquals(120, out.size());
+            long prev = Long.MIN_VALUE;
+            int rejected = 0;
+            for (Row r : out) {
+                assertTrue(r.getLong(0) > prev, "rows in doc_key order");
+                prev = r.getLong(0);
+                if (r.getLong(0) == rejectedKey || r.getLong(0) == otherKey) {
+                    rejected++;
+                    assertNull(r.get(3), "a rejected row loses its text");
+                    assertEquals(r.getLong(0) == rejectedKey ? "exact_dup" : "near_dup", r.getString(6));
+                    assertEquals(r.getLong(0) % 7 == 0, r.getBoolean(8), "read flags are kept");
+                } else {
+                    assertEquals("text " + r.getLong(0), r.getString(3));
+                    assertNull(r.get(6));
+                }
+            }
+            assertEquals(2, rejected);
+            ordered.release();
+        }
+    }
+}
