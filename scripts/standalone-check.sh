@@ -17,29 +17,14 @@ cd "$ROOT"
 [[ -f spark-jobs/target/verbo-spark-jobs.jar && -d spark-jobs/target/lib ]] || mvn -B -q -DskipTests package
 [[ -f spark-jobs/target/verbo-spark-jobs-cluster.jar ]] || mvn -B -q -Pcluster -DskipTests package
 SAMPLE="$(scripts/fetch-sample.sh)"
-OPENS="$(sed -n 's:.*<spark.java17.opens>\(.*\)</spark.java17.opens>.*:\1:p' pom.xml)"
 MODULES="$(sed -n 's:.*<verbo.jvm.modules>\(.*\)</verbo.jvm.modules>.*:\1:p' pom.xml)"
 export DJL_OFFLINE=true RUST_FLAVOR=cpu OMP_WAIT_POLICY=PASSIVE
 
-# A SPARK_HOME made of the Maven jars: the Worker builds executor command lines from $SPARK_HOME/jars.
-export SPARK_HOME="$WORK/spark-home" SPARK_SCALA_VERSION=2.13
-rm -rf "$SPARK_HOME" "$WORK/out-cluster" "$WORK/out-embedded" "$WORK/pretrain-cluster" "$WORK/pretrain-embedded" \
-  "$WORK/pretrain-broken" "$WORK/worker"
-mkdir -p "$SPARK_HOME/jars"
-ln -s "$ROOT"/spark-jobs/target/lib/*.jar "$SPARK_HOME/jars/"
-echo "Spark jars from Maven Central (verbo standalone check)" > "$SPARK_HOME/RELEASE"
-PORT=$((20000 + RANDOM % 20000))
-# shellcheck disable=SC2086
-java $OPENS -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.master.Master --host 127.0.0.1 --port "$PORT" \
-  --webui-port 0 > "$WORK/master.log" 2>&1 &
-MASTER=$!
-# shellcheck disable=SC2086
-java $OPENS -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.worker.Worker --host 127.0.0.1 --cores 2 --memory 6g \
-  --webui-port 0 --work-dir "$WORK/worker" "spark://127.0.0.1:$PORT" > "$WORK/worker.log" 2>&1 &
-WORKER=$!
-trap 'kill $WORKER $MASTER 2>/dev/null || true' EXIT
-for _ in $(seq 60); do grep -q "Successfully registered with master" "$WORK/worker.log" && break; sleep 1; done
-grep -q "Successfully registered with master" "$WORK/worker.log" || { echo "worker did not register" >&2; exit 1; }
+rm -rf "$WORK/out-cluster" "$WORK/out-embedded" "$WORK/pretrain-cluster" "$WORK/pretrain-embedded" "$WORK/pretrain-broken"
+# shellcheck source=scripts/lib/standalone-cluster.sh
+source "$ROOT/scripts/lib/standalone-cluster.sh"
+standalone_cluster_start "$WORK" 2 6g
+PORT="${MASTER_URL##*:}"
 
 submit() {
   # Client mode: the driver is this JVM. One core per executor, so the Worker starts two executor JVMs.

@@ -2,7 +2,6 @@ package org.verbo.jobs.prepare;
 
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -54,11 +53,11 @@ public final class NearDuplicates {
     }
 
     /**
-     * @param docs rows with {@code doc_key} (long) and {@code text}
+     * @param docs rows {@code (doc_key long, text)}
      * @return {@code duplicates}: rows {@code (doc_key, rep_key)} for every document that is not its
      *     cluster's representative
      */
-    public static Result find(SparkSession spark, Dataset<Row> docs, MinHashConfig config, int batchSize, int maxRounds,
+    public static Result find(SparkSession spark, org.apache.spark.api.java.JavaRDD<Row> docs, MinHashConfig config, int batchSize, int maxRounds,
                               Consumer<String> progress) {
         final MinHashConfig c = config;
         final int batch = batchSize;
@@ -68,9 +67,8 @@ public final class NearDuplicates {
         final int r0 = c.rows();
         final double t0 = c.threshold();
         final long seed = c.seed();
-        Dataset<Row> sigs = docs.select("doc_key", "text")
-                .mapPartitions((MapPartitionsFunction<Row, Row>) rows ->
-                        signatures(rows, new MinHashConfig(ngram, b0, r0, t0, seed), batch), Encoders.row(SIGNATURES))
+        Dataset<Row> sigs = spark.createDataFrame(docs.mapPartitions(rows ->
+                        signatures(rows, new MinHashConfig(ngram, b0, r0, t0, seed), batch)), SIGNATURES)
                 .persist(StorageLevel.MEMORY_AND_DISK());
 
         final int bands = c.bands();

@@ -5,6 +5,7 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
@@ -87,16 +88,29 @@ final class OrderedRows {
         if (parts.isEmpty()) {
             return rows.javaRDD(); // no partition, no row, nothing to decide
         }
-        // Plain string arrays travel the shuffle: a Row would carry its schema along.
-        JavaPairRDD<Long, String[]> routed = decisions.select("doc_key", "stage", "reason", "detail").javaRDD()
-                .mapToPair(r -> new Tuple2<>(r.getLong(0), new String[] {r.getString(1), r.getString(2), r.getString(3)}))
-                .partitionBy(new KeyRangePartitioner(parts));
-        // Static: an anonymous class made in this instance method would capture (and try to serialise) this.
-        return rows.javaRDD().zipPartitions(routed, OrderedRows::merge);
+        return rows.javaRDD().zipPartitions(routed(decisions), OrderedRows::merge);
     }
 
-    /** One partition's rows with the decisions routed to it applied, in the rows' order. */
-    private static Iterator<Row> merge(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
+    /**
+     * The documents no decision rejects (rows without a reason and without a decision), as {@code (doc_key, text)}
+     * rows: only these two columns leave the cache.
+     */
+    JavaRDD<Row> documentsLeft(Dataset<Row> decisions) {
+        JavaRDD<Row> docs = rows.select("doc_key", "text", "reason").javaRDD();
+        if (parts.isEmpty()) {
+            return docs.filter(r -> r.isNullAt(2));
+        }
+        return docs.zipPartitions(routed(decisions), OrderedRows::left);
+    }
+
+    /** Each decision to the partition of its document. Plain string arrays travel: a Row would carry its schema. */
+    private JavaPairRDD<Long, String[]> routed(Dataset<Row> decisions) {
+        return decisions.select("doc_key", "stage", "reason", "detail").javaRDD()
+                .mapToPair(r -> new Tuple2<>(r.getLong(0), new String[] {r.getString(1), r.getString(2), r.getString(3)}))
+                .partitionBy(new KeyRangePartitioner(parts));
+    }
+
+    private static Map<Long, String[]> byKey(Iterator<Tuple2<Long, String[]>> decided) {
         Map<Long, String[]> byKey = new HashMap<>();
         while (decided.hasNext()) {
             Tuple2<Long, String[]> d = decided.next();
@@ -104,6 +118,41 @@ final class OrderedRows {
                 throw new IllegalStateException("two dedup decisions for doc_key " + d._1());
             }
         }
+        return byKey;
+    }
+
+    /** Streams one partition's documents left (rows of {@code (doc_key, text, reason)}) as {@code (doc_key, text)}. */
+    private static Iterator<Row> left(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
+        Map<Long, String[]> byKey = byKey(decided);
+        return new Iterator<>() {
+            private Row next;
+
+            @Override
+            public boolean hasNext() {
+                while (next == null && docs.hasNext()) {
+                    Row r = docs.next();
+                    if (r.isNullAt(2) && !byKey.containsKey(r.getLong(0))) {
+                        next = RowFactory.create(r.getLong(0), r.getString(1));
+                    }
+                }
+                return next != null;
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                Row r = next;
+                next = null;
+                return r;
+            }
+        };
+    }
+
+    /** One partition's rows with the decisions routed to it applied, in the rows' order. */
+    private static Iterator<Row> merge(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
+        Map<Long, String[]> byKey = byKey(decided);
         return new Iterator<>() {
             @Override
             public boolean hasNext() {
