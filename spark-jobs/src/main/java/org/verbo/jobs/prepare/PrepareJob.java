@@ -73,13 +73,9 @@ public final class PrepareJob {
         files.forEach(f -> perFormat.merge(f.format(), 1, Integer::sum));
         progress.accept(String.format("prepare: %,d files (%s), %.1f MB", files.size(), perFormat, inputBytes / 1e6));
 
-        Dataset<Row> raw = read(spark, files, s, conf);
-        // Broadcast: a QualityConfig deserialised per task re-checks its stop-word lists on the classpath.
-        final Broadcast<QualityConfig> quality = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(s.quality());
         // Every later stage decides on a few columns (keys, ids, hashes, signatures) and its decisions are applied to
         // these rows where they sit: the text is read and parsed once and never shuffled (OrderedRows).
-        OrderedRows cleaned = OrderedRows.of(raw.mapPartitions(
-                (MapPartitionsFunction<Row, Row>) rows -> clean(rows, quality.value()), Encoders.row(DocRows.SCHEMA)));
+        OrderedRows cleaned = OrderedRows.of(readAndClean(spark, files, s, conf));
         long records = cleaned.count();
         progress.accept(String.format("read + normalise + quality: %,d records (%,.0f records/s)", records,
                 records / secondsSince(t0)));
@@ -193,12 +189,15 @@ public final class PrepareJob {
         return s.contains("*") || s.contains("?") || s.contains("[") || s.contains("{");
     }
 
-    private static Dataset<Row> read(SparkSession spark, List<InputFile> files, PrepareSettings s, Configuration conf) {
+    /** Reads every input and runs {@link #clean} over its rows, in input order. */
+    private static Dataset<Row> readAndClean(SparkSession spark, List<InputFile> files, PrepareSettings s, Configuration conf) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        // Broadcast: a QualityConfig deserialised per task re-checks its stop-word lists on the classpath.
+        final Broadcast<QualityConfig> quality = jsc.broadcast(s.quality());
         List<InputFile> textLike = files.stream().filter(f -> f.format() != InputFormat.PARQUET).toList();
         List<InputFile> parquet = files.stream().filter(f -> f.format() == InputFormat.PARQUET).toList();
         Dataset<Row> out = spark.createDataFrame(List.of(), DocRows.SCHEMA);
         if (!textLike.isEmpty()) {
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             // Many small files: files_per_task of them per task. Few large files (16 JSONL shards): one file per
             // task up to 4 tasks per core, so a handful of big files still uses every core.
             int slices = Math.max((textLike.size() + s.filesPerTask() - 1) / s.filesPerTask(),
@@ -210,11 +209,15 @@ public final class PrepareJob {
             final String idCol = s.idCol();
             final boolean generateIds = s.generateMissingIds();
             JavaRDD<Row> rows = jsc.parallelize(textLike, slices)
-                    .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.value().get()));
+                    .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.value().get()))
+                    // Cleaned before they become a DataFrame: the text goes to Spark's row format once, not three times.
+                    .mapPartitions(records -> clean(records, quality.value()));
             out = out.union(spark.createDataFrame(rows, DocRows.SCHEMA));
         }
         if (!parquet.isEmpty()) {
-            out = out.union(ParquetInputs.read(spark, parquet, s.textCol(), s.idCol(), s.generateMissingIds(), conf));
+            out = out.union(ParquetInputs.read(spark, parquet, s.textCol(), s.idCol(), s.generateMissingIds(), conf)
+                    .mapPartitions((MapPartitionsFunction<Row, Row>) records -> clean(records, quality.value()),
+                            Encoders.row(DocRows.SCHEMA)));
         }
         return out;
     }
