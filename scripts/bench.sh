@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, each run side by side with its reference in one run (results: docs/BENCHMARKS.md).
-#   scripts/bench.sh prepare [args]    prepare throughput (documents/s, MB/s) on a generated corpus
+#   scripts/bench.sh prepare [args]    prepare throughput per stage (MB/s per core) on real HTML and generated text
+#   scripts/bench.sh prepare-cluster   driver and executor memory of prepare/tokenizer/tokenize on a standalone cluster
 #   scripts/bench.sh tokenize [args]   verbo's BPE encoder vs Hugging Face tokenizers (DJL), tokens/s
 #   scripts/bench.sh train [args]      bench-7m training tokens/s vs PyTorch eager on CPU
 #   scripts/bench.sh gemm [args]       ND4J sgemm vs direct OpenBLAS cblas_sgemm, GFLOP/s
