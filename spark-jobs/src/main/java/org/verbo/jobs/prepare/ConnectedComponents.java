@@ -36,7 +36,8 @@ public final class ConnectedComponents {
             if (round % 5 == 0) {
                 next.rdd().localCheckpoint(); // cut the lineage: each round adds four shuffles
             }
-            boolean changed = !next.subtract(e).isEmpty() || !e.subtract(next).isEmpty();
+            // One job over all partitions: isEmpty() would run take(1) and rescan with more partitions each time.
+            boolean changed = next.subtract(e).union(e.subtract(next)).count() > 0;
             e.unpersist(false);
             e = next;
             if (!changed) {
