@@ -17,7 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.octet_length;
 
 /**
  * The cleaned rows of a prepare run, persisted in {@code doc_key} order: each partition sorted, and every key of a
@@ -33,7 +36,7 @@ import static org.apache.spark.sql.functions.col;
 final class OrderedRows {
 
     /** Per-partition counts of the persisted rows; {@code min}/{@code max} are meaningless when {@code rows} is 0. */
-    record Part(long rows, long min, long max, boolean sorted, long fallbackDecoded, long idGenerated)
+    record Part(long rows, long min, long max, boolean sorted, long fallbackDecoded, long idGenerated, long textBytes)
             implements java.io.Serializable {
     }
 
@@ -171,12 +174,75 @@ final class OrderedRows {
         };
     }
 
+    /**
+     * {@code rdd} (partitioned as these rows, e.g. {@link #apply}'s result) with neighbouring partitions merged into
+     * about {@code bytesPerPartition} of text each, in order, and never fewer than {@code minPartitions} (when there
+     * are that many non-empty ones): one output file per merged partition instead of one per read task (64 small
+     * files each). Each output file and task has a fixed cost, on a local file system a few processes for permissions.
+     */
+    JavaRDD<Row> mergedForWriting(JavaRDD<Row> rdd, long bytesPerPartition, int minPartitions) {
+        int[] starts = groupStarts(parts, bytesPerPartition, minPartitions);
+        if (starts.length == parts.size()) {
+            return rdd;
+        }
+        org.apache.spark.rdd.RDD<Row> merged = rdd.rdd().coalesce(starts.length, false,
+                scala.Option.apply(new ContiguousCoalescer(starts)), null);
+        return JavaRDD.fromRDD(merged, scala.reflect.ClassTag$.MODULE$.apply(Row.class));
+    }
+
+    /** First partition of each group: contiguous groups of at least {@code bytes} of text, at least {@code min} groups. */
+    static int[] groupStarts(List<Part> parts, long bytes, int min) {
+        if (parts.isEmpty()) {
+            return new int[0];
+        }
+        long total = parts.stream().mapToLong(Part::textBytes).sum();
+        long nonEmpty = parts.stream().filter(p -> p.rows() > 0).count();
+        int groups = (int) Math.max(1, Math.min(parts.size(), Math.max(Math.min(min, nonEmpty), (total + bytes - 1) / bytes)));
+        long target = Math.max(1, (total + groups - 1) / groups);
+        List<Integer> starts = new ArrayList<>(List.of(0));
+        long filled = 0;
+        for (int i = 0; i < parts.size(); i++) {
+            // A new group starts once this one holds its share, while partitions are left to fill the rest.
+            if (filled >= target && starts.size() < groups && parts.get(i).rows() > 0) {
+                starts.add(i);
+                filled = 0;
+            }
+            filled += Math.max(1, parts.get(i).textBytes());
+        }
+        return starts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Groups a parent's partitions into the given contiguous ranges, in order (Spark's default may reorder them). */
+    static final class ContiguousCoalescer implements org.apache.spark.rdd.PartitionCoalescer, java.io.Serializable {
+        private final int[] starts;
+
+        ContiguousCoalescer(int[] starts) {
+            this.starts = starts.clone();
+        }
+
+        @Override
+        public org.apache.spark.rdd.PartitionGroup[] coalesce(int maxPartitions, org.apache.spark.rdd.RDD<?> parent) {
+            org.apache.spark.Partition[] ps = parent.partitions();
+            org.apache.spark.rdd.PartitionGroup[] out = new org.apache.spark.rdd.PartitionGroup[starts.length];
+            for (int g = 0; g < starts.length; g++) {
+                out[g] = new org.apache.spark.rdd.PartitionGroup(scala.Option.empty());
+                int end = g + 1 < starts.length ? starts[g + 1] : ps.length;
+                for (int j = starts[g]; j < end; j++) {
+                    out[g].partitions().addOne(ps[j]);
+                }
+            }
+            return out;
+        }
+    }
+
     void release() {
         rows.unpersist(false);
     }
 
     private static List<Part> partsOf(Dataset<Row> d) {
-        return d.select("doc_key", "fallback_decoded", "id_generated").javaRDD().mapPartitions(it -> {
+        // octet_length on Spark's own UTF-8 bytes: the texts are not turned into Java strings for this count.
+        return d.select(col("doc_key"), col("fallback_decoded"), col("id_generated"),
+                coalesce(octet_length(col("text")), lit(0))).javaRDD().mapPartitions(it -> {
             long n = 0;
             long min = Long.MAX_VALUE;
             long max = Long.MIN_VALUE;
@@ -184,6 +250,7 @@ final class OrderedRows {
             boolean sorted = true;
             long fallback = 0;
             long generated = 0;
+            long bytes = 0;
             while (it.hasNext()) {
                 Row r = it.next();
                 long k = r.getLong(0);
@@ -193,9 +260,10 @@ final class OrderedRows {
                 max = Math.max(max, k);
                 fallback += r.getBoolean(1) ? 1 : 0;
                 generated += r.getBoolean(2) ? 1 : 0;
+                bytes += r.getInt(3);
                 n++;
             }
-            return List.of(new Part(n, min, max, sorted, fallback, generated)).iterator();
+            return List.of(new Part(n, min, max, sorted, fallback, generated, bytes)).iterator();
         }).collect();
     }
 

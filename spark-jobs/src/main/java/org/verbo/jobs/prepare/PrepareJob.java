@@ -118,7 +118,9 @@ public final class PrepareJob {
         org.apache.hadoop.fs.Path tmp = HadoopFiles.tempDirBeside(s.out(), "prepare", conf);
         try {
             // In doc_key order already (OrderedRows): no sort; both writes reuse the one shuffle of the decisions.
-            Dataset<Row> all = spark.createDataFrame(cleaned.apply(persisted(decisions, cached)), DocRows.SCHEMA);
+            int cores = JavaSparkContext.fromSparkContext(spark.sparkContext()).defaultParallelism();
+            Dataset<Row> all = spark.createDataFrame(cleaned.mergedForWriting(cleaned.apply(persisted(decisions, cached)),
+                    WRITE_BYTES_PER_FILE, cores), DocRows.SCHEMA);
             // No Parquet dictionary for the text: kept texts are unique (deduplicated), so the writer would build a
             // dictionary page for every column chunk only to abandon it.
             all.where(col("reason").isNull()).select("id", "text", "source", "metadata")
@@ -249,6 +251,9 @@ public final class PrepareJob {
             }
         };
     }
+
+    /** Text per output file (and write task): large enough that per-file costs vanish, small enough to split work. */
+    private static final long WRITE_BYTES_PER_FILE = 256L << 20;
 
     /** Dedup decisions: the document to reject and why. */
     private static final org.apache.spark.sql.types.StructType DECISIONS = new org.apache.spark.sql.types.StructType()

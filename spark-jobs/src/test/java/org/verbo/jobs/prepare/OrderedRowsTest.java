@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -28,11 +29,11 @@ class OrderedRowsTest {
 
     @Test
     void inOrderNeedsSortedPartitionsWithDisjointIncreasingRanges() {
-        OrderedRows.Part a = new OrderedRows.Part(2, 1, 5, true, 0, 0);
-        OrderedRows.Part empty = new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0);
-        OrderedRows.Part b = new OrderedRows.Part(3, 6, 9, true, 0, 0);
-        OrderedRows.Part overlapping = new OrderedRows.Part(3, 5, 9, true, 0, 0);
-        OrderedRows.Part unsorted = new OrderedRows.Part(3, 6, 9, false, 0, 0);
+        OrderedRows.Part a = new OrderedRows.Part(2, 1, 5, true, 0, 0, 0);
+        OrderedRows.Part empty = new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0, 0);
+        OrderedRows.Part b = new OrderedRows.Part(3, 6, 9, true, 0, 0, 0);
+        OrderedRows.Part overlapping = new OrderedRows.Part(3, 5, 9, true, 0, 0, 0);
+        OrderedRows.Part unsorted = new OrderedRows.Part(3, 6, 9, false, 0, 0, 0);
         assertTrue(OrderedRows.inOrder(List.of(a, empty, b)));
         assertTrue(OrderedRows.inOrder(List.of()));
         assertFalse(OrderedRows.inOrder(List.of(b, a)));
@@ -43,15 +44,31 @@ class OrderedRowsTest {
     @Test
     void partitionerSendsEachKeyToThePartitionHoldingIt() {
         OrderedRows.KeyRangePartitioner p = new OrderedRows.KeyRangePartitioner(List.of(
-                new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0),
-                new OrderedRows.Part(2, 10, 20, true, 0, 0),
-                new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0),
-                new OrderedRows.Part(2, 30, 40, true, 0, 0)));
+                new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0, 0),
+                new OrderedRows.Part(2, 10, 20, true, 0, 0, 0),
+                new OrderedRows.Part(0, Long.MAX_VALUE, Long.MIN_VALUE, true, 0, 0, 0),
+                new OrderedRows.Part(2, 30, 40, true, 0, 0, 0)));
         assertEquals(4, p.numPartitions());
         assertEquals(1, p.getPartition(10L));
         assertEquals(1, p.getPartition(20L));
         assertEquals(3, p.getPartition(30L));
         assertEquals(3, p.getPartition(40L));
+    }
+
+    @Test
+    void writeGroupsAreContiguousAndSizedByText() {
+        List<OrderedRows.Part> parts = new ArrayList<>();
+        long[] bytes = {100, 0, 100, 100, 0, 100, 100, 100};
+        for (int i = 0; i < bytes.length; i++) {
+            boolean empty = i == 1 || i == 4;
+            parts.add(new OrderedRows.Part(empty ? 0 : 3, i * 10, i * 10 + 2, true, 0, 0, bytes[i]));
+        }
+        // 600 bytes at 200 a group: three groups of two non-empty partitions each, starting on non-empty ones.
+        assertArrayEquals(new int[] {0, 3, 6}, OrderedRows.groupStarts(parts, 200, 1));
+        assertArrayEquals(new int[] {0}, OrderedRows.groupStarts(parts, 10_000, 1));
+        // at least two groups (two cores) even when the text would fit in one
+        assertEquals(2, OrderedRows.groupStarts(parts, 10_000, 2).length);
+        assertEquals(0, OrderedRows.groupStarts(List.of(), 100, 2).length);
     }
 
     @Test
@@ -82,6 +99,10 @@ class OrderedRowsTest {
                     new org.apache.spark.sql.types.StructType()
                             .add("doc_key", "long").add("stage", "string").add("reason", "string").add("detail", "string"));
             List<Row> out = ordered.apply(decisions).collect();
+            // Merged into one partition for writing: the same rows in the same order.
+            org.apache.spark.api.java.JavaRDD<Row> merged = ordered.mergedForWriting(ordered.apply(decisions), 1L << 40, 1);
+            assertEquals(1, merged.getNumPartitions());
+            assertEquals(out, merged.collect());
             assertEquals(120, out.size());
             long prev = Long.MIN_VALUE;
             int rejected = 0;
