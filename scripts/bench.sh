@@ -2,6 +2,7 @@
 # Benchmarks, each run side by side with its reference in one run (results: docs/BENCHMARKS.md).
 #   scripts/bench.sh prepare [args]    prepare throughput (documents/s, MB/s) on a generated corpus
 #   scripts/bench.sh tokenize [args]   verbo's BPE encoder vs Hugging Face tokenizers (DJL), tokens/s
+#   scripts/bench.sh prepare-stages    prepare's per-byte stages (decode, normalise, quality, shingles), 1 thread, MB/s
 #   scripts/bench.sh train [args]      bench-7m training tokens/s vs PyTorch eager on CPU
 #   scripts/bench.sh gemm [args]       ND4J sgemm vs direct OpenBLAS cblas_sgemm, GFLOP/s
 #   scripts/bench.sh infer [args]      forward-only batch-32 tokens/s vs PyTorch eager
