@@ -1,12 +1,10 @@
 package org.verbo.prep.quality;
 
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.verbo.prep.text.WordTokenizer;
 
 /**
@@ -34,9 +32,6 @@ final class GopherRepetitionFilter {
 
   static final String NAME = "gopher_repetition";
 
-  private static final Pattern PARAGRAPH_BREAK = Pattern.compile("\\n{2,}");
-  private static final Pattern LINE_BREAKS = Pattern.compile("\\n+");
-
   private final QualityConfig.GopherRepetition c;
 
   GopherRepetitionFilter(QualityConfig.GopherRepetition c) {
@@ -44,12 +39,22 @@ final class GopherRepetitionFilter {
   }
 
   Verdict apply(String text) {
-    int textChars = TextStats.chars(text);
-    String stripped = text.strip();
+    return apply(text, WordTokenizer.spans(text));
+  }
 
-    List<String> paragraphs = Arrays.asList(PARAGRAPH_BREAK.split(stripped));
-    long[] dupPara = TextStats.duplicates(paragraphs);
-    double paraFrac = TextStats.ratio(dupPara[0], paragraphs.size());
+  /**
+   * The rules on {@code text} whose tokens are {@code tokens} ({@link WordTokenizer#spans}). Paragraphs and
+   * lines are ranges of the text ({@link TextStats#splitOnLineFeeds}, the pieces of datatrove's {@code
+   * re.split} on {@code \n{2,}} and {@code \n+}), compared in place by a {@link SpanSet}.
+   */
+  Verdict apply(String text, WordTokenizer.Spans tokens) {
+    int textChars = TextStats.chars(text);
+    int from = TextStats.stripStart(text, 0, text.length());
+    int to = TextStats.stripEnd(text, from, text.length());
+
+    TextStats.Ranges paragraphs = TextStats.splitOnLineFeeds(text, from, to, 2);
+    long[] dupPara = TextStats.duplicates(text, paragraphs);
+    double paraFrac = TextStats.ratio(dupPara[0], paragraphs.count());
     if (paraFrac > c.dupParaFrac()) {
       return reject(text, "dup_para_frac",
           "dup_para_frac=" + TextStats.fmt(paraFrac) + " > " + c.dupParaFrac());
@@ -60,9 +65,9 @@ final class GopherRepetitionFilter {
           "dup_para_char_frac=" + TextStats.fmt(paraChars) + " > " + c.dupParaCharFrac());
     }
 
-    List<String> lines = Arrays.asList(LINE_BREAKS.split(stripped));
-    long[] dupLine = TextStats.duplicates(lines);
-    double lineFrac = TextStats.ratio(dupLine[0], lines.size());
+    TextStats.Ranges lines = TextStats.splitOnLineFeeds(text, from, to, 1);
+    long[] dupLine = TextStats.duplicates(text, lines);
+    double lineFrac = TextStats.ratio(dupLine[0], lines.count());
     if (lineFrac > c.dupLineFrac()) {
       return reject(text, "dup_line_frac",
           "dup_line_frac=" + TextStats.fmt(lineFrac) + " > " + c.dupLineFrac());
@@ -73,7 +78,7 @@ final class GopherRepetitionFilter {
           "dup_line_char_frac=" + TextStats.fmt(lineChars) + " > " + c.dupLineCharFrac());
     }
 
-    WordNgrams words = new WordNgrams(WordTokenizer.tokenize(text));
+    WordNgrams words = new WordNgrams(text, tokens);
     for (Map.Entry<Integer, Double> e : c.topNgramCharFrac().entrySet()) {
       int n = e.getKey();
       if (words.size() < n) {
