@@ -1,5 +1,6 @@
 package org.verbo.prep.quality;
 
+import java.io.Serializable;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.verbo.prep.text.TextNormalizer;
@@ -41,7 +42,9 @@ import org.verbo.prep.text.TextNormalizer;
  * "\n"}; verbo keeps its paragraphs). The result is normalised again, so spaces left by a removed
  * citation collapse.
  */
-final class C4QualityFilter {
+final class C4QualityFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "c4";
 

@@ -1,5 +1,6 @@
 package org.verbo.prep.quality;
 
+import java.io.Serializable;
 import org.verbo.prep.text.WordTokenizer;
 
 /**
@@ -23,7 +24,9 @@ import org.verbo.prep.text.WordTokenizer;
  * FineWeb pipeline this filter runs after C4, whose output has no blank lines, so this measures
  * the same thing on verbo's paragraph-preserving text. Tokens come from {@link WordTokenizer}.
  */
-final class FineWebQualityFilter {
+final class FineWebQualityFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "fineweb";
 

@@ -1,5 +1,6 @@
 package org.verbo.prep.quality;
 
+import java.io.Serializable;
 import org.verbo.prep.text.WordTokenizer;
 
 /**
@@ -28,7 +29,9 @@ import org.verbo.prep.text.WordTokenizer;
  *       verbo takes the union of the configured languages' lists so Portuguese passes.
  * </ul>
  */
-final class GopherQualityFilter {
+final class GopherQualityFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "gopher_quality";
 

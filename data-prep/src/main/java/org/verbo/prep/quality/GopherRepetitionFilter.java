@@ -1,5 +1,6 @@
 package org.verbo.prep.quality;
 
+import java.io.Serializable;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,14 +29,26 @@ import org.verbo.prep.text.WordTokenizer;
  * <p>Words are the tokens of {@link WordTokenizer}, punctuation tokens included (as NLTK tokens
  * are in datatrove).
  */
-final class GopherRepetitionFilter {
+final class GopherRepetitionFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "gopher_repetition";
 
   private final QualityConfig.GopherRepetition c;
+  // The two n-gram maps as arrays, in key order: iterating the sorted maps (and unboxing) per document cost
+  // as much as a filter rule.
+  private final int[] topN;
+  private final double[] topMax;
+  private final int[] dupN;
+  private final double[] dupMax;
 
   GopherRepetitionFilter(QualityConfig.GopherRepetition c) {
     this.c = c;
+    topN = c.topNgramCharFrac().keySet().stream().mapToInt(Integer::intValue).toArray();
+    topMax = c.topNgramCharFrac().values().stream().mapToDouble(Double::doubleValue).toArray();
+    dupN = c.dupNgramCharFrac().keySet().stream().mapToInt(Integer::intValue).toArray();
+    dupMax = c.dupNgramCharFrac().values().stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   Verdict apply(String text) {
@@ -52,8 +65,9 @@ final class GopherRepetitionFilter {
     int from = TextStats.stripStart(text, 0, text.length());
     int to = TextStats.stripEnd(text, from, text.length());
 
+    char[] chars = text.toCharArray();
     TextStats.Ranges paragraphs = TextStats.splitOnLineFeeds(text, from, to, 2);
-    long[] dupPara = TextStats.duplicates(text, paragraphs);
+    long[] dupPara = TextStats.duplicates(text, chars, paragraphs);
     double paraFrac = TextStats.ratio(dupPara[0], paragraphs.count());
     if (paraFrac > c.dupParaFrac()) {
       return reject(text, "dup_para_frac",
@@ -66,7 +80,8 @@ final class GopherRepetitionFilter {
     }
 
     TextStats.Ranges lines = TextStats.splitOnLineFeeds(text, from, to, 1);
-    long[] dupLine = TextStats.duplicates(text, lines);
+    // Text whose line feeds all come in pairs (paragraphs of one line) has its lines as paragraphs.
+    long[] dupLine = lines.sameAs(paragraphs) ? dupPara : TextStats.duplicates(text, chars, lines);
     double lineFrac = TextStats.ratio(dupLine[0], lines.count());
     if (lineFrac > c.dupLineFrac()) {
       return reject(text, "dup_line_frac",
@@ -78,24 +93,24 @@ final class GopherRepetitionFilter {
           "dup_line_char_frac=" + TextStats.fmt(lineChars) + " > " + c.dupLineCharFrac());
     }
 
-    WordNgrams words = new WordNgrams(text, tokens);
-    for (Map.Entry<Integer, Double> e : c.topNgramCharFrac().entrySet()) {
-      int n = e.getKey();
+    WordNgrams words = new WordNgrams(text, chars, tokens);
+    for (int k = 0; k < topN.length; k++) {
+      int n = topN[k];
       if (words.size() < n) {
         continue;
       }
       double frac = TextStats.ratio(words.topNgramChars(n), textChars);
-      if (frac > e.getValue()) {
+      if (frac > topMax[k]) {
         return reject(text, "top_" + n + "gram",
-            "top_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
+            "top_" + n + "gram=" + TextStats.fmt(frac) + " > " + topMax[k]);
       }
     }
-    for (Map.Entry<Integer, Double> e : c.dupNgramCharFrac().entrySet()) {
-      int n = e.getKey();
+    for (int k = 0; k < dupN.length; k++) {
+      int n = dupN[k];
       double frac = TextStats.ratio(words.duplicatedNgramChars(n), textChars);
-      if (frac > e.getValue()) {
+      if (frac > dupMax[k]) {
         return reject(text, "dup_" + n + "gram",
-            "dup_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
+            "dup_" + n + "gram=" + TextStats.fmt(frac) + " > " + dupMax[k]);
       }
     }
     return Verdict.keep(text);

@@ -30,13 +30,20 @@ public final class QualityFilters implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final QualityConfig config;
-  private final StopWordSet stopWords;
+  private final GopherQualityFilter gopherQuality;
+  private final GopherRepetitionFilter gopherRepetition;
+  private final C4QualityFilter c4;
+  private final FineWebQualityFilter fineWeb;
 
-  /** Loads the configured stop-word lists once. */
+  /** Loads the configured stop-word lists and builds the (stateless) filters once. */
   public QualityFilters(QualityConfig c) {
     this.config = Objects.requireNonNull(c, "config");
-    this.stopWords =
+    StopWordSet stopWords =
         new StopWordSet(c.stopWords().enabled() ? StopWordLists.union(c.stopWords().languages()) : Set.of());
+    this.gopherQuality = new GopherQualityFilter(c.gopherQuality(), c.stopWords(), stopWords);
+    this.gopherRepetition = new GopherRepetitionFilter(c.gopherRepetition());
+    this.c4 = new C4QualityFilter(c.c4());
+    this.fineWeb = new FineWebQualityFilter(c.fineWeb());
   }
 
   /** The configuration these filters run. */
@@ -57,8 +64,7 @@ public final class QualityFilters implements Serializable {
     WordTokenizer.Spans tokens = null;
     if (config.gopherQuality().enabled()) {
       tokens = WordTokenizer.spans(text);
-      Verdict v =
-          new GopherQualityFilter(config.gopherQuality(), config.stopWords(), stopWords).apply(text, tokens);
+      Verdict v = gopherQuality.apply(text, tokens);
       if (!v.kept()) {
         return v;
       }
@@ -67,13 +73,13 @@ public final class QualityFilters implements Serializable {
       if (tokens == null) {
         tokens = WordTokenizer.spans(text);
       }
-      Verdict v = new GopherRepetitionFilter(config.gopherRepetition()).apply(text, tokens);
+      Verdict v = gopherRepetition.apply(text, tokens);
       if (!v.kept()) {
         return v;
       }
     }
     if (config.c4().enabled()) {
-      Verdict v = new C4QualityFilter(config.c4()).apply(text);
+      Verdict v = c4.apply(text);
       if (!v.kept()) {
         return v;
       }
@@ -83,7 +89,7 @@ public final class QualityFilters implements Serializable {
       text = v.text();
     }
     if (config.fineWeb().enabled()) {
-      Verdict v = new FineWebQualityFilter(config.fineWeb()).apply(text, tokens == null ? -1 : tokens.count());
+      Verdict v = fineWeb.apply(text, tokens == null ? -1 : tokens.count());
       if (!v.kept()) {
         return v;
       }

@@ -57,6 +57,13 @@ final class TextStats {
     void removeLast() {
       count--;
     }
+
+    /** True when both hold the same ranges in the same order. */
+    boolean sameAs(Ranges o) {
+      return count == o.count
+          && Arrays.equals(start, 0, count, o.start, 0, count)
+          && Arrays.equals(end, 0, count, o.end, 0, count);
+    }
   }
 
   /**
@@ -92,9 +99,9 @@ final class TextStats {
     boolean cut = false;
     int i = from;
     while (i < to) {
-      if (text.charAt(i) != '\n') {
-        i++;
-        continue;
+      i = text.indexOf('\n', i); // vectorised search; most chars are not line feeds
+      if (i < 0 || i >= to) {
+        break;
       }
       int j = i;
       while (j < to && text.charAt(j) == '\n') {
@@ -123,7 +130,12 @@ final class TextStats {
    * points.
    */
   static long[] duplicates(String text, Ranges ranges) {
-    SpanSet seen = new SpanSet(text, ranges.count());
+    return duplicates(text, text.toCharArray(), ranges);
+  }
+
+  /** {@link #duplicates(String, Ranges)} with the text's chars at hand. */
+  static long[] duplicates(String text, char[] textChars, Ranges ranges) {
+    SpanSet seen = SpanSet.forThread(textChars, ranges.count());
     long count = 0;
     long chars = 0;
     for (int i = 0; i < ranges.count(); i++) {

@@ -6,41 +6,61 @@ import org.verbo.prep.text.WordTokenizer;
 
 /**
  * The word n-gram measures of {@link GopherRepetitionFilter} on one document, without building a string per
- * n-gram or per word. Words become per-document ids (first-seen order) once; then each n-gram gets an id level
- * by level: the n-gram at position i is the pair (id of the (n-1)-gram at i, id of word i + n - 1), interned
- * in a table of pairs. By induction two n-grams have the same id exactly when their words are equal, as their
- * space-joined strings were ({@link WordTokenizer} tokens hold no whitespace), and ids are again in first-seen
- * order, which is the tie rule of {@code Counter.most_common}. Once a level has no repeated n-gram, no longer
- * n-gram repeats either (each extends a distinct shorter one), so the remaining levels are not built. The
- * string versions stay in {@link GopherRepetitionFilter} as the reference twin; WordNgramsTest compares the
- * two.
+ * n-gram or per word. Words become per-document ids once; then n-grams get ids level by level: the n-gram at
+ * position i is the pair (id of the (n-1)-gram at i, id of word i + n - 1), interned in a table of pairs. By
+ * induction two n-grams have the same id exactly when their words are equal, as their space-joined strings
+ * were ({@link WordTokenizer} tokens hold no whitespace).
+ *
+ * <p>Only repeats matter to both measures, and an n-gram can only repeat if its (n-1)-gram prefix does: an
+ * n-gram that occurs once gets no id (-1), and the next level looks up only the positions whose prefix has
+ * one. In prose most 3-grams are already unique, so the long n-grams cost little; once no n-gram repeats, no
+ * longer one does and the remaining levels are not built. The string versions stay in {@link
+ * GopherRepetitionFilter} as the reference twin; WordNgramsTest compares the two.
  */
 final class WordNgrams {
 
-  private final int[] chars; // [words] code points of each word
-  private final List<int[]> levels = new ArrayList<>(); // levels[n-1]: [words - n + 1] id of the n-gram at i
-  private final List<Integer> distinct = new ArrayList<>(); // distinct[n-1]: number of distinct n-grams
-  private PairTable pairs; // reused by every level
+  private static final int[] NO_REPEAT = new int[0];
 
-  /** The words of {@code text} given by {@code tokens}. */
-  WordNgrams(String text, WordTokenizer.Spans tokens) {
+  private final int[] words; // [words] per-document word id
+  private final int[] chars; // [words] code points of each word
+  private final List<int[]> levels = new ArrayList<>(); // levels[n-1]: [words - n + 1] id, or -1 when unique;
+  // NO_REPEAT when every n-gram is unique
+  private final List<Integer> ids = new ArrayList<>(); // ids[n-1]: the level's ids are < ids[n-1]
+  // One pair table per thread, reused by every level of every document: allocating one per document was a
+  // tenth of the filters' time. A generation stamp empties it.
+  private static final ThreadLocal<PairTable> PAIRS = ThreadLocal.withInitial(() -> new PairTable(1024));
+  private PairTable pairs;
+
+  /** The words of {@code text} (whose chars are {@code chars}) given by {@code tokens}. */
+  WordNgrams(String text, char[] chars, WordTokenizer.Spans tokens) {
     int w = tokens.count();
-    int[] ids = new int[w];
-    chars = new int[w];
-    SpanSet vocab = new SpanSet(text, Math.max(16, w / 4));
+    words = new int[w];
+    this.chars = new int[w];
+    SpanSet vocab = SpanSet.forThread(chars, w / 2);
     for (int i = 0; i < w; i++) {
       int s = tokens.start(i);
       int e = tokens.end(i);
-      ids[i] = vocab.add(s, e);
-      chars[i] = text.codePointCount(s, e);
+      words[i] = vocab.add(s, e);
+      this.chars[i] = Character.codePointCount(chars, s, e - s);
     }
-    levels.add(ids);
-    distinct.add(vocab.size());
+    int[] count = new int[vocab.size()];
+    for (int id : words) {
+      count[id]++;
+    }
+    int[] level1 = new int[w];
+    boolean repeat = false;
+    for (int i = 0; i < w; i++) {
+      boolean r = count[words[i]] > 1;
+      level1[i] = r ? words[i] : -1;
+      repeat |= r;
+    }
+    levels.add(repeat ? level1 : NO_REPEAT);
+    ids.add(vocab.size());
   }
 
   /** A list of words (for tests and tools): the same as the tokens of their concatenation. */
   WordNgrams(List<String> words) {
-    this(String.join("", words), spansOf(words));
+    this(String.join("", words), String.join("", words).toCharArray(), spansOf(words));
   }
 
   private static WordTokenizer.Spans spansOf(List<String> words) {
@@ -64,29 +84,25 @@ final class WordNgrams {
     if (chars.length < n) {
       return 0;
     }
-    int best;
-    int bestCount;
-    int[] ids = level(n);
-    if (ids == null) {
-      best = 0; // every n-gram once: the first one wins the tie
-      bestCount = 1;
-    } else {
-      int[] count = new int[distinct.get(n - 1)];
-      int[] first = new int[count.length];
-      for (int i = 0; i < ids.length; i++) {
-        if (count[ids[i]]++ == 0) {
-          first[ids[i]] = i;
+    int best = 0; // when every n-gram occurs once, the first one wins the tie
+    int bestCount = 1;
+    int[] level = level(n);
+    if (level != NO_REPEAT) {
+      int[] count = new int[ids.get(n - 1)];
+      for (int id : level) {
+        if (id >= 0) {
+          count[id]++;
         }
       }
-      // Ids are in first-seen order, so a strict ">" keeps the n-gram seen first among equal counts.
-      int bestId = 0;
-      for (int id = 1; id < count.length; id++) {
-        if (count[id] > count[bestId]) {
-          bestId = id;
+      // Scanning positions in order meets each n-gram first at its first occurrence, so a strict ">" keeps the
+      // n-gram seen first among equal counts (Counter.most_common's order).
+      for (int i = 0; i < level.length; i++) {
+        int id = level[i];
+        if (id >= 0 && count[id] > bestCount) {
+          bestCount = count[id];
+          best = i;
         }
       }
-      best = first[bestId];
-      bestCount = count[bestId];
     }
     long len = n - 1; // the joining spaces
     for (int j = best; j < best + n; j++) {
@@ -100,48 +116,74 @@ final class WordNgrams {
     if (chars.length - n + 1 <= 0) {
       return 0;
     }
-    int[] ids = level(n);
-    if (ids == null) {
-      return 0; // no n-gram repeats
+    int[] level = level(n);
+    if (level == NO_REPEAT) {
+      return 0;
     }
-    boolean[] seen = new boolean[distinct.get(n - 1)];
+    boolean[] seen = new boolean[ids.get(n - 1)];
     long repeated = 0;
     int idx = 0;
-    while (idx < ids.length) {
-      if (seen[ids[idx]]) {
+    while (idx < level.length) {
+      int id = level[idx];
+      if (id >= 0 && seen[id]) {
         for (int j = idx; j < idx + n; j++) {
           repeated += chars[j];
         }
         idx += n;
       } else {
-        seen[ids[idx]] = true;
-        idx++;
+        if (id >= 0) {
+          seen[id] = true;
+        }
+        idx++; // an n-gram that occurs once is new wherever the scan meets it
       }
     }
     return repeated;
   }
 
-  /** Ids of the n-grams (1 <= n <= words), or null when every n-gram occurs once. */
+  /** Ids of the n-grams (1 <= n <= words; -1 for one that occurs once), or NO_REPEAT. */
   private int[] level(int n) {
     while (levels.size() < n) {
       int k = levels.size(); // build level k + 1 from level k
       int[] prev = levels.get(k - 1);
-      if (prev == null || distinct.get(k - 1) == prev.length) {
-        levels.add(null); // all distinct at k, hence at every longer n
-        distinct.add(chars.length - k);
+      if (prev == NO_REPEAT) {
+        levels.add(NO_REPEAT);
+        ids.add(0);
         continue;
       }
-      int[] words = levels.get(0);
       int[] next = new int[prev.length - 1];
+      int lookups = 0;
+      for (int i = 0; i < next.length; i++) {
+        lookups += prev[i] >= 0 ? 1 : 0;
+      }
       if (pairs == null) {
-        pairs = new PairTable(prev.length);
+        pairs = PAIRS.get();
+      }
+      if (pairs.capacityFor() < lookups) {
+        pairs = new PairTable(lookups);
+        PAIRS.set(pairs);
       }
       pairs.clear();
       for (int i = 0; i < next.length; i++) {
-        next[i] = pairs.intern(prev[i], words[i + k]);
+        next[i] = prev[i] < 0 ? -1 : pairs.intern(prev[i], words[i + k]);
       }
-      levels.add(next);
-      distinct.add(pairs.size);
+      int[] count = new int[pairs.size];
+      for (int id : next) {
+        if (id >= 0) {
+          count[id]++;
+        }
+      }
+      boolean repeat = false;
+      for (int i = 0; i < next.length; i++) {
+        if (next[i] >= 0) {
+          if (count[next[i]] == 1) {
+            next[i] = -1;
+          } else {
+            repeat = true;
+          }
+        }
+      }
+      levels.add(repeat ? next : NO_REPEAT);
+      ids.add(pairs.size);
     }
     return levels.get(n - 1);
   }
@@ -158,6 +200,11 @@ final class WordNgrams {
     int generation;
     int size;
 
+    /** Entries this table holds at a load of at most 1/2. */
+    int capacityFor() {
+      return keys.length / 2;
+    }
+
     PairTable(int entries) {
       int cap = Integer.highestOneBit(Math.max(2, entries) * 2 - 1) << 1; // >= 2 × entries: load <= 1/2
       keys = new long[cap];
@@ -167,7 +214,10 @@ final class WordNgrams {
     }
 
     void clear() {
-      generation++;
+      if (++generation == 0) { // wrapped: stamps of 2^32 levels ago could read as current
+        java.util.Arrays.fill(stamp, 0);
+        generation = 1;
+      }
       size = 0;
     }
 

@@ -34,6 +34,9 @@ import java.text.Normalizer;
  */
 public final class TextNormalizer {
 
+  /** Every text of chars below this (U+0300, the first combining mark) is in NFC. */
+  static final char NFC_TRIVIAL_BELOW = '\u0300';
+
   private TextNormalizer() {}
 
   /**
@@ -65,7 +68,10 @@ public final class TextNormalizer {
     }
     char prev = 0;
     char prev2 = 0;
-    boolean ascii = true;
+    // Below U+0300 every code point has NFC_Quick_Check=Yes and combining class 0, so a text of such chars is
+    // NFC by the quick check of UAX #15 section 9 (Latin-1 Portuguese, say) and needs no Normalizer call,
+    // which allocates a buffer per call. NfcRangeTest checks every pair below U+0300 against the Normalizer.
+    boolean belowCombiningMarks = true;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
       if (c == ' ') {
@@ -79,7 +85,7 @@ public final class TextNormalizer {
       } else if (c >= 0x21 && c < 0x7F) {
         // printable ASCII: kept as is, and NFC-stable
       } else {
-        ascii = false;
+        belowCombiningMarks &= c < NFC_TRIVIAL_BELOW;
         int cp = Character.isHighSurrogate(c) ? s.codePointAt(i) : c;
         if (cp == 0x0085 || cp == 0x2028 || cp == 0x2029 || Character.isWhitespace(cp) || Character.isSpaceChar(cp)
             || isInvisible(cp)) {
@@ -93,7 +99,7 @@ public final class TextNormalizer {
       prev2 = prev;
       prev = c;
     }
-    return ascii || Normalizer.isNormalized(s, Normalizer.Form.NFC);
+    return belowCombiningMarks || Normalizer.isNormalized(s, Normalizer.Form.NFC);
   }
 
   /** The three passes of the class comment; the reference the fast check in {@link #normalize} must agree with. */

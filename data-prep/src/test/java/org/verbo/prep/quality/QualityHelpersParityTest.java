@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * random strings over alphabets that hold every special case: {@link StopWordSet} against {@code
  * Set.contains(toLowerCase(Locale.ROOT))}, {@link TextStats#splitOnLineFeeds} against {@link Pattern#split},
  * {@link TextStats#nonBlankLineRanges} and {@link TextStats#duplicates(String, TextStats.Ranges)} against
- * their string twins, {@link C4QualityFilter#sentenceCount} against the look-behind split, and {@link
+ * their string twins, {@link SpanSet#hash} against {@link String#hashCode}, {@link C4QualityFilter#sentenceCount} against the look-behind split, and {@link
  * FineWebQualityFilter#charsWithoutLineFeeds} against counting after {@code replace}.
  */
 class QualityHelpersParityTest {
@@ -93,6 +93,17 @@ class QualityHelpersParityTest {
       String line = random(rnd, 14);
       assertEquals(ReferenceQualityFilters.C4QualityFilter.sentenceCount(line), C4QualityFilter.sentenceCount(line),
           () -> QualityFiltersParityTest.escape(line));
+    }
+  }
+
+  @Test
+  void spanSetHashIsStringHashCode() {
+    Random rnd = new Random(20261209L);
+    for (int trial = 0; trial < 30_000; trial++) {
+      String s = random(rnd, 12);
+      int from = rnd.nextInt(s.length() + 1);
+      int to = from + rnd.nextInt(s.length() - from + 1);
+      assertEquals(s.substring(from, to).hashCode(), SpanSet.hash(s.toCharArray(), from, to));
     }
   }
 

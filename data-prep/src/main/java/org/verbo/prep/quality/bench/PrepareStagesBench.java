@@ -3,6 +3,8 @@ package org.verbo.prep.quality.bench;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +53,8 @@ import org.verbo.prep.text.TextNormalizer;
  *
  * <p>A first pass over everything warms the JIT; the timed passes then run round-robin over the stages
  * ({@code --repeats} rounds, so a load change on a shared machine hits all stages alike) and the best time per
- * stage is reported as MB of input file bytes per second. Each stage also prints a SHA-256 digest of its
+ * stage is reported as MB of input file bytes per second of wall time, and per second of the thread's CPU
+ * time (steadier on a shared machine, where wall time includes waiting for a core). Each stage also prints a SHA-256 digest of its
  * outputs (texts, verdicts with reason and detail, shingles): two builds that print the same digests produced
  * the same results. Run through {@code scripts/bench/prepare-stages.sh}.
  *
@@ -209,7 +212,10 @@ public final class PrepareStagesBench {
     List<String> names = new ArrayList<>(stages.keySet());
     List<Stage> passes = new ArrayList<>(stages.values());
     double[] best = new double[passes.size()];
+    double[] bestCpu = new double[passes.size()];
     Arrays.fill(best, Double.MAX_VALUE);
+    Arrays.fill(bestCpu, Double.MAX_VALUE);
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     byte[][] digests = new byte[passes.size()][];
     // Warm-up pass, digesting the outputs; the timed passes only count them, so hashing is not timed.
     long[] counts = new long[passes.size()];
@@ -223,8 +229,11 @@ public final class PrepareStagesBench {
       for (int i = 0; i < passes.size(); i++) {
         Sink c = new Sink();
         long t0 = System.nanoTime();
+        long c0 = threads.getCurrentThreadCpuTime();
         passes.get(i).run(c);
+        double cpu = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
         double s = (System.nanoTime() - t0) / 1e9;
+        bestCpu[i] = Math.min(bestCpu[i], cpu);
         if (c.count != counts[i]) {
           throw new IllegalStateException(names.get(i) + ": " + c.count + " outputs, expected " + counts[i]);
         }
@@ -232,11 +241,11 @@ public final class PrepareStagesBench {
       }
     }
     System.out.println();
-    System.out.printf("%-28s %9s %9s  %s%n", "stage (1 thread, best of " + repeats + ")", "seconds", "MB/s",
-        "outputs (sha-256, first 16 hex)");
+    System.out.printf("%-28s %9s %9s %12s  %s%n", "stage (1 thread, best of " + repeats + ")", "seconds", "MB/s",
+        "MB/cpu-s", "outputs (sha-256, first 16 hex)");
     for (int i = 0; i < names.size(); i++) {
-      System.out.printf("%-28s %9.3f %9.2f  %s%n", names.get(i), best[i], bytes / 1e6 / best[i],
-          HexFormat.of().formatHex(digests[i], 0, 8));
+      System.out.printf("%-28s %9.3f %9.2f %12.2f  %s%n", names.get(i), best[i], bytes / 1e6 / best[i],
+          bytes / 1e6 / bestCpu[i], HexFormat.of().formatHex(digests[i], 0, 8));
     }
   }
 
