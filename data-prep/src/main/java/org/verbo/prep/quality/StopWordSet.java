@@ -21,6 +21,7 @@ final class StopWordSet implements Serializable {
 
   private final Set<String> words;
   private final String[] table; // [capacity] null = empty
+  private final int[] hashes; // [capacity] hashCode of the word in each slot
   private final int mask;
   private final int maxLength;
 
@@ -28,6 +29,7 @@ final class StopWordSet implements Serializable {
     this.words = Set.copyOf(words);
     int cap = Integer.highestOneBit(Math.max(4, words.size()) * 2 - 1) << 2; // load <= 1/4
     table = new String[cap];
+    hashes = new int[cap];
     mask = cap - 1;
     int max = 0;
     for (String w : this.words) {
@@ -37,6 +39,7 @@ final class StopWordSet implements Serializable {
         slot = (slot + 1) & mask;
       }
       table[slot] = w;
+      hashes[slot] = h;
       max = Math.max(max, w.length());
     }
     maxLength = max;
@@ -65,7 +68,7 @@ final class StopWordSet implements Serializable {
       if (w == null) {
         return false;
       }
-      if (w.length() == len && w.hashCode() == h && equalsLowerCase(w, text, start)) {
+      if (hashes[slot] == h && w.length() == len && equalsLowerCase(w, text, start)) {
         return true;
       }
     }
