@@ -71,8 +71,8 @@ public final class TextNormalizer {
     int i = 0;
     while (i < n) {
       char c = s.charAt(i);
-      if (c >= 0x20 && c < 0x7F) {
-        cleaned[len++] = c; // printable ASCII and the space: kept (space is its own replacement)
+      if ((c >= 0x20 && c < 0x7F) || isLatin1Printable(c)) {
+        cleaned[len++] = c; // printable ASCII or Latin-1, and the space: kept (space is its own replacement)
         i++;
         continue;
       }
@@ -175,8 +175,8 @@ public final class TextNormalizer {
         if (prev == ' ' || (prev == '\n' && prev2 == '\n')) {
           return false;
         }
-      } else if (c >= 0x21 && c < 0x7F) {
-        // printable ASCII: kept as is, and NFC-stable
+      } else if ((c >= 0x21 && c < 0x7F) || isLatin1Printable(c)) {
+        // printable ASCII or Latin-1: kept as is, and NFC-stable
       } else {
         belowCombiningMarks &= c < NFC_TRIVIAL_BELOW;
         int cp = Character.isHighSurrogate(c) ? s.codePointAt(i) : c;
@@ -266,8 +266,17 @@ public final class TextNormalizer {
     return out.toString();
   }
 
+  /**
+   * U+00A1..U+00FF except U+00AD (soft hyphen, Cf): the Latin-1 letters and signs, none of them whitespace, a
+   * space separator or invisible, so pass 1 keeps them and the per-code-point tests can be skipped.
+   * NfcRangeTest checks the range against those tests.
+   */
+  static boolean isLatin1Printable(char c) {
+    return c >= 0xA1 && c <= 0xFF && c != 0xAD;
+  }
+
   /** Cc (except the whitespace handled before), Cf (except ZWNJ/ZWJ) and lone surrogates. */
-  private static boolean isInvisible(int cp) {
+  static boolean isInvisible(int cp) {
     int type = Character.getType(cp);
     if (type == Character.CONTROL || type == Character.SURROGATE) {
       return true;

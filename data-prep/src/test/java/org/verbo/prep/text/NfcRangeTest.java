@@ -6,7 +6,7 @@ import java.text.Normalizer;
 import org.junit.jupiter.api.Test;
 
 /**
- * The premise of {@link TextNormalizer#isNormalized}'s shortcut, checked against the JDK's Normalizer (an
+ * The premises of {@link TextNormalizer#isNormalized}'s shortcuts, checked against the JDK's Normalizer (an
  * independent implementation of UAX #15): every char below {@link TextNormalizer#NFC_TRIVIAL_BELOW} is NFC
  * alone and after any other such char (NFC depends only on neighbours; a code point with combining class 0
  * and NFC_Quick_Check=Yes never changes nor composes with what precedes it).
@@ -29,5 +29,18 @@ class NfcRangeTest {
     }
     // The first char past the range is a combining mark that composes with a preceding letter.
     assertTrue(!Normalizer.isNormalized("e\u0301", Normalizer.Form.NFC));
+  }
+
+  @Test
+  void latin1PrintablesAreNeitherSpaceNorInvisible() {
+    // The premise of TextNormalizer.isLatin1Printable, from the JDK's Unicode tables.
+    for (char c = 0x80; c <= 0xFF; c++) {
+      String name = "U+" + Integer.toHexString(c);
+      boolean keptAsIs = !Character.isWhitespace(c) && !Character.isSpaceChar(c) && !TextNormalizer.isInvisible(c);
+      assertTrue(keptAsIs || !TextNormalizer.isLatin1Printable(c), name);
+      if (c >= 0xA1 && c != 0xAD) {
+        assertTrue(keptAsIs, name);
+      }
+    }
   }
 }
