@@ -12,7 +12,10 @@ final class TextStats {
 
   private TextStats() {}
 
-  /** Non-blank lines of {@code text}, stripped. */
+  /**
+   * Non-blank lines of {@code text}, stripped. The reference twin of {@link #nonBlankLineRanges}, which the
+   * filters run (QualityHelpersParityTest compares).
+   */
   static List<String> nonBlankLines(String text) {
     List<String> lines = new ArrayList<>();
     for (String line : text.split("\n", -1)) {
@@ -197,7 +200,8 @@ final class TextStats {
 
   /**
    * datatrove {@code find_duplicates}: every element seen before counts as a duplicate, and its
-   * characters as duplicated characters.
+   * characters as duplicated characters. The reference twin of {@link #duplicates(String, Ranges)}, which the
+   * filters run.
    *
    * @return {duplicate elements, duplicated characters}
    */

@@ -54,9 +54,9 @@ import org.verbo.prep.text.TextNormalizer;
  * <p>A first pass over everything warms the JIT; the timed passes then run round-robin over the stages
  * ({@code --repeats} rounds, so a load change on a shared machine hits all stages alike) and the best time per
  * stage is reported as MB of input file bytes per second of wall time, and per second of the thread's CPU
- * time (steadier on a shared machine, where wall time includes waiting for a core). Each stage also prints a SHA-256 digest of its
- * outputs (texts, verdicts with reason and detail, shingles): two builds that print the same digests produced
- * the same results. Run through {@code scripts/bench/prepare-stages.sh}.
+ * time (steadier on a shared machine, where wall time includes waiting for a core). Each stage also prints a
+ * SHA-256 digest of its outputs (texts, verdicts with reason and detail, shingles): two builds that print the
+ * same digests produced the same results. Run through {@code scripts/bench/prepare-stages.sh}.
  *
  * <pre>
  * --input DIR        directory of input files, read recursively; names starting with "." or "_" are skipped
