@@ -16,6 +16,8 @@ import java.util.Arrays;
 final class SpanSet {
 
   private static final ThreadLocal<SpanSet> PER_THREAD = ThreadLocal.withInitial(SpanSet::new);
+  /** Elements a thread's set keeps room for between documents (a few MB of arrays); larger is freed. */
+  private static final int RETAINED_ELEMENTS = 1 << 18;
 
   private char[] text;
   private int[] slots = new int[16]; // [capacity] element index + 1, 0 = empty
@@ -49,6 +51,16 @@ final class SpanSet {
     }
     size = 0;
     this.text = text;
+    if ((starts.length > RETAINED_ELEMENTS || slots.length > 4 * RETAINED_ELEMENTS)
+        && expected <= RETAINED_ELEMENTS) {
+      // One huge document must not pin its table in every thread for good: back to the small arrays.
+      slots = new int[16];
+      mask = 15;
+      hashes = new int[8];
+      starts = new int[8];
+      ends = new int[8];
+      slotOf = new int[8];
+    }
     if (slots.length < 2 * expected) {
       int cap = Integer.highestOneBit(Math.max(4, expected) * 2 - 1) << 1; // >= 2 x expected: load <= 1/2
       slots = new int[cap];

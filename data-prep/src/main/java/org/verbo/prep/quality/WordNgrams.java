@@ -29,6 +29,8 @@ final class WordNgrams {
   // One pair table per thread, reused by every level of every document: allocating one per document was a
   // tenth of the filters' time. A generation stamp empties it.
   private static final ThreadLocal<PairTable> PAIRS = ThreadLocal.withInitial(() -> new PairTable(1024));
+  /** Lookups a thread's table is kept for (about 8 MB); a longer document gets a table of its own. */
+  private static final int RETAINED_LOOKUPS = 1 << 18;
   private PairTable pairs;
 
   /** The words of {@code text} (whose chars are {@code chars}) given by {@code tokens}. */
@@ -160,7 +162,9 @@ final class WordNgrams {
       }
       if (pairs.capacityFor() < lookups) {
         pairs = new PairTable(lookups);
-        PAIRS.set(pairs);
+        if (lookups <= RETAINED_LOOKUPS) {
+          PAIRS.set(pairs); // larger tables live with their document only
+        }
       }
       pairs.clear();
       for (int i = 0; i < next.length; i++) {

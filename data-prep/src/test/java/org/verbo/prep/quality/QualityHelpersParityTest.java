@@ -108,6 +108,20 @@ class QualityHelpersParityTest {
   }
 
   @Test
+  void perThreadTablesAfterAHugeDocument() {
+    // More words than the per-thread tables keep room for, then a small document on the same thread.
+    Random rnd = new Random(20261214L);
+    List<String> huge = new ArrayList<>();
+    for (int i = 0; i < 300_000; i++) {
+      huge.add("w" + rnd.nextInt(200_000));
+    }
+    assertEquals(GopherRepetitionFilter.duplicatedNgramChars(huge, 2), new WordNgrams(huge).duplicatedNgramChars(2));
+    List<String> small = List.of("a", "b", "a", "b", "a", "b");
+    assertEquals(GopherRepetitionFilter.topNgramChars(small, 2), new WordNgrams(small).topNgramChars(2));
+    assertEquals(GopherRepetitionFilter.duplicatedNgramChars(small, 2), new WordNgrams(small).duplicatedNgramChars(2));
+  }
+
+  @Test
   void charsWithoutLineFeeds() {
     Random rnd = new Random(20261208L);
     for (int trial = 0; trial < 30_000; trial++) {
