@@ -1,5 +1,6 @@
 package org.verbo.prep.quality;
 
+import java.io.Serializable;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.verbo.prep.text.TextNormalizer;
@@ -41,7 +42,9 @@ import org.verbo.prep.text.TextNormalizer;
  * "\n"}; verbo keeps its paragraphs). The result is normalised again, so spaces left by a removed
  * citation collapse.
  */
-final class C4QualityFilter {
+final class C4QualityFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "c4";
 
@@ -49,9 +52,6 @@ final class C4QualityFilter {
   private static final String[] END_PUNCTUATION = {
     ".", "?", "!", "\"", "'", "\u201D", "\u2019", "\u00BB"
   };
-  private static final Pattern SENTENCE_BREAK =
-      Pattern.compile("(?<=[.!?\u2026][\"'\u201D\u2019\u00BB)\\]]{0,3})\\s+");
-  private static final Pattern SPACES = Pattern.compile("\\s+");
 
   private final QualityConfig.C4 c;
 
@@ -59,28 +59,57 @@ final class C4QualityFilter {
     this.c = c;
   }
 
+  /**
+   * The steps of the class comment on each line, found by position: the words are counted by a scan for
+   * {@code \\s} (ASCII whitespace, as {@code Pattern.compile("\\s+").split} cut them), citations are only
+   * looked for in a line that holds a {@code '['}, and sentences are counted by {@link #sentenceCount}'s
+   * scan. ReferenceQualityFilters keeps the regular-expression version; QualityFiltersParityTest compares.
+   */
   Verdict apply(String text) {
     StringBuilder kept = new StringBuilder(text.length());
     boolean paragraphBreak = false;
     int sentences = 0;
-    for (String raw : text.split("\n", -1)) {
-      String line = raw.strip();
-      if (line.isEmpty()) {
+    int n = text.length();
+    for (int from = 0; from <= n; ) {
+      int nl = text.indexOf('\n', from);
+      int to = nl < 0 ? n : nl;
+      int a = TextStats.stripStart(text, from, to);
+      int b = TextStats.stripEnd(text, a, to);
+      from = to + 1;
+      if (a == b) {
         paragraphBreak = true;
         continue;
       }
-      String[] words = SPACES.split(line);
-      if (c.maxWordLength() > 0 && hasLongWord(words)) {
+      // Words: maximal runs of non-\s chars. The stripped line starts and ends with one (every \s char is
+      // whitespace to strip()), so the regex split gives exactly these runs.
+      int words = 0;
+      boolean longWord = false;
+      for (int i = a; i < b; ) {
+        while (i < b && isRegexSpace(text.charAt(i))) {
+          i++;
+        }
+        int w = i;
+        while (i < b && !isRegexSpace(text.charAt(i))) {
+          i++;
+        }
+        if (i > w) {
+          words++;
+          int max = c.maxWordLength();
+          longWord |= max > 0 && i - w > max && text.codePointCount(w, i) > max;
+        }
+      }
+      if (longWord) {
         continue;
       }
-      if (c.removeCitations()) {
+      String line = text.substring(a, b);
+      if (c.removeCitations() && line.indexOf('[') >= 0) {
         line = CITATION.matcher(line).replaceAll("");
       }
       if (c.filterNoTerminalPunct()
           && (!TextStats.endsWithAny(line, END_PUNCTUATION) || line.endsWith("..."))) {
         continue;
       }
-      if (words.length < c.minWordsPerLine()) {
+      if (words < c.minWordsPerLine()) {
         continue;
       }
       String lower = line.toLowerCase(Locale.ROOT);
@@ -114,24 +143,68 @@ final class C4QualityFilter {
     return Verdict.keep(out);
   }
 
-  /** Sentence count of one line, see the class comment. */
+  /**
+   * Sentence count of one line, see the class comment: the non-blank pieces of {@code line} cut at each run of
+   * {@code \\s} (ASCII whitespace) that follows one of {@code . ! ? …} and at most three closing quotes or
+   * brackets. That is the split on {@code (?<=[.!?…]["'”’»)\]]{0,3})\s+} (the reference twin, in
+   * ReferenceQualityFilters): the regex finds whole runs, since inside a run the look-behind sees a space; and
+   * as the closers and the terminal marks are disjoint, the look-behind holds exactly when the run is
+   * preceded by m <= 3 closers and then a terminal mark. Empty pieces the split would keep or drop are blank
+   * and never counted.
+   */
   static int sentenceCount(String line) {
-    int n = 0;
-    for (String piece : SENTENCE_BREAK.split(line)) {
-      if (!piece.isBlank()) {
-        n++;
+    int n = line.length();
+    int count = 0;
+    int pieceStart = 0;
+    int i = 0;
+    while (i < n) {
+      if (!isRegexSpace(line.charAt(i))) {
+        i++;
+        continue;
       }
+      int runEnd = i;
+      while (runEnd < n && isRegexSpace(line.charAt(runEnd))) {
+        runEnd++;
+      }
+      if (followsTerminal(line, i)) {
+        if (!isBlank(line, pieceStart, i)) {
+          count++;
+        }
+        pieceStart = runEnd;
+      }
+      i = runEnd;
     }
-    return n;
+    if (!isBlank(line, pieceStart, n)) {
+      count++;
+    }
+    return count;
   }
 
-  private boolean hasLongWord(String[] words) {
-    for (String w : words) {
-      if (w.length() > c.maxWordLength() && TextStats.chars(w) > c.maxWordLength()) {
-        return true;
-      }
+  /** The look-behind {@code [.!?…]["'”’»)\]]{0,3}} ending at {@code pos}. */
+  private static boolean followsTerminal(String line, int pos) {
+    int m = 0;
+    while (m < 4 && pos - 1 - m >= 0 && isCloser(line.charAt(pos - 1 - m))) {
+      m++;
     }
-    return false;
+    if (m > 3 || pos - 1 - m < 0) {
+      return false;
+    }
+    char t = line.charAt(pos - 1 - m);
+    return t == '.' || t == '!' || t == '?' || t == '\u2026';
+  }
+
+  private static boolean isCloser(char c) {
+    return c == '"' || c == '\'' || c == '\u201D' || c == '\u2019' || c == '\u00BB' || c == ')' || c == ']';
+  }
+
+  /** The chars of {@code \\s} without UNICODE_CHARACTER_CLASS: {@code [ \t\n\x0B\f\r]}. */
+  private static boolean isRegexSpace(char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r');
+  }
+
+  /** {@link String#isBlank} of {@code s[from, to)}. */
+  private static boolean isBlank(String s, int from, int to) {
+    return TextStats.stripStart(s, from, to) == to;
   }
 
   private boolean containsPolicy(String lower) {

@@ -1,6 +1,6 @@
 package org.verbo.prep.quality;
 
-import java.util.List;
+import java.io.Serializable;
 import org.verbo.prep.text.WordTokenizer;
 
 /**
@@ -24,7 +24,9 @@ import org.verbo.prep.text.WordTokenizer;
  * FineWeb pipeline this filter runs after C4, whose output has no blank lines, so this measures
  * the same thing on verbo's paragraph-preserving text. Tokens come from {@link WordTokenizer}.
  */
-final class FineWebQualityFilter {
+final class FineWebQualityFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "fineweb";
 
@@ -37,15 +39,26 @@ final class FineWebQualityFilter {
   }
 
   Verdict apply(String text) {
-    List<String> lines = TextStats.nonBlankLines(text);
-    int n = lines.size();
+    return apply(text, -1);
+  }
+
+  /**
+   * The rules on {@code text}, whose {@link WordTokenizer} token count is {@code tokenCount} when the caller
+   * already has it (-1: count here). Lines are ranges of the text, compared in place by a {@link SpanSet}.
+   */
+  Verdict apply(String text, int tokenCount) {
+    TextStats.Ranges lines = TextStats.nonBlankLineRanges(text);
+    int n = lines.count();
     int punct = 0;
     int shortLines = 0;
-    for (String line : lines) {
-      if (TextStats.endsWithAny(line, STOP_CHARS)) {
+    for (int l = 0; l < n; l++) {
+      int a = lines.start(l);
+      int b = lines.end(l);
+      if (TextStats.endsWithAny(text, a, b, STOP_CHARS)) {
         punct++;
       }
-      if (TextStats.chars(line) <= c.shortLineLength()) {
+      // A line of more chars than short_line_length * 2 has more code points than short_line_length.
+      if (b - a <= 2L * c.shortLineLength() && text.codePointCount(a, b) <= c.shortLineLength()) {
         shortLines++;
       }
     }
@@ -59,19 +72,42 @@ final class FineWebQualityFilter {
       return reject(text, "short_line_ratio",
           "short_line_ratio=" + TextStats.fmt(shortRatio) + " >= " + c.shortLineThr());
     }
-    long dupChars = TextStats.duplicates(lines)[1];
-    double dupRatio = TextStats.ratio(dupChars, TextStats.chars(text.replace("\n", "")));
+    long dupChars = TextStats.duplicates(text, lines)[1];
+    double dupRatio = TextStats.ratio(dupChars, charsWithoutLineFeeds(text));
     if (dupRatio >= c.charDuplicatesRatio() && dupChars > 0) {
       return reject(text, "char_dup_ratio",
           "char_dup_ratio=" + TextStats.fmt(dupRatio) + " >= " + c.charDuplicatesRatio());
     }
-    int tokens = WordTokenizer.tokenize(text).size();
+    int tokens = tokenCount >= 0 ? tokenCount : WordTokenizer.spans(text).count();
     double listRatio = TextStats.ratio(Math.max(0, n - 1), tokens);
     if (listRatio > c.newLineRatio()) {
       return reject(text, "list_ratio",
           "list_ratio=" + TextStats.fmt(listRatio) + " > " + c.newLineRatio());
     }
     return Verdict.keep(text);
+  }
+
+  /**
+   * {@code TextStats.chars(text.replace("\n", ""))} without the copy: the code points of the text less one per
+   * line feed. Removing a line feed joins two code points only when it sat between a high and a low surrogate,
+   * so a text with surrogates takes the copying way.
+   */
+  static int charsWithoutLineFeeds(String text) {
+    int lineFeeds = 0;
+    boolean surrogates = false;
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch == '\n') {
+        lineFeeds++;
+      } else if (Character.isSurrogate(ch)) {
+        surrogates = true;
+        break;
+      }
+    }
+    if (surrogates) {
+      return TextStats.chars(text.replace("\n", ""));
+    }
+    return text.length() - lineFeeds;
   }
 
   private static Verdict reject(String text, String rule, String detail) {

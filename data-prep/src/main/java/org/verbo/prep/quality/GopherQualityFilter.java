@@ -1,8 +1,6 @@
 package org.verbo.prep.quality;
 
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
+import java.io.Serializable;
 import org.verbo.prep.text.WordTokenizer;
 
 /**
@@ -31,36 +29,66 @@ import org.verbo.prep.text.WordTokenizer;
  *       verbo takes the union of the configured languages' lists so Portuguese passes.
  * </ul>
  */
-final class GopherQualityFilter {
+final class GopherQualityFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "gopher_quality";
 
   private final QualityConfig.GopherQuality c;
   private final QualityConfig.StopWords sw;
-  private final Set<String> stopWords;
+  private final StopWordSet stopWords;
 
-  GopherQualityFilter(QualityConfig.GopherQuality c, QualityConfig.StopWords sw, Set<String> stopWords) {
+  GopherQualityFilter(QualityConfig.GopherQuality c, QualityConfig.StopWords sw, StopWordSet stopWords) {
     this.c = c;
     this.sw = sw;
     this.stopWords = stopWords;
   }
 
   Verdict apply(String text) {
-    List<String> tokens = WordTokenizer.tokenize(text);
-    int nTokens = tokens.size();
+    return apply(text, WordTokenizer.spans(text));
+  }
+
+  /**
+   * The rules on {@code text} whose tokens are {@code tokens} ({@link WordTokenizer#spans}, shared with the
+   * repetition filter). Per token, one scan of its chars answers {@link WordTokenizer#isWord}, {@link
+   * WordTokenizer#hasLetter} and the code point count; ASCII chars are answered inline.
+   */
+  Verdict apply(String text, WordTokenizer.Spans tokens) {
+    int nTokens = tokens.count();
     int nWords = 0;
     long wordChars = 0;
     int alpha = 0;
     int stops = 0;
-    for (String t : tokens) {
-      if (WordTokenizer.isWord(t)) {
-        nWords++;
-        wordChars += TextStats.chars(t);
+    for (int t = 0; t < nTokens; t++) {
+      int start = tokens.start(t);
+      int end = tokens.end(t);
+      boolean word = false;
+      boolean letter = false;
+      int codePoints = 0;
+      for (int i = start; i < end; codePoints++) {
+        char ch = text.charAt(i);
+        if (ch < 0x80) {
+          boolean isLetter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+          word |= isLetter || (ch >= '0' && ch <= '9');
+          letter |= isLetter;
+          i++;
+        } else {
+          // A token never ends inside a surrogate pair (the tokenizer steps by code points).
+          int cp = text.codePointAt(i);
+          word = word || WordTokenizer.isWordChar(cp);
+          letter = letter || Character.isAlphabetic(cp);
+          i += Character.charCount(cp);
+        }
       }
-      if (WordTokenizer.hasLetter(t)) {
+      if (word) {
+        nWords++;
+        wordChars += codePoints;
+      }
+      if (letter) {
         alpha++;
       }
-      if (stopWords.contains(t.toLowerCase(Locale.ROOT))) {
+      if (stopWords.containsLowerCase(text, start, end)) {
         stops++;
       }
     }
@@ -90,23 +118,25 @@ final class GopherQualityFilter {
       return reject(text, "ellipsis_ratio",
           "ellipsis_ratio=" + TextStats.fmt(ellipsis) + " > " + c.maxSymbolWordRatio());
     }
-    List<String> lines = TextStats.nonBlankLines(text);
+    TextStats.Ranges lines = TextStats.nonBlankLineRanges(text);
     int bullets = 0;
     int endEllipsis = 0;
-    for (String line : lines) {
-      if (line.startsWith("\u2022") || line.startsWith("-")) {
+    for (int l = 0; l < lines.count(); l++) {
+      int a = lines.start(l);
+      int b = lines.end(l);
+      if (text.startsWith("\u2022", a) || text.startsWith("-", a)) {
         bullets++;
       }
-      if (line.endsWith("...") || line.endsWith("\u2026")) {
+      if (TextStats.endsWith(text, a, b, "...") || TextStats.endsWith(text, a, b, "\u2026")) {
         endEllipsis++;
       }
     }
-    double bulletRatio = TextStats.ratio(bullets, lines.size());
+    double bulletRatio = TextStats.ratio(bullets, lines.count());
     if (bulletRatio > c.maxBulletLinesRatio()) {
       return reject(text, "bullet_lines",
           "bullet_lines=" + TextStats.fmt(bulletRatio) + " > " + c.maxBulletLinesRatio());
     }
-    double ellipsisLines = TextStats.ratio(endEllipsis, lines.size());
+    double ellipsisLines = TextStats.ratio(endEllipsis, lines.count());
     if (ellipsisLines > c.maxEllipsisLinesRatio()) {
       return reject(text, "ellipsis_lines",
           "ellipsis_lines=" + TextStats.fmt(ellipsisLines) + " > " + c.maxEllipsisLinesRatio());

@@ -1,12 +1,11 @@
 package org.verbo.prep.quality;
 
-import java.util.Arrays;
+import java.io.Serializable;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.verbo.prep.text.WordTokenizer;
 
 /**
@@ -30,26 +29,46 @@ import org.verbo.prep.text.WordTokenizer;
  * <p>Words are the tokens of {@link WordTokenizer}, punctuation tokens included (as NLTK tokens
  * are in datatrove).
  */
-final class GopherRepetitionFilter {
+final class GopherRepetitionFilter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   static final String NAME = "gopher_repetition";
 
-  private static final Pattern PARAGRAPH_BREAK = Pattern.compile("\\n{2,}");
-  private static final Pattern LINE_BREAKS = Pattern.compile("\\n+");
-
   private final QualityConfig.GopherRepetition c;
+  // The two n-gram maps as arrays, in key order: iterating the sorted maps (and unboxing) per document cost
+  // as much as a filter rule.
+  private final int[] topN;
+  private final double[] topMax;
+  private final int[] dupN;
+  private final double[] dupMax;
 
   GopherRepetitionFilter(QualityConfig.GopherRepetition c) {
     this.c = c;
+    topN = c.topNgramCharFrac().keySet().stream().mapToInt(Integer::intValue).toArray();
+    topMax = c.topNgramCharFrac().values().stream().mapToDouble(Double::doubleValue).toArray();
+    dupN = c.dupNgramCharFrac().keySet().stream().mapToInt(Integer::intValue).toArray();
+    dupMax = c.dupNgramCharFrac().values().stream().mapToDouble(Double::doubleValue).toArray();
   }
 
   Verdict apply(String text) {
-    int textChars = TextStats.chars(text);
-    String stripped = text.strip();
+    return apply(text, WordTokenizer.spans(text));
+  }
 
-    List<String> paragraphs = Arrays.asList(PARAGRAPH_BREAK.split(stripped));
-    long[] dupPara = TextStats.duplicates(paragraphs);
-    double paraFrac = TextStats.ratio(dupPara[0], paragraphs.size());
+  /**
+   * The rules on {@code text} whose tokens are {@code tokens} ({@link WordTokenizer#spans}). Paragraphs and
+   * lines are ranges of the text ({@link TextStats#splitOnLineFeeds}, the pieces of datatrove's {@code
+   * re.split} on {@code \n{2,}} and {@code \n+}), compared in place by a {@link SpanSet}.
+   */
+  Verdict apply(String text, WordTokenizer.Spans tokens) {
+    int textChars = TextStats.chars(text);
+    int from = TextStats.stripStart(text, 0, text.length());
+    int to = TextStats.stripEnd(text, from, text.length());
+
+    char[] chars = text.toCharArray();
+    TextStats.Ranges paragraphs = TextStats.splitOnLineFeeds(text, from, to, 2);
+    long[] dupPara = TextStats.duplicates(text, chars, paragraphs);
+    double paraFrac = TextStats.ratio(dupPara[0], paragraphs.count());
     if (paraFrac > c.dupParaFrac()) {
       return reject(text, "dup_para_frac",
           "dup_para_frac=" + TextStats.fmt(paraFrac) + " > " + c.dupParaFrac());
@@ -60,9 +79,10 @@ final class GopherRepetitionFilter {
           "dup_para_char_frac=" + TextStats.fmt(paraChars) + " > " + c.dupParaCharFrac());
     }
 
-    List<String> lines = Arrays.asList(LINE_BREAKS.split(stripped));
-    long[] dupLine = TextStats.duplicates(lines);
-    double lineFrac = TextStats.ratio(dupLine[0], lines.size());
+    TextStats.Ranges lines = TextStats.splitOnLineFeeds(text, from, to, 1);
+    // Text whose line feeds all come in pairs (paragraphs of one line) has its lines as paragraphs.
+    long[] dupLine = lines.sameAs(paragraphs) ? dupPara : TextStats.duplicates(text, chars, lines);
+    double lineFrac = TextStats.ratio(dupLine[0], lines.count());
     if (lineFrac > c.dupLineFrac()) {
       return reject(text, "dup_line_frac",
           "dup_line_frac=" + TextStats.fmt(lineFrac) + " > " + c.dupLineFrac());
@@ -73,24 +93,24 @@ final class GopherRepetitionFilter {
           "dup_line_char_frac=" + TextStats.fmt(lineChars) + " > " + c.dupLineCharFrac());
     }
 
-    WordNgrams words = new WordNgrams(WordTokenizer.tokenize(text));
-    for (Map.Entry<Integer, Double> e : c.topNgramCharFrac().entrySet()) {
-      int n = e.getKey();
+    WordNgrams words = new WordNgrams(text, chars, tokens);
+    for (int k = 0; k < topN.length; k++) {
+      int n = topN[k];
       if (words.size() < n) {
         continue;
       }
       double frac = TextStats.ratio(words.topNgramChars(n), textChars);
-      if (frac > e.getValue()) {
+      if (frac > topMax[k]) {
         return reject(text, "top_" + n + "gram",
-            "top_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
+            "top_" + n + "gram=" + TextStats.fmt(frac) + " > " + topMax[k]);
       }
     }
-    for (Map.Entry<Integer, Double> e : c.dupNgramCharFrac().entrySet()) {
-      int n = e.getKey();
+    for (int k = 0; k < dupN.length; k++) {
+      int n = dupN[k];
       double frac = TextStats.ratio(words.duplicatedNgramChars(n), textChars);
-      if (frac > e.getValue()) {
+      if (frac > dupMax[k]) {
         return reject(text, "dup_" + n + "gram",
-            "dup_" + n + "gram=" + TextStats.fmt(frac) + " > " + e.getValue());
+            "dup_" + n + "gram=" + TextStats.fmt(frac) + " > " + dupMax[k]);
       }
     }
     return Verdict.keep(text);

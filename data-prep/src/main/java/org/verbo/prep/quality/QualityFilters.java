@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.verbo.prep.text.WordTokenizer;
 
 /**
  * The heuristic quality filters of a {@link QualityConfig}, run in the order gopher_quality,
@@ -29,13 +30,20 @@ public final class QualityFilters implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final QualityConfig config;
-  private final Set<String> stopWords;
+  private final GopherQualityFilter gopherQuality;
+  private final GopherRepetitionFilter gopherRepetition;
+  private final C4QualityFilter c4;
+  private final FineWebQualityFilter fineWeb;
 
-  /** Loads the configured stop-word lists once. */
+  /** Loads the configured stop-word lists and builds the (stateless) filters once. */
   public QualityFilters(QualityConfig c) {
     this.config = Objects.requireNonNull(c, "config");
-    this.stopWords =
-        c.stopWords().enabled() ? StopWordLists.union(c.stopWords().languages()) : Set.of();
+    StopWordSet stopWords =
+        new StopWordSet(c.stopWords().enabled() ? StopWordLists.union(c.stopWords().languages()) : Set.of());
+    this.gopherQuality = new GopherQualityFilter(c.gopherQuality(), c.stopWords(), stopWords);
+    this.gopherRepetition = new GopherRepetitionFilter(c.gopherRepetition());
+    this.c4 = new C4QualityFilter(c.c4());
+    this.fineWeb = new FineWebQualityFilter(c.fineWeb());
   }
 
   /** The configuration these filters run. */
@@ -51,28 +59,37 @@ public final class QualityFilters implements Serializable {
    */
   public Verdict apply(String normalizedText) {
     String text = Objects.requireNonNull(normalizedText, "normalizedText");
+    // Both Gopher filters read the same tokens, and FineWeb counts them again when C4 left the text as it was
+    // (the common case): tokenise once.
+    WordTokenizer.Spans tokens = null;
     if (config.gopherQuality().enabled()) {
-      Verdict v =
-          new GopherQualityFilter(config.gopherQuality(), config.stopWords(), stopWords).apply(text);
+      tokens = WordTokenizer.spans(text);
+      Verdict v = gopherQuality.apply(text, tokens);
       if (!v.kept()) {
         return v;
       }
     }
     if (config.gopherRepetition().enabled()) {
-      Verdict v = new GopherRepetitionFilter(config.gopherRepetition()).apply(text);
+      if (tokens == null) {
+        tokens = WordTokenizer.spans(text);
+      }
+      Verdict v = gopherRepetition.apply(text, tokens);
       if (!v.kept()) {
         return v;
       }
     }
     if (config.c4().enabled()) {
-      Verdict v = new C4QualityFilter(config.c4()).apply(text);
+      Verdict v = c4.apply(text);
       if (!v.kept()) {
         return v;
+      }
+      if (tokens != null && !v.text().equals(text)) {
+        tokens = null; // C4 removed or changed lines: FineWeb counts the tokens of its text
       }
       text = v.text();
     }
     if (config.fineWeb().enabled()) {
-      Verdict v = new FineWebQualityFilter(config.fineWeb()).apply(text);
+      Verdict v = fineWeb.apply(text, tokens == null ? -1 : tokens.count());
       if (!v.kept()) {
         return v;
       }

@@ -1,67 +1,110 @@
 package org.verbo.prep.quality;
 
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import org.verbo.prep.text.WordTokenizer;
 
 /**
  * The word n-gram measures of {@link GopherRepetitionFilter} on one document, without building a string per
- * n-gram: words become per-document ids once, and each n-gram is a start position in an open-addressing table
- * keyed by its id sequence. Two n-grams are equal exactly when their id sequences are, as they were equal
- * exactly when their space-joined strings were ({@link org.verbo.prep.text.WordTokenizer} tokens hold no
- * whitespace). The string versions stay in {@link GopherRepetitionFilter} as the reference twin; a parity test
- * compares the two.
+ * n-gram or per word. Words become per-document ids once; then n-grams get ids level by level: the n-gram at
+ * position i is the pair (id of the (n-1)-gram at i, id of word i + n - 1), interned in a table of pairs. By
+ * induction two n-grams have the same id exactly when their words are equal, as their space-joined strings
+ * were ({@link WordTokenizer} tokens hold no whitespace).
+ *
+ * <p>Only repeats matter to both measures, and an n-gram can only repeat if its (n-1)-gram prefix does: an
+ * n-gram that occurs once gets no id (-1), and the next level looks up only the positions whose prefix has
+ * one. In prose most 3-grams are already unique, so the long n-grams cost little; once no n-gram repeats, no
+ * longer one does and the remaining levels are not built. The string versions stay in {@link
+ * GopherRepetitionFilter} as the reference twin; WordNgramsTest compares the two.
  */
 final class WordNgrams {
 
-  private final int[] ids; // [words] per-document word id, in first-seen order
-  private final int[] chars; // [words] code points of each word
+  private static final int[] NO_REPEAT = new int[0];
 
-  WordNgrams(List<String> words) {
-    ids = new int[words.size()];
-    chars = new int[words.size()];
-    Map<String, Integer> vocab = new HashMap<>();
-    for (int i = 0; i < ids.length; i++) {
-      String w = words.get(i);
-      Integer id = vocab.putIfAbsent(w, vocab.size());
-      ids[i] = id == null ? vocab.size() - 1 : id;
-      chars[i] = TextStats.chars(w);
+  private final int[] words; // [words] per-document word id
+  private final int[] chars; // [words] code points of each word
+  private final List<int[]> levels = new ArrayList<>(); // levels[n-1]: [words - n + 1] id, or -1 when unique;
+  // NO_REPEAT when every n-gram is unique
+  private final List<Integer> ids = new ArrayList<>(); // ids[n-1]: the level's ids are < ids[n-1]
+  // One pair table per thread, reused by every level of every document: allocating one per document was a
+  // tenth of the filters' time. A generation stamp empties it.
+  private static final ThreadLocal<PairTable> PAIRS = ThreadLocal.withInitial(() -> new PairTable(1024));
+  /** Lookups a thread's table is kept for (about 8 MB); a longer document gets a table of its own. */
+  private static final int RETAINED_LOOKUPS = 1 << 18;
+  private PairTable pairs;
+
+  /** The words of {@code text} (whose chars are {@code chars}) given by {@code tokens}. */
+  WordNgrams(String text, char[] chars, WordTokenizer.Spans tokens) {
+    int w = tokens.count();
+    words = new int[w];
+    this.chars = new int[w];
+    SpanSet vocab = SpanSet.forThread(chars, w / 2);
+    for (int i = 0; i < w; i++) {
+      int s = tokens.start(i);
+      int e = tokens.end(i);
+      words[i] = vocab.add(s, e);
+      this.chars[i] = Character.codePointCount(chars, s, e - s);
     }
+    int[] count = new int[vocab.size()];
+    for (int id : words) {
+      count[id]++;
+    }
+    int[] level1 = new int[w];
+    boolean repeat = false;
+    for (int i = 0; i < w; i++) {
+      boolean r = count[words[i]] > 1;
+      level1[i] = r ? words[i] : -1;
+      repeat |= r;
+    }
+    levels.add(repeat ? level1 : NO_REPEAT);
+    ids.add(vocab.size());
+  }
+
+  /** A list of words (for tests and tools): the same as the tokens of their concatenation. */
+  WordNgrams(List<String> words) {
+    this(String.join("", words), String.join("", words).toCharArray(), spansOf(words));
+  }
+
+  private static WordTokenizer.Spans spansOf(List<String> words) {
+    int[] start = new int[words.size()];
+    int[] end = new int[words.size()];
+    int pos = 0;
+    for (int i = 0; i < words.size(); i++) {
+      start[i] = pos;
+      pos += words.get(i).length();
+      end[i] = pos;
+    }
+    return WordTokenizer.Spans.of(start, end);
   }
 
   int size() {
-    return ids.length;
+    return chars.length;
   }
 
   /** {@link GopherRepetitionFilter#topNgramChars}: len(top n-gram joined by spaces) × count, first seen wins ties. */
   long topNgramChars(int n) {
-    if (ids.length < n) {
+    if (chars.length < n) {
       return 0;
     }
-    Table t = new Table(ids.length - n + 1);
-    int best = -1;
-    int bestCount = 0;
-    // Counts only grow, so the running maximum with a strict ">" settles ties on the n-gram seen first, as
-    // iterating an insertion-ordered map of final counts does.
-    int[] order = new int[ids.length - n + 1];
-    int distinct = 0;
-    for (int i = 0; i + n <= ids.length; i++) {
-      int slot = t.find(i, n);
-      if (t.start[slot] < 0) {
-        t.start[slot] = i;
-        order[distinct++] = slot;
+    int best = 0; // when every n-gram occurs once, the first one wins the tie
+    int bestCount = 1;
+    int[] level = level(n);
+    if (level != NO_REPEAT) {
+      int[] count = new int[ids.get(n - 1)];
+      for (int id : level) {
+        if (id >= 0) {
+          count[id]++;
+        }
       }
-      t.count[slot]++;
-    }
-    for (int k = 0; k < distinct; k++) {
-      int slot = order[k];
-      if (t.count[slot] > bestCount) {
-        bestCount = t.count[slot];
-        best = t.start[slot];
+      // Scanning positions in order meets each n-gram first at its first occurrence, so a strict ">" keeps the
+      // n-gram seen first among equal counts (Counter.most_common's order).
+      for (int i = 0; i < level.length; i++) {
+        int id = level[i];
+        if (id >= 0 && count[id] > bestCount) {
+          bestCount = count[id];
+          best = i;
+        }
       }
-    }
-    if (best < 0) {
-      return 0;
     }
     long len = n - 1; // the joining spaces
     for (int j = best; j < best + n; j++) {
@@ -72,54 +115,128 @@ final class WordNgrams {
 
   /** {@link GopherRepetitionFilter#duplicatedNgramChars}: characters of repeated n-grams, the scan jumping past each. */
   long duplicatedNgramChars(int n) {
-    if (ids.length - n + 1 <= 0) {
+    if (chars.length - n + 1 <= 0) {
       return 0;
     }
-    Table t = new Table(ids.length - n + 1);
+    int[] level = level(n);
+    if (level == NO_REPEAT) {
+      return 0;
+    }
+    boolean[] seen = new boolean[ids.get(n - 1)];
     long repeated = 0;
     int idx = 0;
-    while (idx < ids.length - n + 1) {
-      int slot = t.find(idx, n);
-      if (t.start[slot] >= 0) {
+    while (idx < level.length) {
+      int id = level[idx];
+      if (id >= 0 && seen[id]) {
         for (int j = idx; j < idx + n; j++) {
           repeated += chars[j];
         }
         idx += n;
       } else {
-        t.start[slot] = idx;
-        idx++;
+        if (id >= 0) {
+          seen[id] = true;
+        }
+        idx++; // an n-gram that occurs once is new wherever the scan meets it
       }
     }
     return repeated;
   }
 
-  /** Open addressing, linear probing: slot → first start position of its n-gram (-1 empty) and a count. */
-  private final class Table {
-    final int[] start;
-    final int[] count;
-    final int mask;
+  /** Ids of the n-grams (1 <= n <= words; -1 for one that occurs once), or NO_REPEAT. */
+  private int[] level(int n) {
+    while (levels.size() < n) {
+      int k = levels.size(); // build level k + 1 from level k
+      int[] prev = levels.get(k - 1);
+      if (prev == NO_REPEAT) {
+        levels.add(NO_REPEAT);
+        ids.add(0);
+        continue;
+      }
+      int[] next = new int[prev.length - 1];
+      int lookups = 0;
+      for (int i = 0; i < next.length; i++) {
+        lookups += prev[i] >= 0 ? 1 : 0;
+      }
+      if (pairs == null) {
+        pairs = PAIRS.get();
+      }
+      if (pairs.capacityFor() < lookups) {
+        pairs = new PairTable(lookups);
+        if (lookups <= RETAINED_LOOKUPS) {
+          PAIRS.set(pairs); // larger tables live with their document only
+        }
+      }
+      pairs.clear();
+      for (int i = 0; i < next.length; i++) {
+        next[i] = prev[i] < 0 ? -1 : pairs.intern(prev[i], words[i + k]);
+      }
+      int[] count = new int[pairs.size];
+      for (int id : next) {
+        if (id >= 0) {
+          count[id]++;
+        }
+      }
+      boolean repeat = false;
+      for (int i = 0; i < next.length; i++) {
+        if (next[i] >= 0) {
+          if (count[next[i]] == 1) {
+            next[i] = -1;
+          } else {
+            repeat = true;
+          }
+        }
+      }
+      levels.add(repeat ? next : NO_REPEAT);
+      ids.add(pairs.size);
+    }
+    return levels.get(n - 1);
+  }
 
-    Table(int entries) {
+  /**
+   * Open addressing, linear probing: a pair of non-negative ids → a dense id in first-seen order. Cleared by a
+   * generation stamp instead of a fill, so one table serves every level.
+   */
+  private static final class PairTable {
+    final long[] keys;
+    final int[] values;
+    final int[] stamp;
+    final int mask;
+    int generation;
+    int size;
+
+    /** Entries this table holds at a load of at most 1/2. */
+    int capacityFor() {
+      return keys.length / 2;
+    }
+
+    PairTable(int entries) {
       int cap = Integer.highestOneBit(Math.max(2, entries) * 2 - 1) << 1; // >= 2 × entries: load <= 1/2
-      start = new int[cap];
-      count = new int[cap];
-      java.util.Arrays.fill(start, -1);
+      keys = new long[cap];
+      values = new int[cap];
+      stamp = new int[cap];
       mask = cap - 1;
     }
 
-    /** The slot of the n-gram at {@code pos}: its own when present, else the empty one it would take. */
-    int find(int pos, int n) {
-      int h = 1;
-      for (int j = pos; j < pos + n; j++) {
-        h = 31 * h + ids[j];
+    void clear() {
+      if (++generation == 0) { // wrapped: stamps of 2^32 levels ago could read as current
+        java.util.Arrays.fill(stamp, 0);
+        generation = 1;
       }
-      h ^= h >>> 16;
-      h *= 0x85ebca6b;
-      h ^= h >>> 13;
-      for (int slot = h & mask; ; slot = (slot + 1) & mask) {
-        int s = start[slot];
-        if (s < 0 || java.util.Arrays.equals(ids, s, s + n, ids, pos, pos + n)) {
-          return slot;
+      size = 0;
+    }
+
+    int intern(int a, int b) {
+      long key = ((long) a << 32) | b;
+      long h = key * 0x9E3779B97F4A7C15L; // Fibonacci hashing: the high bits mix both ids
+      for (int slot = (int) (h >>> 32) & mask; ; slot = (slot + 1) & mask) {
+        if (stamp[slot] != generation) {
+          stamp[slot] = generation;
+          keys[slot] = key;
+          values[slot] = size;
+          return size++;
+        }
+        if (keys[slot] == key) {
+          return values[slot];
         }
       }
     }

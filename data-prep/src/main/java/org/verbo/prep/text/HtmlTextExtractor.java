@@ -105,7 +105,44 @@ public final class HtmlTextExtractor {
     return named && e.selectFirst(MAIN_CONTENT) == null;
   }
 
-  private static boolean namesBoilerplate(String token) {
+  /**
+   * True when the first or the last part of {@code token}, lower-cased and split on {@code -} and {@code _}, is
+   * a boilerplate word. The parts are those of {@code Pattern.compile("[-_]").split(lower)} (the reference
+   * twin, {@link #namesBoilerplateByRegex}; HtmlBoilerplateNameTest compares), found by position: a leading
+   * empty part is kept, trailing empty parts are dropped, and a token of separators only has no parts.
+   */
+  static boolean namesBoilerplate(String token) {
+    if (token.isEmpty()) {
+      return false;
+    }
+    String lower = token.toLowerCase(Locale.ROOT);
+    int n = lower.length();
+    int end = n; // one past the last char that is not a separator
+    while (end > 0 && isPartSeparator(lower.charAt(end - 1))) {
+      end--;
+    }
+    if (end == 0) {
+      return false; // separators only: split gives no part at all
+    }
+    int firstEnd = 0;
+    while (firstEnd < n && !isPartSeparator(lower.charAt(firstEnd))) {
+      firstEnd++;
+    }
+    int lastStart = end;
+    while (lastStart > 0 && !isPartSeparator(lower.charAt(lastStart - 1))) {
+      lastStart--;
+    }
+    // When end < n, the trailing separators come after the last part, and firstEnd <= end still holds.
+    return BOILERPLATE.contains(lower.substring(0, Math.min(firstEnd, end)))
+        || BOILERPLATE.contains(lower.substring(lastStart, end));
+  }
+
+  private static boolean isPartSeparator(char c) {
+    return c == '-' || c == '_';
+  }
+
+  /** The reference twin of {@link #namesBoilerplate}: the regular-expression split it replaced. */
+  static boolean namesBoilerplateByRegex(String token) {
     if (token.isEmpty()) {
       return false;
     }
@@ -185,11 +222,16 @@ public final class HtmlTextExtractor {
         return;
       }
       flush();
-      // Source formatting newlines are not structure outside <pre>.
+      // Source formatting newlines are not structure outside <pre>. Runs without them are appended whole.
+      int from = 0;
       for (int i = 0; i < raw.length(); i++) {
         char c = raw.charAt(i);
-        sb.append(c == '\n' || c == '\r' || c == '\t' || c == '\f' ? ' ' : c);
+        if (c == '\n' || c == '\r' || c == '\t' || c == '\f') {
+          sb.append(raw, from, i).append(' ');
+          from = i + 1;
+        }
       }
+      sb.append(raw, from, raw.length());
     }
 
     private void flush() {

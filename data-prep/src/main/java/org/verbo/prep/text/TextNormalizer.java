@@ -1,5 +1,6 @@
 package org.verbo.prep.text;
 
+import java.nio.CharBuffer;
 import java.text.Normalizer;
 
 /**
@@ -34,6 +35,9 @@ import java.text.Normalizer;
  */
 public final class TextNormalizer {
 
+  /** Every text of chars below this (U+0300, the first combining mark) is in NFC. */
+  static final char NFC_TRIVIAL_BELOW = '\u0300';
+
   private TextNormalizer() {}
 
   /**
@@ -48,7 +52,99 @@ public final class TextNormalizer {
     if (s.isEmpty() || isNormalized(s)) {
       return s;
     }
-    return normalizeFully(s);
+    return normalizeInArrays(s);
+  }
+
+  /**
+   * The three passes of {@link #normalizeFully} (the reference twin) on {@code char[]} buffers instead of
+   * {@code StringBuilder}s: appending char by char to a builder (capacity and Latin-1/UTF-16 checks per char)
+   * was most of the HTML extractor's normalising. Printable ASCII is copied without the code point tests,
+   * and NFC is skipped for text below U+0300 (see {@link #NFC_TRIVIAL_BELOW}). TextNormalizerArraysTest
+   * compares the two on random texts.
+   */
+  static String normalizeInArrays(String s) {
+    int n = s.length();
+    // Pass 1: line breaks, whitespace and invisible characters. U+2029 becomes two chars: at most 2n.
+    char[] cleaned = new char[2 * n];
+    int len = 0;
+    boolean belowCombiningMarks = true;
+    int i = 0;
+    while (i < n) {
+      char c = s.charAt(i);
+      if ((c >= 0x20 && c < 0x7F) || isLatin1Printable(c)) {
+        cleaned[len++] = c; // printable ASCII or Latin-1, and the space: kept (space is its own replacement)
+        i++;
+        continue;
+      }
+      int cp = Character.isHighSurrogate(c) ? s.codePointAt(i) : c;
+      i += Character.charCount(cp);
+      if (cp == '\n') {
+        cleaned[len++] = '\n';
+      } else if (cp == '\r') {
+        cleaned[len++] = '\n';
+        if (i < n && s.charAt(i) == '\n') {
+          i++; // "\r\n" is one break
+        }
+      } else if (cp == 0x0085 || cp == 0x2028) {
+        cleaned[len++] = '\n';
+      } else if (cp == 0x2029) {
+        cleaned[len++] = '\n';
+        cleaned[len++] = '\n';
+      } else if (cp == '\t' || Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+        cleaned[len++] = ' ';
+      } else if (isInvisible(cp)) {
+        // dropped
+      } else {
+        len += Character.toChars(cp, cleaned, len);
+        belowCombiningMarks &= cp < NFC_TRIVIAL_BELOW;
+      }
+    }
+    // Pass 2: NFC after removal (see normalizeFully).
+    char[] composed = cleaned;
+    if (!belowCombiningMarks) {
+      composed = Normalizer.normalize(CharBuffer.wrap(cleaned, 0, len), Normalizer.Form.NFC).toCharArray();
+      len = composed.length;
+    }
+    // Pass 3: per-line space collapsing, trimming, paragraph breaks; the output is never longer.
+    char[] out = new char[len];
+    int o = 0;
+    boolean pendingBlank = false;
+    int start = 0;
+    while (start <= len) {
+      int end = start;
+      while (end < len && composed[end] != '\n') {
+        end++;
+      }
+      int lineStartInOut = -1;
+      boolean space = false;
+      for (int k = start; k < end; k++) {
+        char c = composed[k];
+        if (c == ' ') {
+          space = true;
+          continue;
+        }
+        if (lineStartInOut < 0) {
+          if (o > 0) {
+            // The separator from the previous text line; it fits: every char it stands for was in the input.
+            out[o++] = '\n';
+            if (pendingBlank) {
+              out[o++] = '\n';
+            }
+          }
+          pendingBlank = false;
+          lineStartInOut = o;
+        } else if (space) {
+          out[o++] = ' ';
+        }
+        space = false;
+        out[o++] = c;
+      }
+      if (lineStartInOut < 0 && o > 0) {
+        pendingBlank = true;
+      }
+      start = end + 1;
+    }
+    return new String(out, 0, o);
   }
 
   /**
@@ -65,7 +161,10 @@ public final class TextNormalizer {
     }
     char prev = 0;
     char prev2 = 0;
-    boolean ascii = true;
+    // Below U+0300 every code point has NFC_Quick_Check=Yes and combining class 0, so a text of such chars is
+    // NFC by the quick check of UAX #15 section 9 (Latin-1 Portuguese, say) and needs no Normalizer call,
+    // which allocates a buffer per call. NfcRangeTest checks every pair below U+0300 against the Normalizer.
+    boolean belowCombiningMarks = true;
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
       if (c == ' ') {
@@ -76,10 +175,10 @@ public final class TextNormalizer {
         if (prev == ' ' || (prev == '\n' && prev2 == '\n')) {
           return false;
         }
-      } else if (c >= 0x21 && c < 0x7F) {
-        // printable ASCII: kept as is, and NFC-stable
+      } else if ((c >= 0x21 && c < 0x7F) || isLatin1Printable(c)) {
+        // printable ASCII or Latin-1: kept as is, and NFC-stable
       } else {
-        ascii = false;
+        belowCombiningMarks &= c < NFC_TRIVIAL_BELOW;
         int cp = Character.isHighSurrogate(c) ? s.codePointAt(i) : c;
         if (cp == 0x0085 || cp == 0x2028 || cp == 0x2029 || Character.isWhitespace(cp) || Character.isSpaceChar(cp)
             || isInvisible(cp)) {
@@ -93,7 +192,7 @@ public final class TextNormalizer {
       prev2 = prev;
       prev = c;
     }
-    return ascii || Normalizer.isNormalized(s, Normalizer.Form.NFC);
+    return belowCombiningMarks || Normalizer.isNormalized(s, Normalizer.Form.NFC);
   }
 
   /** The three passes of the class comment; the reference the fast check in {@link #normalize} must agree with. */
@@ -167,8 +266,17 @@ public final class TextNormalizer {
     return out.toString();
   }
 
+  /**
+   * U+00A1..U+00FF except U+00AD (soft hyphen, Cf): the Latin-1 letters and signs, none of them whitespace, a
+   * space separator or invisible, so pass 1 keeps them and the per-code-point tests can be skipped.
+   * NfcRangeTest checks the range against those tests.
+   */
+  static boolean isLatin1Printable(char c) {
+    return c >= 0xA1 && c <= 0xFF && c != 0xAD;
+  }
+
   /** Cc (except the whitespace handled before), Cf (except ZWNJ/ZWJ) and lone surrogates. */
-  private static boolean isInvisible(int cp) {
+  static boolean isInvisible(int cp) {
     int type = Character.getType(cp);
     if (type == Character.CONTROL || type == Character.SURROGATE) {
       return true;

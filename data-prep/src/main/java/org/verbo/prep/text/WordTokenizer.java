@@ -76,6 +76,135 @@ public final class WordTokenizer {
     return tokens;
   }
 
+  /**
+   * The tokens of {@link #tokenize} as boundaries into {@code text}, without a {@code String} per token: token
+   * {@code i} is {@code text.substring(start[i], end[i])}. The quality filters tokenise every document once
+   * through this; {@link #tokenize} is its reference twin (WordTokenizerSpansTest: equal tokens on random
+   * texts). Same rules; only the character tests take a shortcut for ASCII, where {@link
+   * Character#isLetterOrDigit(int)} and friends reduce to ranges.
+   */
+  public static Spans spans(String text) {
+    Spans out = new Spans(Math.max(16, text.length() / 5));
+    int n = text.length();
+    int i = 0;
+    while (i < n) {
+      char ch = text.charAt(i);
+      int cp = Character.isSurrogate(ch) ? text.codePointAt(i) : ch;
+      if (isSpace(cp)) {
+        i += Character.charCount(cp);
+        continue;
+      }
+      int start = i;
+      i += Character.charCount(cp);
+      if (isWordCharFast(cp)) {
+        int prev = cp;
+        while (i < n) {
+          char cc = text.charAt(i);
+          int c = Character.isSurrogate(cc) ? text.codePointAt(i) : cc;
+          if (isWordCharFast(c)) {
+            prev = c;
+            i += Character.charCount(c);
+            continue;
+          }
+          boolean joiner = false;
+          if (c == '\'' || c == '\u2019' || c == '-' || c == '\u2010' || c == '.' || c == ',') {
+            int after = i + 1; // all six joiners are one char
+            int next = after < n ? text.codePointAt(after) : -1;
+            joiner = (c == '.' || c == ',')
+                ? isDigitFast(prev) && next >= 0 && isDigitFast(next)
+                : next >= 0 && isWordCharFast(next);
+          }
+          if (!joiner) {
+            break;
+          }
+          i += 1;
+          prev = c;
+        }
+      } else {
+        while (i < n) {
+          char cc = text.charAt(i);
+          int c = Character.isSurrogate(cc) ? text.codePointAt(i) : cc;
+          if (isWordCharFast(c) || isSpace(c)) {
+            break;
+          }
+          i += Character.charCount(c);
+        }
+      }
+      out.add(start, i);
+    }
+    return out;
+  }
+
+  /** Token boundaries of one text (see {@link #spans}): token {@code i} is {@code [start(i), end(i))}. */
+  public static final class Spans {
+    private int[] start;
+    private int[] end;
+    private int count;
+
+    Spans(int capacity) {
+      start = new int[capacity];
+      end = new int[capacity];
+    }
+
+    /** Given boundaries (for tests and tools): token {@code i} is {@code [start[i], end[i])}. */
+    public static Spans of(int[] start, int[] end) {
+      if (start.length != end.length) {
+        throw new IllegalArgumentException("start and end differ in length");
+      }
+      Spans s = new Spans(0);
+      s.start = start.clone();
+      s.end = end.clone();
+      s.count = start.length;
+      return s;
+    }
+
+    /** Number of tokens. */
+    public int count() {
+      return count;
+    }
+
+    /** Start (inclusive, a char index) of token {@code i}. */
+    public int start(int i) {
+      return start[i];
+    }
+
+    /** End (exclusive) of token {@code i}. */
+    public int end(int i) {
+      return end[i];
+    }
+
+    void add(int s, int e) {
+      if (count == start.length) {
+        start = java.util.Arrays.copyOf(start, Math.max(16, count * 2));
+        end = java.util.Arrays.copyOf(end, Math.max(16, count * 2));
+      }
+      start[count] = s;
+      end[count++] = e;
+    }
+  }
+
+  /** {@code Character.isWhitespace(cp) || Character.isSpaceChar(cp)}, the separator test of the rules. */
+  private static boolean isSpace(int cp) {
+    if (cp < 0x80) {
+      // ASCII whitespace: \t \n \u000B \f \r, the separators U+001C..U+001F, and the space.
+      return cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x1F);
+    }
+    return Character.isWhitespace(cp) || Character.isSpaceChar(cp);
+  }
+
+  /** {@link #isWordChar}; ASCII word characters are exactly [0-9A-Za-z] (no ASCII mark exists). */
+  private static boolean isWordCharFast(int cp) {
+    if (cp < 0x80) {
+      return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    }
+    return isWordChar(cp);
+  }
+
+  /** {@link Character#isDigit(int)}; ASCII digits are [0-9]. */
+  private static boolean isDigitFast(int cp) {
+    return cp < 0x80 ? cp >= '0' && cp <= '9' : Character.isDigit(cp);
+  }
+
   /** True for a token that holds at least one word character (letter, digit or mark). */
   public static boolean isWord(String token) {
     for (int i = 0; i < token.length(); ) {

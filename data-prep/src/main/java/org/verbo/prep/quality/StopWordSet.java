@@ -1,0 +1,89 @@
+package org.verbo.prep.quality;
+
+import java.io.Serializable;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Membership of a token's lower case in the stop-word lists, read from the token's range of the text without
+ * building the token or its lower case. The reference is {@code words.contains(token.toLowerCase(Locale.ROOT))}
+ * (GopherQualityFilter before spans); StopWordSetTest compares the two.
+ *
+ * <p>{@code String.toLowerCase(Locale.ROOT)} maps each char {@code c} to {@code Character.toLowerCase(c)} except
+ * surrogates, U+0130 (İ, which becomes two chars) and U+03A3 (Σ, whose lower case depends on its neighbours),
+ * and except a char whose lower case would leave the BMP (none does in Unicode 13); a token holding one of
+ * those takes the reference path. Everything else is looked up in an open-addressing table hashed with {@link
+ * String#hashCode}'s polynomial over the lower-cased chars.
+ */
+final class StopWordSet implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  private final Set<String> words;
+  private final String[] table; // [capacity] null = empty
+  private final int[] hashes; // [capacity] hashCode of the word in each slot
+  private final int mask;
+  private final int maxLength;
+
+  StopWordSet(Set<String> words) {
+    this.words = Set.copyOf(words);
+    int cap = Integer.highestOneBit(Math.max(4, words.size()) * 2 - 1) << 2; // load <= 1/4
+    table = new String[cap];
+    hashes = new int[cap];
+    mask = cap - 1;
+    int max = 0;
+    for (String w : this.words) {
+      int h = w.hashCode();
+      int slot = (h ^ (h >>> 16)) & mask;
+      while (table[slot] != null) {
+        slot = (slot + 1) & mask;
+      }
+      table[slot] = w;
+      hashes[slot] = h;
+      max = Math.max(max, w.length());
+    }
+    maxLength = max;
+  }
+
+  /** {@code words.contains(text.substring(start, end).toLowerCase(Locale.ROOT))}. */
+  boolean containsLowerCase(String text, int start, int end) {
+    int len = end - start;
+    int h = 0;
+    for (int i = start; i < end; i++) {
+      char c = text.charAt(i);
+      int lower;
+      if (c < 0x80) {
+        lower = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+      } else if (Character.isSurrogate(c) || c == '\u0130' || c == '\u03A3'
+          || (lower = Character.toLowerCase((int) c)) > 0xFFFF) {
+        return words.contains(text.substring(start, end).toLowerCase(Locale.ROOT));
+      }
+      h = 31 * h + lower;
+    }
+    if (len > maxLength) {
+      return false; // the lower case has the token's length here, longer than every stop word
+    }
+    for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
+      String w = table[slot];
+      if (w == null) {
+        return false;
+      }
+      if (hashes[slot] == h && w.length() == len && equalsLowerCase(w, text, start)) {
+        return true;
+      }
+    }
+  }
+
+  /** True when {@code w} equals the lower case of {@code text[start, start + w.length())}, char by char. */
+  private static boolean equalsLowerCase(String w, String text, int start) {
+    for (int i = 0; i < w.length(); i++) {
+      char c = text.charAt(start + i);
+      char lower = c < 0x80 ? (c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c) : (char) Character.toLowerCase(
+          (int) c);
+      if (w.charAt(i) != lower) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
