@@ -213,19 +213,23 @@ public final class PrepareJob {
             JavaRDD<Row> rows = jsc.parallelize(textLike, slices)
                     .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.value().get()))
                     // Cleaned before they become a DataFrame: the text goes to Spark's row format once, not three times.
-                    .mapPartitions(records -> clean(records, quality.value()));
+                    // DocumentReader hands out normalised text (its contract), and normalising is idempotent.
+                    .mapPartitions(records -> clean(records, quality.value(), false));
             out = out.union(spark.createDataFrame(rows, DocRows.SCHEMA));
         }
         if (!parquet.isEmpty()) {
             out = out.union(ParquetInputs.read(spark, parquet, s.textCol(), s.idCol(), s.generateMissingIds(), conf)
-                    .mapPartitions((MapPartitionsFunction<Row, Row>) records -> clean(records, quality.value()),
+                    .mapPartitions((MapPartitionsFunction<Row, Row>) records -> clean(records, quality.value(), true),
                             Encoders.row(DocRows.SCHEMA)));
         }
         return out;
     }
 
-    /** Normalisation then the quality filters, per partition; rejections pass through untouched. */
-    static Iterator<Row> clean(Iterator<Row> rows, QualityConfig quality) {
+    /**
+     * Normalisation (when {@code normalise}: rows whose text is not normalised yet) then the quality filters, per
+     * partition; rejections pass through untouched.
+     */
+    static Iterator<Row> clean(Iterator<Row> rows, QualityConfig quality, boolean normalise) {
         QualityFilters filters = new QualityFilters(quality);
         return new Iterator<>() {
             @Override
@@ -239,7 +243,7 @@ public final class PrepareJob {
                 if (!r.isNullAt(6)) {
                     return r;
                 }
-                String text = TextNormalizer.normalize(r.getString(3));
+                String text = normalise ? TextNormalizer.normalize(r.getString(3)) : r.getString(3);
                 if (text.isEmpty()) {
                     return DocRows.reject(r, DocRows.STAGE_NORMALISE, "empty", "no text after normalisation");
                 }
