@@ -200,19 +200,15 @@ public final class PrepareJob {
         List<InputFile> parquet = files.stream().filter(f -> f.format() == InputFormat.PARQUET).toList();
         Dataset<Row> out = spark.createDataFrame(List.of(), DocRows.SCHEMA);
         if (!textLike.isEmpty()) {
-            // Many small files: files_per_task of them per task. Few large files (16 JSONL shards): one file per
-            // task up to 4 tasks per core, so a handful of big files still uses every core.
-            int slices = Math.max((textLike.size() + s.filesPerTask() - 1) / s.filesPerTask(),
-                    Math.min(textLike.size(), 4 * jsc.defaultParallelism()));
+            List<List<InputFile>> tasks = readTasks(textLike, s.taskBytes(), s.filesPerTask(), 4 * jsc.defaultParallelism());
             // Broadcast, not captured: a captured Configuration (hundreds of keys) was deserialised again by
             // every task, a third of the read stage's CPU on small HTML files.
             final Broadcast<HadoopConf> hc = jsc.broadcast(new HadoopConf(conf));
             final ReaderOptions options = s.reader();
             final String idCol = s.idCol();
             final boolean generateIds = s.generateMissingIds();
-            JavaRDD<Row> rows = jsc.parallelize(textLike, slices)
-                    .flatMap(f -> new FileRecordReader(f, options, idCol, generateIds, hc.value().get()))
-                    // Cleaned before they become a DataFrame: the text goes to Spark's row format once, not three times.
+            JavaRDD<Row> rows = jsc.parallelize(tasks, tasks.size())
+                    .flatMap(task -> records(task, options, idCol, generateIds, hc.value().get()))
                     // DocumentReader hands out normalised text (its contract), and normalising is idempotent.
                     .mapPartitions(records -> clean(records, quality.value(), false));
             out = out.union(spark.createDataFrame(rows, DocRows.SCHEMA));
@@ -223,6 +219,68 @@ public final class PrepareJob {
                             Encoders.row(DocRows.SCHEMA)));
         }
         return out;
+    }
+
+    /** The records of one read task's files, one file after another, streamed. */
+    private static Iterator<Row> records(List<InputFile> files, ReaderOptions options, String idCol, boolean generateIds,
+                                         Configuration conf) {
+        return new Iterator<>() {
+            private int nextFile;
+            private Iterator<Row> current = java.util.Collections.emptyIterator();
+
+            @Override
+            public boolean hasNext() {
+                while (!current.hasNext() && nextFile < files.size()) {
+                    current = new FileRecordReader(files.get(nextFile++), options, idCol, generateIds, conf);
+                }
+                return current.hasNext();
+            }
+
+            @Override
+            public Row next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                return current.next();
+            }
+        };
+    }
+
+    /**
+     * The read tasks: files in listing order (so the rows come out in doc_key order) cut into contiguous groups of
+     * about {@code taskBytes} (at most {@code maxFiles} files each), and at least {@code minTasks} groups while there
+     * are files enough, so every core has work and a slow task does not hold the stage alone.
+     */
+    static List<List<InputFile>> readTasks(List<InputFile> files, long taskBytes, int maxFiles, int minTasks) {
+        long total = files.stream().mapToLong(f -> Math.max(1, f.length())).sum();
+        long byBytes = (total + taskBytes - 1) / taskBytes;
+        long byFiles = (files.size() + maxFiles - 1L) / maxFiles;
+        int n = (int) Math.min(files.size(), Math.max(Math.max(byBytes, byFiles), minTasks));
+        double share = (double) total / Math.max(1, n);
+        List<List<InputFile>> tasks = new ArrayList<>();
+        List<InputFile> current = new ArrayList<>();
+        long before = 0; // bytes in the closed tasks
+        long filled = 0;
+        for (int i = 0; i < files.size(); i++) {
+            InputFile f = files.get(i);
+            // Close this task when the tasks so far hold their share of the bytes, or it holds its file cap, while files
+            // remain for the tasks still to open; and close it anyway when only one file per task to open is left.
+            int remaining = files.size() - i;
+            int toOpen = n - tasks.size() - 1;
+            boolean full = before + filled >= share * (tasks.size() + 1) || current.size() >= maxFiles;
+            if (!current.isEmpty() && (remaining == toOpen || (full && remaining >= toOpen))) {
+                tasks.add(current);
+                before += filled;
+                current = new ArrayList<>();
+                filled = 0;
+            }
+            current.add(f);
+            filled += Math.max(1, f.length());
+        }
+        if (!current.isEmpty()) {
+            tasks.add(current);
+        }
+        return tasks;
     }
 
     /**

@@ -20,7 +20,7 @@ import java.util.TreeSet;
  */
 public record PrepareSettings(List<String> inputs, InputFormat format, String out, ReaderOptions reader,
                               QualityConfig quality, String textCol, String idCol, boolean generateMissingIds,
-                              int filesPerTask, boolean exactDedup, boolean nearDedup, MinHashConfig minHash,
+                              int filesPerTask, long taskBytes, boolean exactDedup, boolean nearDedup, MinHashConfig minHash,
                               int minHashBatch, int ccMaxRounds, boolean overwrite, String configJson,
                               Set<String> commandLineKeys) {
 
@@ -38,6 +38,9 @@ public record PrepareSettings(List<String> inputs, InputFormat format, String ou
         }
         if (filesPerTask < 1) {
             throw new IllegalArgumentException("prepare.files_per_task must be >= 1");
+        }
+        if (taskBytes < 1) {
+            throw new IllegalArgumentException("prepare.task_bytes must be >= 1");
         }
         if (minHashBatch < 1) {
             throw new IllegalArgumentException("prepare.dedup.batch_size must be >= 1");
@@ -75,7 +78,7 @@ public record PrepareSettings(List<String> inputs, InputFormat format, String ou
                 ReaderOptions.from(p.getConfig("reader")),
                 QualityConfig.from(p.getConfig("quality")),
                 p.getString("text_col"), p.getString("id_col").trim(), parseMissingId(p.getString("missing_id")),
-                p.getInt("files_per_task"), p.getBoolean("dedup.exact"), p.getBoolean("dedup.near"),
+                p.getInt("files_per_task"), p.getBytes("task_bytes"), p.getBoolean("dedup.exact"), p.getBoolean("dedup.near"),
                 MinHashConfig.from(p.getConfig("dedup.minhash")), p.getInt("dedup.batch_size"),
                 p.getInt("dedup.cc_max_rounds"), p.getBoolean("overwrite"), config.toJson("prepare"), given);
     }

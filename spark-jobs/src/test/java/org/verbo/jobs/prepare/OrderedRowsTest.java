@@ -56,6 +56,28 @@ class OrderedRowsTest {
     }
 
     @Test
+    void readTasksAreContiguousGroupsOfFilesByBytes() {
+        List<InputFile> files = new ArrayList<>();
+        long[] sizes = {100, 1, 1, 1, 50, 50, 50, 50};
+        for (int i = 0; i < sizes.length; i++) {
+            files.add(new InputFile(i, "f" + i, org.verbo.prep.io.InputFormat.TEXT, "f" + i, sizes[i]));
+        }
+        // 303 bytes, at least 4 tasks: the big file alone, then groups of about a quarter each, in listing order.
+        List<List<InputFile>> tasks = PrepareJob.readTasks(files, 1_000, 100, 4);
+        assertEquals(4, tasks.size());
+        List<InputFile> flat = new ArrayList<>();
+        tasks.forEach(flat::addAll);
+        assertEquals(files, flat, "every file once, in listing order");
+        assertEquals(List.of(files.get(0)), tasks.get(0));
+        // by bytes: 303 bytes at 60 a task gives 6 tasks; by file cap: 8 files at 3 a task gives 3
+        assertEquals(6, PrepareJob.readTasks(files, 60, 100, 1).size());
+        assertEquals(3, PrepareJob.readTasks(files, 10_000, 3, 1).size());
+        assertTrue(PrepareJob.readTasks(files, 10_000, 3, 1).stream().allMatch(t -> t.size() <= 3));
+        // never more tasks than files
+        assertEquals(8, PrepareJob.readTasks(files, 1, 100, 64).size());
+    }
+
+    @Test
     void writeGroupsAreContiguousAndSizedByText() {
         List<OrderedRows.Part> parts = new ArrayList<>();
         long[] bytes = {100, 0, 100, 100, 0, 100, 100, 100};
