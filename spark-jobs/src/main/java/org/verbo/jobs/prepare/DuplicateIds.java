@@ -3,12 +3,9 @@ package org.verbo.jobs.prepare;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.expressions.WindowSpec;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
 
 /**
@@ -34,12 +31,10 @@ final class DuplicateIds {
     static Dataset<Row> laterOccurrences(Dataset<Row> cleaned) {
         // A document as read: not rejected, or rejected after reading (by normalisation or a quality filter).
         Column document = col("reason").isNull().or(col("stage").notEqual(lit(DocRows.STAGE_READ)));
-        // One window per (id, is-a-document): rejections never take an id from a document.
-        WindowSpec byId = Window.partitionBy(col("id"), col("document")).orderBy("doc_key");
-        return cleaned.select(col("doc_key"), col("id"), col("source"), document.as("document"))
-                .withColumn("first_key", first("doc_key").over(byId))
-                .withColumn("first_source", first("source").over(byId))
-                .where(col("document").and(col("doc_key").notEqual(col("first_key"))))
+        // One group per (id, is-a-document): rejections never take an id from a document.
+        return FirstOccurrence.later(cleaned.select(col("doc_key"), col("id"), col("source"), document.as("document")),
+                        "source", col("id"), col("document"))
+                .where(col("document"))
                 .select(col("doc_key"), lit(DocRows.STAGE_READ).as("stage"), lit(REASON).as("reason"),
                         concat(lit("same id as an earlier record of "), col("first_source")).as("detail"));
     }

@@ -1,6 +1,7 @@
 package org.verbo.jobs.prepare;
 
 import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -57,7 +58,7 @@ public final class NearDuplicates {
      * @return {@code duplicates}: rows {@code (doc_key, rep_key)} for every document that is not its
      *     cluster's representative
      */
-    public static Result find(SparkSession spark, org.apache.spark.api.java.JavaRDD<Row> docs, MinHashConfig config, int batchSize, int maxRounds,
+    public static Result find(SparkSession spark, JavaRDD<Row> docs, MinHashConfig config, int batchSize, int maxRounds,
                               Consumer<String> progress) {
         final MinHashConfig c = config;
         final int batch = batchSize;

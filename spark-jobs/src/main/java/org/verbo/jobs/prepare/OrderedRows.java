@@ -113,7 +113,12 @@ final class OrderedRows {
                 .partitionBy(new KeyRangePartitioner(parts));
     }
 
-    private static Map<Long, String[]> byKey(Iterator<Tuple2<Long, String[]>> decided) {
+    /**
+     * One partition's rows, each passed with the decision routed to it for its key (null when none) to {@code apply},
+     * which gives the row to emit or null to drop it; streamed, in the rows' order.
+     */
+    private static Iterator<Row> decide(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided,
+                                        java.util.function.BiFunction<Row, String[], Row> apply) {
         Map<Long, String[]> byKey = new HashMap<>();
         while (decided.hasNext()) {
             Tuple2<Long, String[]> d = decided.next();
@@ -121,12 +126,6 @@ final class OrderedRows {
                 throw new IllegalStateException("two dedup decisions for doc_key " + d._1());
             }
         }
-        return byKey;
-    }
-
-    /** Streams one partition's documents left (rows of {@code (doc_key, text, reason)}) as {@code (doc_key, text)}. */
-    private static Iterator<Row> left(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
-        Map<Long, String[]> byKey = byKey(decided);
         return new Iterator<>() {
             private Row next;
 
@@ -134,9 +133,7 @@ final class OrderedRows {
             public boolean hasNext() {
                 while (next == null && docs.hasNext()) {
                     Row r = docs.next();
-                    if (r.isNullAt(2) && !byKey.containsKey(r.getLong(0))) {
-                        next = RowFactory.create(r.getLong(0), r.getString(1));
-                    }
+                    next = apply.apply(r, byKey.isEmpty() ? null : byKey.get(r.getLong(0)));
                 }
                 return next != null;
             }
@@ -153,32 +150,22 @@ final class OrderedRows {
         };
     }
 
-    /** One partition's rows with the decisions routed to it applied, in the rows' order. */
-    private static Iterator<Row> merge(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
-        Map<Long, String[]> byKey = byKey(decided);
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return docs.hasNext();
-            }
+    /** Rows of {@code (doc_key, text, reason)}: the documents no decision rejects, as {@code (doc_key, text)}. */
+    private static Iterator<Row> left(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
+        return decide(docs, decided, (r, d) -> r.isNullAt(2) && d == null ? RowFactory.create(r.getLong(0), r.getString(1))
+                : null);
+    }
 
-            @Override
-            public Row next() {
-                if (!docs.hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Row r = docs.next();
-                String[] d = byKey.isEmpty() ? null : byKey.get(r.getLong(0));
-                return d == null ? r : DocRows.reject(r, d[0], d[1], d[2]);
-            }
-        };
+    /** Rows of {@link DocRows#SCHEMA} with their decisions applied. */
+    private static Iterator<Row> merge(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
+        return decide(docs, decided, (r, d) -> d == null ? r : DocRows.reject(r, d[0], d[1], d[2]));
     }
 
     /**
      * {@code rdd} (partitioned as these rows, e.g. {@link #apply}'s result) with neighbouring partitions merged into
      * about {@code bytesPerPartition} of text each, in order, and never fewer than {@code minPartitions} (when there
-     * are that many non-empty ones): one output file per merged partition instead of one per read task (64 small
-     * files each). Each output file and task has a fixed cost, on a local file system a few processes for permissions.
+     * are that many non-empty ones): one output file per merged partition instead of one per read task. Each output
+     * file and task has a fixed cost, on a local file system a few processes for permissions.
      */
     JavaRDD<Row> mergedForWriting(JavaRDD<Row> rdd, long bytesPerPartition, int minPartitions) {
         int[] starts = groupStarts(parts, bytesPerPartition, minPartitions);
@@ -269,17 +256,15 @@ final class OrderedRows {
 
     /** Every partition sorted, and the non-empty ones in increasing, disjoint key ranges. */
     static boolean inOrder(List<Part> parts) {
-        long prevMax = Long.MIN_VALUE;
-        boolean first = true;
+        long prevMax = -1; // doc_key >= 0 (DocRows.docKey)
         for (Part p : parts) {
             if (p.rows() == 0) {
                 continue;
             }
-            if (!p.sorted() || (!first && p.min() <= prevMax)) {
+            if (!p.sorted() || p.min() <= prevMax) {
                 return false;
             }
             prevMax = p.max();
-            first = false;
         }
         return true;
     }

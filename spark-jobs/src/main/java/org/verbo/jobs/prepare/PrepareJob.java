@@ -11,8 +11,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.storage.StorageLevel;
 import org.verbo.jobs.io.HadoopConf;
 import org.verbo.jobs.io.HadoopFiles;
@@ -32,7 +30,6 @@ import java.util.function.Consumer;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sha2;
 
@@ -94,11 +91,7 @@ public final class PrepareJob {
             if (later != null) {
                 hashed = hashed.join(later.select("doc_key"), "doc_key", "left_anti");
             }
-            WindowSpec byHash = Window.partitionBy("text_hash").orderBy("doc_key");
-            Dataset<Row> dups = persisted(hashed
-                    .withColumn("first_key", first("doc_key").over(byHash))
-                    .withColumn("first_id", first("id").over(byHash))
-                    .where(col("doc_key").notEqual(col("first_key")))
+            Dataset<Row> dups = persisted(FirstOccurrence.later(hashed, "id", col("text_hash"))
                     .select(col("doc_key"), lit(DocRows.STAGE_EXACT).as("stage"), lit("exact_dup").as("reason"),
                             concat(lit("duplicate of "), col("first_id")).as("detail")), cached);
             decisions = decisions.unionByName(dups);
@@ -119,7 +112,7 @@ public final class PrepareJob {
         try {
             // In doc_key order already (OrderedRows): no sort; both writes reuse the one shuffle of the decisions.
             int cores = JavaSparkContext.fromSparkContext(spark.sparkContext()).defaultParallelism();
-            Dataset<Row> all = spark.createDataFrame(cleaned.mergedForWriting(cleaned.apply(persisted(decisions, cached)),
+            Dataset<Row> all = spark.createDataFrame(cleaned.mergedForWriting(cleaned.apply(decisions),
                     WRITE_BYTES_PER_FILE, cores), DocRows.SCHEMA);
             // No Parquet dictionary for the text: kept texts are unique (deduplicated), so the writer would build a
             // dictionary page for every column chunk only to abandon it.
