@@ -1,31 +1,12 @@
 package org.verbo.prep.quality;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /** Counting helpers shared by the filters (the datatrove helpers of the same names, in Java). */
 final class TextStats {
 
   private TextStats() {}
-
-  /**
-   * Non-blank lines of {@code text}, stripped. The reference twin of {@link #nonBlankLineRanges}, which the
-   * filters run (QualityHelpersParityTest compares).
-   */
-  static List<String> nonBlankLines(String text) {
-    List<String> lines = new ArrayList<>();
-    for (String line : text.split("\n", -1)) {
-      String s = line.strip();
-      if (!s.isEmpty()) {
-        lines.add(s);
-      }
-    }
-    return lines;
-  }
 
   /**
    * Ranges {@code [start(i), end(i))} of one text: the lines or paragraphs of a filter, as positions instead of
@@ -70,7 +51,8 @@ final class TextStats {
   }
 
   /**
-   * The ranges of {@link #nonBlankLines}: each line of {@code text} (split on {@code '\n'}), stripped, when
+   * The non-blank lines of {@code text} as ranges (the reference twin, the string version, is in the tests'
+   * ReferenceQualityFilters): each line of {@code text} (split on {@code '\n'}), stripped, when
    * not empty.
    */
   static Ranges nonBlankLineRanges(String text) {
@@ -196,26 +178,6 @@ final class TextStats {
   /** Length in Unicode code points, as Python's {@code len(str)}. */
   static int chars(String s) {
     return s.codePointCount(0, s.length());
-  }
-
-  /**
-   * datatrove {@code find_duplicates}: every element seen before counts as a duplicate, and its
-   * characters as duplicated characters. The reference twin of {@link #duplicates(String, Ranges)}, which the
-   * filters run.
-   *
-   * @return {duplicate elements, duplicated characters}
-   */
-  static long[] duplicates(List<String> elements) {
-    Set<String> seen = new HashSet<>();
-    long count = 0;
-    long chars = 0;
-    for (String e : elements) {
-      if (!seen.add(e)) {
-        count++;
-        chars += chars(e);
-      }
-    }
-    return new long[] {count, chars};
   }
 
   /** Non-overlapping occurrences of {@code needle}, as Python's {@code str.count}. */

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * random strings over alphabets that hold every special case: {@link StopWordSet} against {@code
  * Set.contains(toLowerCase(Locale.ROOT))}, {@link TextStats#splitOnLineFeeds} against {@link Pattern#split},
  * {@link TextStats#nonBlankLineRanges} and {@link TextStats#duplicates(String, TextStats.Ranges)} against
- * their string twins, {@link SpanSet#hash} against {@link String#hashCode}, {@link C4QualityFilter#sentenceCount} against the look-behind split, and {@link
+ * their string twins in {@link ReferenceQualityFilters}, {@link SpanSet#hash} against {@link String#hashCode}, {@link C4QualityFilter#sentenceCount} against the look-behind split, and {@link
  * FineWebQualityFilter#charsWithoutLineFeeds} against counting after {@code replace}.
  */
 class QualityHelpersParityTest {
@@ -73,10 +73,10 @@ class QualityHelpersParityTest {
           got.add(s.substring(r.start(i), r.end(i)));
         }
         assertEquals(want, got, QualityFiltersParityTest.escape(s));
-        assertEquals(TextStats.duplicates(want)[0], TextStats.duplicates(s, r)[0]);
-        assertEquals(TextStats.duplicates(want)[1], TextStats.duplicates(s, r)[1]);
+        assertEquals(ReferenceQualityFilters.TextStats.duplicates(want)[0], TextStats.duplicates(s, r)[0]);
+        assertEquals(ReferenceQualityFilters.TextStats.duplicates(want)[1], TextStats.duplicates(s, r)[1]);
       }
-      List<String> lines = TextStats.nonBlankLines(s);
+      List<String> lines = ReferenceQualityFilters.TextStats.nonBlankLines(s);
       TextStats.Ranges r = TextStats.nonBlankLineRanges(s);
       List<String> got = new ArrayList<>();
       for (int i = 0; i < r.count(); i++) {
