@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sgemm throughput: ND4J's Nd4j.gemm / INDArray.mmul vs cblas_sgemm called directly on the same OpenBLAS, in one JVM,
-# square sizes, best of REPS after 3 warm-up calls; then the GEMM shapes of one bench-7m training step.
+# square sizes, best of REPS after 3 warm-up calls; then the GEMM shapes of one bench-7m training step; then the
+# projection shapes of an embedding batch and a training step through the packed Vector API GEMM against OpenBLAS.
 # Env: SIZES (256,512,1024,2048), REPS (10), THREADS (nproc), OUT (target/bench/gemm). Writes $OUT/gemm.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,4 +19,6 @@ CP="$ROOT/models/target/classes:$(cat "$OUT/classpath.txt")"
   OMP_NUM_THREADS="$THREADS" java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile gemm --sizes="$SIZES" --reps="$REPS"
   echo
   OMP_NUM_THREADS="$THREADS" java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile shapes --reps="$REPS"
+  echo
+  OMP_NUM_THREADS="$THREADS" java --add-modules=jdk.incubator.vector -cp "$CP" org.verbo.models.bench.StepProfile packed --reps="$REPS"
 } 2>&1 | grep -v -E '^SLF4J|^Warning: Versions' | tee "$OUT/gemm.md"

@@ -34,7 +34,8 @@ import java.util.Random;
  *       DIR/texts-{short,long}.bin (seeded token ids, lengths uniform in [0.75 L, 1.25 L]) and
  *       DIR/parity-{pooling}-{set}.bin (verbo's embeddings of the first 8 texts, float32 LE [8, C])
  *   EmbedBench time --out=DIR --json=FILE [--batch=16] [--warmup=1] [--passes=3]
- *       encodes every text set with every model: warm-up passes over all settings, then timed passes; one JSON object
+ *       encodes every text set with every model: warm-up passes over all settings, then timed passes; one JSON object;
+ *       {@code --only=latent_attention/short_by_length} runs that one setting (for profiling)
  * </pre>
  * Texts file: int32 LE count, then per text int32 LE length and its ids. Not a test: a benchmark main.
  */
@@ -65,14 +66,15 @@ public final class EmbedBench {
                     Integer.parseInt(o.getOrDefault("long-texts", "48")));
         } else {
             time(out, Path.of(o.get("json")), Integer.parseInt(o.getOrDefault("batch", "16")),
-                    Integer.parseInt(o.getOrDefault("warmup", "1")), Integer.parseInt(o.getOrDefault("passes", "3")));
+                    Integer.parseInt(o.getOrDefault("warmup", "1")), Integer.parseInt(o.getOrDefault("passes", "3")),
+                    o.get("only"));
         }
     }
 
     private static void usage() {
         System.err.println("usage: EmbedBench setup --out=DIR [--preset=bench-7m] [--short=40] [--short-texts=256] "
                 + "[--long=200] [--long-texts=48]\n       EmbedBench time --out=DIR --json=FILE [--batch=16] "
-                + "[--warmup=1] [--passes=3]");
+                + "[--warmup=1] [--passes=3] [--only=POOLING/SET]");
         System.exit(2);
     }
 
@@ -106,7 +108,7 @@ public final class EmbedBench {
         System.out.println("wrote " + out);
     }
 
-    static void time(Path out, Path json, int batch, int warmup, int passes) throws IOException {
+    static void time(Path out, Path json, int batch, int warmup, int passes, String only) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("engine", "verbo (ND4J " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName()
                 + ", Java " + System.getProperty("java.version") + ")");
@@ -127,6 +129,9 @@ public final class EmbedBench {
         for (int i = 0; i < warmup; i++) {
             for (String p : POOLINGS) {
                 for (String s : SETS) {
+                    if (only != null && !only.equals(p + "/" + s)) {
+                        continue;
+                    }
                     models.get(p).encode(sets.get(s), Collections.nCopies(sets.get(s).size(), 0), batch);
                 }
             }
@@ -134,6 +139,9 @@ public final class EmbedBench {
         for (String p : POOLINGS) {
             EmbeddingModel model = models.get(p);
             for (String s : SETS) {
+                if (only != null && !only.equals(p + "/" + s)) {
+                    continue;
+                }
                 List<int[]> texts = sets.get(s);
                 List<Integer> instr = Collections.nCopies(texts.size(), 0);
                 ArrayNode secs = JSON.createArrayNode();

@@ -27,6 +27,8 @@ import java.util.Locale;
  * <p>Usage: {@code StepProfile gemm [--sizes=256,512,1024,2048] [--reps=10]} or
  * {@code StepProfile step [--preset=bench-7m] [--batch=8] [--steps=5] [--ops]} or
  * {@code StepProfile infer [--preset=bench-7m] [--batch=32] [--steps=5]} or
+ * {@code StepProfile packed [--preset=bench-7m] [--reps=10]} (the model's projection shapes through
+ * {@link org.verbo.models.nn.PackedGemm} and through OpenBLAS, same JVM, same threads) or
  * {@code StepProfile phases [--preset=bench-7m] [--batch=8] [--steps=5] [--ab-fused-attention]} (with the flag, steps
  * alternate between FlashAttention and the unfused kernel path in one JVM, each reported on its own).
  */
@@ -69,6 +71,7 @@ public final class StepProfile {
         switch (mode) {
             case "gemm" -> gemm(sizes, reps);
             case "shapes" -> shapes(ModelConfig.preset(preset), batch, reps);
+            case "packed" -> packed(ModelConfig.preset(preset), reps);
             case "step" -> step(ModelConfig.preset(preset), batch, steps, ops);
             case "infer" -> infer(ModelConfig.preset(preset), batch, steps);
             case "phases" -> phases(ModelConfig.preset(preset), batch, steps, abFused);
@@ -110,6 +113,43 @@ public final class StepProfile {
                     openblas.CblasNoTrans, n, n, n, 1f, pa, n, pb, n, 0f, pc, n));
             System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f | %.2f |%n", n, flops / nn / 1e9,
                     flops / nt / 1e9, flops / mm / 1e9, flops / blas / 1e9, blas / Math.min(nn, nt));
+        }
+    }
+
+    /**
+     * The projections of an embedding batch (32 texts of 41 tokens: 1312 rows; the NV-Embed pooling's GEGLU 4x) and of
+     * a training step (8 x contextLength rows; forward x W^T and dx = dy W), each timed through PackedGemm and through
+     * OpenBLAS (BatchedMatmul.gemm either way, preallocated output), best of reps; GFLOP/s and the ratio.
+     */
+    static void packed(ModelConfig mc, int reps) {
+        int c = mc.hiddenSize();
+        int f = mc.ffnSize();
+        int enc = 32 * 41;
+        int train = 8 * mc.contextLength();
+        System.out.println("PackedGemm rule here: " + org.verbo.models.nn.PackedGemm.describe());
+        System.out.println("| product | M x K x N | packed GFLOP/s | OpenBLAS GFLOP/s | packed / OpenBLAS |");
+        System.out.println("|---|---|---:|---:|---:|");
+        record P(String name, int m, int k, int n, boolean transB) { }
+        List<P> ps = List.of(new P("encode qkv x W^T", enc, c, 3 * c, true), new P("encode o x W^T", enc, c, c, true),
+                new P("encode gate+up x W^T", enc, c, 2 * f, true), new P("encode down x W^T", enc, f, c, true),
+                new P("encode pooling GEGLU x W1^T", enc, c, 8 * c, true),
+                new P("train gate+up x W^T", train, c, 2 * f, true), new P("train down x W^T", train, f, c, true),
+                new P("train gate+up dx = dy W", train, 2 * f, c, false), new P("train qkv dx = dy W", train, 3 * c, c, false));
+        try {
+            for (P p : ps) {
+                INDArray a = Nd4j.rand(DataType.FLOAT, p.m(), p.k());
+                INDArray b = p.transB() ? Nd4j.rand(DataType.FLOAT, p.n(), p.k()) : Nd4j.rand(DataType.FLOAT, p.k(), p.n());
+                INDArray y = Nd4j.create(DataType.FLOAT, p.m(), p.n());
+                double fl = 2.0 * p.m() * p.k() * p.n();
+                org.verbo.models.nn.PackedGemm.force(true);
+                double packed = best(reps, () -> BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0));
+                org.verbo.models.nn.PackedGemm.force(false);
+                double blas = best(reps, () -> BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0));
+                System.out.printf(Locale.ROOT, "| %s | %d x %d x %d | %.1f | %.1f | %.2f |%n", p.name(), p.m(), p.k(),
+                        p.n(), fl / packed / 1e9, fl / blas / 1e9, blas / packed);
+            }
+        } finally {
+            org.verbo.models.nn.PackedGemm.force(null);
         }
     }
 

@@ -1,0 +1,299 @@
+package org.verbo.models.nn;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Locale;
+
+/**
+ * Float GEMM c = a op(b) (+ c) in the JDK Vector API, for CPUs whose vectors are wider than the BLAS kernels OpenBLAS
+ * was told to use. Why by hand: OpenBLAS follows {@code OPENBLAS_CORETYPE}, and a machine that sets it to an AVX2 core
+ * (Haswell, Zen) on an AVX-512 CPU gets half the vector width in every product; this GEMM uses the JVM's vectors
+ * instead. On the family-26 AMD EPYC (AVX-512, {@code OPENBLAS_CORETYPE=Haswell}) one thread ran the encoder's
+ * projection shapes (1312 x 256..2048 x 256..688, packing included) at 143-197 GFLOP/s against OpenBLAS's 96-111 with
+ * the Haswell kernels (and 160-185 with its own AVX-512 ones); hence the rule in {@link #chosen()}: used only where
+ * OpenBLAS is held below the JVM's vector width (docs/PERFORMANCE.md, "Packed GEMM").
+ * <p>
+ * Layout (the Goto/BLIS scheme, reduced to what these shapes need): op(b) [k, n] is packed into panels of {@link #NR}
+ * = 4 vectors of columns, each panel k rows of NR floats, the last one zero-padded; a 4-row x 4-vector register block
+ * (16 accumulators, 4 loads of b and 4 broadcasts of a per step of k) walks each panel, rows of a taken in chunks that
+ * stay in cache while every panel passes over them. Panels and row chunks are heap arrays: the same loop reading a
+ * direct buffer ran at 110-130 GFLOP/s (a bounds and scope check per load).
+ * <p>
+ * Every element of c is one fused multiply-add chain over k in order 0..k-1 (then + c when accumulating), computed by
+ * one thread: results do not depend on the thread count or the split. They differ from OpenBLAS's in rounding only;
+ * {@code PackedGemmTest} holds them to the product in double precision and to OpenBLAS, and {@link BatchedMatmul}'s
+ * ND4J path stays the reference twin.
+ */
+public final class PackedGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Columns per packed panel: 4 vectors (64 floats with AVX-512). */
+    static final int NR = 4 * L;
+    /** Rows per register block. */
+    private static final int MR = 4;
+    /** Floats of a per cache chunk of rows: 128 KB, in L2 while every panel passes over it (32 blocks at k = 256). */
+    private static final int CHUNK_FLOATS = 32 * 1024;
+    /**
+     * The longest k packed: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2 while
+     * the row blocks pass; there is no k blocking. Longer products (the LM head's dx = dlogits W, k = vocabulary)
+     * stay with BLAS.
+     */
+    static final int MAX_K = 1536;
+
+    /** {@code -Dverbo.gemm=auto|packed|blas}: auto follows {@link #chosen()}'s rule. */
+    private static final String MODE = System.getProperty("verbo.gemm", "auto").trim().toLowerCase(Locale.ROOT);
+    private static volatile Boolean forced;
+
+    private PackedGemm() {
+    }
+
+    /**
+     * Whether products go through this GEMM: {@code -Dverbo.gemm=packed} (with the kernels on), never with
+     * {@code blas}; with {@code auto} (the default) when the JVM's vectors are 512 bits and {@code OPENBLAS_CORETYPE}
+     * names a core without OpenBLAS's AVX-512 SGEMM kernels (they exist for SkylakeX, Cooperlake and SapphireRapids
+     * in OpenBLAS 0.3.21). Unset, OpenBLAS picks its kernels by CPUID, and its own AVX-512 kernels are faster than
+     * this one, so BLAS stays. A rule on the configuration, not a timing: a choice by measured speed could differ
+     * between two executors and with it the bits of their results.
+     */
+    public static boolean chosen() {
+        Boolean f = forced;
+        if (f != null) {
+            return f && Kernels.enabled();
+        }
+        return switch (MODE) {
+            case "packed" -> Kernels.enabled();
+            case "blas" -> false;
+            default -> Kernels.enabled() && L >= 16 && blasHeldBelowAvx512(System.getenv("OPENBLAS_CORETYPE"));
+        };
+    }
+
+    /** OPENBLAS_CORETYPE set to a core whose SGEMM kernels are narrower than AVX-512. */
+    static boolean blasHeldBelowAvx512(String coreType) {
+        if (coreType == null || coreType.isBlank()) {
+            return false;
+        }
+        String t = coreType.trim().toLowerCase(Locale.ROOT);
+        return !(t.equals("skylakex") || t.equals("cooperlake") || t.equals("sapphirerapids"));
+    }
+
+    /** Forces the choice for this JVM (tests, A/B benchmarks); null returns to the rule. */
+    public static void force(Boolean packed) {
+        forced = packed;
+    }
+
+    /** One line for benchmark records. */
+    public static String describe() {
+        return chosen() ? "packed Vector API GEMM (" + L + " lanes)" : "OpenBLAS GEMM";
+    }
+
+    /** Shapes worth packing (a full register block of rows, a vector of columns) with int offsets. */
+    static boolean worthIt(int m, int n, int k) {
+        long most = Integer.MAX_VALUE / 4 - 64;
+        return m >= MR && n >= L && k >= 8 && k <= MAX_K && (long) m * n < most && (long) m * k < most
+                && (long) ((n + NR - 1) / NR) * NR * k < most;
+    }
+
+    /**
+     * c [m, n] = a [m, k] op(b) (+ c when accumulate); op(b) = b^T for b [n, k] (transB), else b [k, n]. All three are
+     * dense row-major float buffers (native order).
+     */
+    static void gemm(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k, boolean accumulate) {
+        int panels = (n + NR - 1) / NR;
+        float[] p = scratch(PANELS, panels * k * NR);
+        Kernels.parallel(panels, 4, (part, from, to) -> {
+            for (int q = from; q < to; q++) {
+                pack(b, transB, n, k, q, p);
+            }
+        });
+        int blocks = (m + MR - 1) / MR;
+        int chunkBlocks = Math.max(1, CHUNK_FLOATS / (MR * k));
+        Kernels.parallel(blocks, 8, (part, from, to) -> {
+            float[] scratch = new float[MR * NR];
+            // the chunk's rows of a, copied to the heap: a scalar read from a heap array is a plain load, where a
+            // direct buffer's getFloat carries a bounds check and a scope check per element
+            float[] rowsOfA = scratch(CHUNK, chunkBlocks * MR * k);
+            java.nio.FloatBuffer af = a.asFloatBuffer();
+            for (int c0 = from; c0 < to; c0 += chunkBlocks) {
+                int c1 = Math.min(to, c0 + chunkBlocks);
+                int r0 = c0 * MR;
+                int r1 = Math.min(m, c1 * MR);
+                af.get(r0 * k, rowsOfA, 0, (r1 - r0) * k);
+                for (int q = 0; q < panels; q++) {
+                    int cols = Math.min(NR, n - q * NR);
+                    int pOff = q * k * NR;
+                    for (int blk = c0; blk < c1; blk++) {
+                        int r = blk * MR;
+                        if (r + MR <= m && cols == NR) {
+                            block(rowsOfA, (r - r0) * k, k, p, pOff, scratch);
+                            store(scratch, MR, c, (r * n + q * NR) * 4, n * 4, accumulate);
+                        } else {
+                            edge(rowsOfA, r - r0, r, Math.min(MR, m - r), k, p, pOff, c, n, q * NR, cols, accumulate,
+                                    scratch);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, a panel's rows of b. */
+    private static final ThreadLocal<float[]> PANELS = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> CHUNK = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
+
+    /** Panel q: rows kk = 0..k-1 of NR floats, op(b)[kk, q NR + j], zero past column n. */
+    private static void pack(ByteBuffer b, boolean transB, int n, int k, int q, float[] p) {
+        int j0 = q * NR;
+        int cols = Math.min(NR, n - j0);
+        int base = q * k * NR;
+        java.nio.FloatBuffer bf = b.asFloatBuffer();
+        if (transB) {
+            // b [n, k]: column j of op(b) is row j of b, read along k
+            float[] rows = scratch(ROWS, cols * k);
+            bf.get(j0 * k, rows, 0, cols * k);
+            for (int j = 0; j < cols; j++) {
+                for (int kk = 0; kk < k; kk++) {
+                    p[base + kk * NR + j] = rows[j * k + kk];
+                }
+            }
+        } else {
+            // b [k, n]: row kk of the panel is a run of b's row kk
+            for (int kk = 0; kk < k; kk++) {
+                bf.get(kk * n + j0, p, base + kk * NR, cols);
+            }
+        }
+        if (cols < NR) {
+            for (int kk = 0; kk < k; kk++) {
+                java.util.Arrays.fill(p, base + kk * NR + cols, base + (kk + 1) * NR, 0f);
+            }
+        }
+    }
+
+    private static float[] scratch(ThreadLocal<float[]> slot, int floats) {
+        float[] a = slot.get();
+        if (a == null || a.length < floats) {
+            a = new float[floats];
+            slot.set(a);
+        }
+        return a;
+    }
+
+    /**
+     * The 4 rows of a from a0 (row length k) times the panel at pOff: 4 x NR values into out (row stride NR).
+     */
+    private static void block(float[] a, int a0, int k, float[] p, int pOff, float[] out) {
+        FloatVector x00 = FloatVector.zero(S);
+        FloatVector x01 = x00;
+        FloatVector x02 = x00;
+        FloatVector x03 = x00;
+        FloatVector x10 = x00;
+        FloatVector x11 = x00;
+        FloatVector x12 = x00;
+        FloatVector x13 = x00;
+        FloatVector x20 = x00;
+        FloatVector x21 = x00;
+        FloatVector x22 = x00;
+        FloatVector x23 = x00;
+        FloatVector x30 = x00;
+        FloatVector x31 = x00;
+        FloatVector x32 = x00;
+        FloatVector x33 = x00;
+        int bi = pOff;
+        for (int kk = 0; kk < k; kk++, bi += NR) {
+            FloatVector v0 = FloatVector.fromArray(S, p, bi);
+            FloatVector v1 = FloatVector.fromArray(S, p, bi + L);
+            FloatVector v2 = FloatVector.fromArray(S, p, bi + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, p, bi + 3 * L);
+            int ai = a0 + kk;
+            FloatVector av = FloatVector.broadcast(S, a[ai]);
+            x00 = av.fma(v0, x00);
+            x01 = av.fma(v1, x01);
+            x02 = av.fma(v2, x02);
+            x03 = av.fma(v3, x03);
+            av = FloatVector.broadcast(S, a[ai + k]);
+            x10 = av.fma(v0, x10);
+            x11 = av.fma(v1, x11);
+            x12 = av.fma(v2, x12);
+            x13 = av.fma(v3, x13);
+            av = FloatVector.broadcast(S, a[ai + 2 * k]);
+            x20 = av.fma(v0, x20);
+            x21 = av.fma(v1, x21);
+            x22 = av.fma(v2, x22);
+            x23 = av.fma(v3, x23);
+            av = FloatVector.broadcast(S, a[ai + 3 * k]);
+            x30 = av.fma(v0, x30);
+            x31 = av.fma(v1, x31);
+            x32 = av.fma(v2, x32);
+            x33 = av.fma(v3, x33);
+        }
+        // out through a heap scratch: storing straight into c (and adding c) inside this method made it large
+        // enough that C2 stopped inlining the vector intrinsics (17 GFLOP/s, boxed vectors)
+        x00.intoArray(out, 0);
+        x01.intoArray(out, L);
+        x02.intoArray(out, 2 * L);
+        x03.intoArray(out, 3 * L);
+        x10.intoArray(out, NR);
+        x11.intoArray(out, NR + L);
+        x12.intoArray(out, NR + 2 * L);
+        x13.intoArray(out, NR + 3 * L);
+        x20.intoArray(out, 2 * NR);
+        x21.intoArray(out, 2 * NR + L);
+        x22.intoArray(out, 2 * NR + 2 * L);
+        x23.intoArray(out, 2 * NR + 3 * L);
+        x30.intoArray(out, 3 * NR);
+        x31.intoArray(out, 3 * NR + L);
+        x32.intoArray(out, 3 * NR + 2 * L);
+        x33.intoArray(out, 3 * NR + 3 * L);
+    }
+
+    /** rows x NR values of out (row stride NR) to c at c0 (row stride cRs bytes), added to c's when accumulating. */
+    private static void store(float[] out, int rows, ByteBuffer c, int c0, int cRs, boolean accumulate) {
+        for (int i = 0; i < rows; i++) {
+            int o = c0 + i * cRs;
+            for (int j = 0; j < NR; j += L) {
+                FloatVector y = FloatVector.fromArray(S, out, i * NR + j);
+                if (accumulate) {
+                    y = y.add(FloatVector.fromByteBuffer(S, c, o + j * 4, ORDER));
+                }
+                y.intoByteBuffer(c, o + j * 4, ORDER);
+            }
+        }
+    }
+
+    /**
+     * The edges: fewer than 4 rows, or a last panel of fewer than NR columns. One row at a time, the same fma chain
+     * per element as {@link #block} (so a row's values do not depend on which path computed it), into scratch, then
+     * the valid columns to c.
+     */
+    private static void edge(float[] a, int ra, int r, int rows, int k, float[] p, int pOff, ByteBuffer c, int n, int j0,
+                             int cols, boolean accumulate, float[] scratch) {
+        for (int i = 0; i < rows; i++) {
+            FloatVector x0 = FloatVector.zero(S);
+            FloatVector x1 = x0;
+            FloatVector x2 = x0;
+            FloatVector x3 = x0;
+            int a0 = (ra + i) * k;
+            int bi = pOff;
+            for (int kk = 0; kk < k; kk++, bi += NR) {
+                FloatVector av = FloatVector.broadcast(S, a[a0 + kk]);
+                x0 = av.fma(FloatVector.fromArray(S, p, bi), x0);
+                x1 = av.fma(FloatVector.fromArray(S, p, bi + L), x1);
+                x2 = av.fma(FloatVector.fromArray(S, p, bi + 2 * L), x2);
+                x3 = av.fma(FloatVector.fromArray(S, p, bi + 3 * L), x3);
+            }
+            x0.intoArray(scratch, 0);
+            x1.intoArray(scratch, L);
+            x2.intoArray(scratch, 2 * L);
+            x3.intoArray(scratch, 3 * L);
+            int o = ((r + i) * n + j0) * 4;
+            for (int j = 0; j < cols; j++) {
+                float v = scratch[j];
+                c.putFloat(o + j * 4, accumulate ? v + c.getFloat(o + j * 4) : v);
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package org.verbo.models.nn;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link PackedGemm} through {@link BatchedMatmul#gemm} against the product computed in double precision with plain
+ * loops, on shapes with every edge: rows not a multiple of the 4-row block, columns not a multiple of the panel
+ * (4 vectors) nor of one vector, a single short panel, k of 1..3 vectors and odd; both operand forms (b [n, k] as the
+ * projections' weights, b [k, n]) and accumulation into c. Tolerance: |fast - ref| <= 1e-6 k (1 + max |ref|), the float
+ * rounding of a k-term chain. The result must not depend on the kernels' thread count (bit for bit), and must agree
+ * with OpenBLAS (the path it replaces) to the same tolerance.
+ */
+class PackedGemmTest {
+    private int savedThreads;
+    private boolean savedKernels;
+
+    @BeforeEach
+    void save() {
+        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
+        savedThreads = Kernels.threads();
+        savedKernels = Kernels.enabled();
+        Kernels.setEnabled(true);
+    }
+
+    @AfterEach
+    void restore() {
+        PackedGemm.force(null);
+        Kernels.setThreads(savedThreads);
+        Kernels.setEnabled(savedKernels);
+    }
+
+    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
+    @CsvSource({
+            "4, 16, 8, true, false",
+            "37, 100, 33, true, false",
+            "37, 100, 33, false, false",
+            "61, 257, 70, true, true",
+            "61, 257, 70, false, true",
+            "130, 64, 256, true, false",
+            "9, 31, 17, false, true",
+            "5, 200, 9, true, true",
+    })
+    void matchesTheProductInDoublePrecision(int m, int n, int k, boolean transB, boolean accumulate) {
+        Random rng = new Random(31L * m + 7L * n + k);
+        float[] a = random(rng, m * k);
+        float[] b = random(rng, n * k);
+        float[] c0 = random(rng, m * n);
+        double[] ref = new double[m * n];
+        double scale = 0;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = accumulate ? c0[i * n + j] : 0;
+                for (int kk = 0; kk < k; kk++) {
+                    s += (double) a[i * k + kk] * (transB ? b[j * k + kk] : b[kk * n + j]);
+                }
+                ref[i * n + j] = s;
+                scale = Math.max(scale, Math.abs(s));
+            }
+        }
+        PackedGemm.force(true);
+        float[] fast = product(a, b, c0, m, n, k, transB, accumulate, 1);
+        double tol = 1e-6 * k * (1 + scale);
+        for (int i = 0; i < ref.length; i++) {
+            if (Math.abs(fast[i] - ref[i]) > tol) {
+                throw new AssertionError("element " + i + " (row " + i / n + ", column " + i % n + "): " + fast[i]
+                        + " vs " + ref[i] + ", tolerance " + tol);
+            }
+        }
+        for (int threads : new int[]{2, 3}) {
+            assertArrayEquals(fast, product(a, b, c0, m, n, k, transB, accumulate, threads),
+                    threads + " threads must give the same bits as one");
+        }
+        PackedGemm.force(false);
+        float[] blas = product(a, b, c0, m, n, k, transB, accumulate, 1);
+        for (int i = 0; i < ref.length; i++) {
+            if (Math.abs(fast[i] - blas[i]) > 2 * tol) {
+                throw new AssertionError("element " + i + ": packed " + fast[i] + " vs OpenBLAS " + blas[i]);
+            }
+        }
+    }
+
+    @Test
+    void theRuleFollowsOpenBlasCoreType() {
+        assertFalse(PackedGemm.blasHeldBelowAvx512(null), "unset: OpenBLAS picks its kernels by CPUID");
+        assertFalse(PackedGemm.blasHeldBelowAvx512(" "));
+        assertFalse(PackedGemm.blasHeldBelowAvx512("SkylakeX"));
+        assertFalse(PackedGemm.blasHeldBelowAvx512("COOPERLAKE"));
+        assertFalse(PackedGemm.blasHeldBelowAvx512("SapphireRapids"));
+        assertTrue(PackedGemm.blasHeldBelowAvx512("Haswell"));
+        assertTrue(PackedGemm.blasHeldBelowAvx512("Zen"));
+        assertTrue(PackedGemm.blasHeldBelowAvx512("Prescott"));
+    }
+
+    @Test
+    void switchedOffKernelsMeanBlas() {
+        PackedGemm.force(true);
+        Kernels.setEnabled(false);
+        assertFalse(PackedGemm.chosen());
+    }
+
+    private static float[] product(float[] a, float[] b, float[] c0, int m, int n, int k, boolean transB,
+                                   boolean accumulate, int threads) {
+        Kernels.setThreads(threads);
+        INDArray x = Nd4j.create(a, new long[]{m, k}, 'c');
+        INDArray w = transB ? Nd4j.create(b, new long[]{n, k}, 'c') : Nd4j.create(b, new long[]{k, n}, 'c');
+        INDArray c = accumulate ? Nd4j.create(c0, new long[]{m, n}, 'c') : null;
+        INDArray y = BatchedMatmul.gemm(x, w, c, false, transB, 1.0, accumulate ? 1.0 : 0.0);
+        return y.castTo(DataType.FLOAT).data().asFloat();
+    }
+
+    private static float[] random(Random rng, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rng.nextGaussian();
+        }
+        return x;
+    }
+}
