@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Locale;
 
 /**
@@ -30,7 +30,6 @@ import java.util.Locale;
 public final class PackedGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Columns per packed panel: 4 vectors (64 floats with AVX-512). */
     static final int NR = 4 * L;
     /** Rows per register block. */
@@ -112,37 +111,58 @@ public final class PackedGemm {
         int blocks = (m + MR - 1) / MR;
         int chunkBlocks = Math.max(1, CHUNK_FLOATS / (MR * k));
         Kernels.parallel(blocks, 8, (part, from, to) -> {
-            float[] scratch = new float[MR * NR];
-            // the chunk's rows of a, copied to the heap: a scalar read from a heap array is a plain load, where a
-            // direct buffer's getFloat carries a bounds check and a scope check per element
-            float[] rowsOfA = scratch(CHUNK, chunkBlocks * MR * k);
-            java.nio.FloatBuffer af = a.asFloatBuffer();
+            float[] tile = new float[MR * NR];
+            // a chunk's rows of a and of c live in heap arrays, moved in and out in bulk: a heap array's loads and
+            // stores are plain, where a direct buffer's carry a bounds and a scope check each (the kernel ran at
+            // 110-130 GFLOP/s on buffers, and storing through one cost a tenth of the product's time)
+            float[] rowsOfA = scratch(CHUNK_A, chunkBlocks * MR * k);
+            float[] rowsOfC = scratch(CHUNK_C, chunkBlocks * MR * n);
+            float[] oldC = accumulate ? scratch(CHUNK_OLD_C, chunkBlocks * MR * n) : null;
+            FloatBuffer af = a.asFloatBuffer();
+            FloatBuffer cf = c.asFloatBuffer();
             for (int c0 = from; c0 < to; c0 += chunkBlocks) {
                 int c1 = Math.min(to, c0 + chunkBlocks);
                 int r0 = c0 * MR;
-                int r1 = Math.min(m, c1 * MR);
-                af.get(r0 * k, rowsOfA, 0, (r1 - r0) * k);
+                int rows = Math.min(m, c1 * MR) - r0;
+                af.get(r0 * k, rowsOfA, 0, rows * k);
                 for (int q = 0; q < panels; q++) {
-                    int cols = Math.min(NR, n - q * NR);
+                    int j0 = q * NR;
+                    int cols = Math.min(NR, n - j0);
                     int pOff = q * k * NR;
                     for (int blk = c0; blk < c1; blk++) {
-                        int r = blk * MR;
-                        if (r + MR <= m && cols == NR) {
-                            block(rowsOfA, (r - r0) * k, k, p, pOff, scratch);
-                            store(scratch, MR, c, (r * n + q * NR) * 4, n * 4, accumulate);
+                        int ri = blk * MR - r0;                      // the block's first row within the chunk
+                        int rb = Math.min(MR, rows - ri);
+                        if (rb == MR && cols == NR) {
+                            block(rowsOfA, ri * k, k, p, pOff, rowsOfC, ri * n + j0, n);
+                            continue;
+                        }
+                        // a last panel narrower than NR, or the last rows: through the tile, valid columns only
+                        if (rb == MR) {
+                            block(rowsOfA, ri * k, k, p, pOff, tile, 0, NR);
                         } else {
-                            edge(rowsOfA, r - r0, r, Math.min(MR, m - r), k, p, pOff, c, n, q * NR, cols, accumulate,
-                                    scratch);
+                            rows(rowsOfA, ri * k, rb, k, p, pOff, tile);
+                        }
+                        for (int i = 0; i < rb; i++) {
+                            System.arraycopy(tile, i * NR, rowsOfC, (ri + i) * n + j0, cols);
                         }
                     }
                 }
+                if (accumulate) {
+                    cf.get(r0 * n, oldC, 0, rows * n);
+                    for (int i = 0; i < rows * n; i++) {
+                        rowsOfC[i] += oldC[i];
+                    }
+                }
+                cf.put(r0 * n, rowsOfC, 0, rows * n);
             }
         });
     }
 
     /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, a panel's rows of b. */
     private static final ThreadLocal<float[]> PANELS = new ThreadLocal<>();
-    private static final ThreadLocal<float[]> CHUNK = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> CHUNK_A = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> CHUNK_C = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> CHUNK_OLD_C = new ThreadLocal<>();
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
 
     /** Panel q: rows kk = 0..k-1 of NR floats, op(b)[kk, q NR + j], zero past column n. */
@@ -150,7 +170,7 @@ public final class PackedGemm {
         int j0 = q * NR;
         int cols = Math.min(NR, n - j0);
         int base = q * k * NR;
-        java.nio.FloatBuffer bf = b.asFloatBuffer();
+        FloatBuffer bf = b.asFloatBuffer();
         if (transB) {
             // b [n, k]: column j of op(b) is row j of b, read along k
             float[] rows = scratch(ROWS, cols * k);
@@ -183,9 +203,9 @@ public final class PackedGemm {
     }
 
     /**
-     * The 4 rows of a from a0 (row length k) times the panel at pOff: 4 x NR values into out (row stride NR).
+     * The 4 rows of a from a0 (row length k) times the panel at pOff: 4 x NR values into out at o (row stride oRs).
      */
-    private static void block(float[] a, int a0, int k, float[] p, int pOff, float[] out) {
+    private static void block(float[] a, int a0, int k, float[] p, int pOff, float[] out, int o, int oRs) {
         FloatVector x00 = FloatVector.zero(S);
         FloatVector x01 = x00;
         FloatVector x02 = x00;
@@ -230,70 +250,49 @@ public final class PackedGemm {
             x32 = av.fma(v2, x32);
             x33 = av.fma(v3, x33);
         }
-        // out through a heap scratch: storing straight into c (and adding c) inside this method made it large
-        // enough that C2 stopped inlining the vector intrinsics (17 GFLOP/s, boxed vectors)
-        x00.intoArray(out, 0);
-        x01.intoArray(out, L);
-        x02.intoArray(out, 2 * L);
-        x03.intoArray(out, 3 * L);
-        x10.intoArray(out, NR);
-        x11.intoArray(out, NR + L);
-        x12.intoArray(out, NR + 2 * L);
-        x13.intoArray(out, NR + 3 * L);
-        x20.intoArray(out, 2 * NR);
-        x21.intoArray(out, 2 * NR + L);
-        x22.intoArray(out, 2 * NR + 2 * L);
-        x23.intoArray(out, 2 * NR + 3 * L);
-        x30.intoArray(out, 3 * NR);
-        x31.intoArray(out, 3 * NR + L);
-        x32.intoArray(out, 3 * NR + 2 * L);
-        x33.intoArray(out, 3 * NR + 3 * L);
-    }
-
-    /** rows x NR values of out (row stride NR) to c at c0 (row stride cRs bytes), added to c's when accumulating. */
-    private static void store(float[] out, int rows, ByteBuffer c, int c0, int cRs, boolean accumulate) {
-        for (int i = 0; i < rows; i++) {
-            int o = c0 + i * cRs;
-            for (int j = 0; j < NR; j += L) {
-                FloatVector y = FloatVector.fromArray(S, out, i * NR + j);
-                if (accumulate) {
-                    y = y.add(FloatVector.fromByteBuffer(S, c, o + j * 4, ORDER));
-                }
-                y.intoByteBuffer(c, o + j * 4, ORDER);
-            }
-        }
+        // into a heap array: storing into c's buffer (and adding c) inside this method made it large enough that C2
+        // stopped inlining the vector intrinsics (17 GFLOP/s, boxed vectors)
+        x00.intoArray(out, o);
+        x01.intoArray(out, o + L);
+        x02.intoArray(out, o + 2 * L);
+        x03.intoArray(out, o + 3 * L);
+        x10.intoArray(out, o + oRs);
+        x11.intoArray(out, o + oRs + L);
+        x12.intoArray(out, o + oRs + 2 * L);
+        x13.intoArray(out, o + oRs + 3 * L);
+        x20.intoArray(out, o + 2 * oRs);
+        x21.intoArray(out, o + 2 * oRs + L);
+        x22.intoArray(out, o + 2 * oRs + 2 * L);
+        x23.intoArray(out, o + 2 * oRs + 3 * L);
+        x30.intoArray(out, o + 3 * oRs);
+        x31.intoArray(out, o + 3 * oRs + L);
+        x32.intoArray(out, o + 3 * oRs + 2 * L);
+        x33.intoArray(out, o + 3 * oRs + 3 * L);
     }
 
     /**
-     * The edges: fewer than 4 rows, or a last panel of fewer than NR columns. One row at a time, the same fma chain
-     * per element as {@link #block} (so a row's values do not depend on which path computed it), into scratch, then
-     * the valid columns to c.
+     * The last rows (fewer than 4): one row at a time, the same fma chain per element as {@link #block} (so a value does
+     * not depend on which path computed it), into tile (row stride NR).
      */
-    private static void edge(float[] a, int ra, int r, int rows, int k, float[] p, int pOff, ByteBuffer c, int n, int j0,
-                             int cols, boolean accumulate, float[] scratch) {
+    private static void rows(float[] a, int a0, int rows, int k, float[] p, int pOff, float[] tile) {
         for (int i = 0; i < rows; i++) {
             FloatVector x0 = FloatVector.zero(S);
             FloatVector x1 = x0;
             FloatVector x2 = x0;
             FloatVector x3 = x0;
-            int a0 = (ra + i) * k;
+            int ai = a0 + i * k;
             int bi = pOff;
             for (int kk = 0; kk < k; kk++, bi += NR) {
-                FloatVector av = FloatVector.broadcast(S, a[a0 + kk]);
+                FloatVector av = FloatVector.broadcast(S, a[ai + kk]);
                 x0 = av.fma(FloatVector.fromArray(S, p, bi), x0);
                 x1 = av.fma(FloatVector.fromArray(S, p, bi + L), x1);
                 x2 = av.fma(FloatVector.fromArray(S, p, bi + 2 * L), x2);
                 x3 = av.fma(FloatVector.fromArray(S, p, bi + 3 * L), x3);
             }
-            x0.intoArray(scratch, 0);
-            x1.intoArray(scratch, L);
-            x2.intoArray(scratch, 2 * L);
-            x3.intoArray(scratch, 3 * L);
-            int o = ((r + i) * n + j0) * 4;
-            for (int j = 0; j < cols; j++) {
-                float v = scratch[j];
-                c.putFloat(o + j * 4, accumulate ? v + c.getFloat(o + j * 4) : v);
-            }
+            x0.intoArray(tile, i * NR);
+            x1.intoArray(tile, i * NR + L);
+            x2.intoArray(tile, i * NR + 2 * L);
+            x3.intoArray(tile, i * NR + 3 * L);
         }
     }
 }
