@@ -137,8 +137,9 @@ public final class BatchedMatmul {
         int lda = (int) a.size(1);
         int ldb = (int) b.size(1);
         long t0 = STATS ? System.nanoTime() : 0;
-        if (dt == DataType.FLOAT && !transA && alpha == 1.0 && (beta == 0.0 || beta == 1.0) && PackedGemm.chosen()
-                && PackedGemm.worthIt(m, n, k)) {
+        // Kernels.enabled() first: without the Vector API module PackedGemm's class cannot even load
+        if (dt == DataType.FLOAT && !transA && alpha == 1.0 && (beta == 0.0 || beta == 1.0) && Kernels.enabled()
+                && PackedGemm.chosen() && PackedGemm.worthIt(m, n, k)) {
             PackedGemm.gemm(Kernels.buffer(a), Kernels.buffer(b), transB, Kernels.buffer(c), m, n, k, beta == 1.0);
         } else if (dt == DataType.FLOAT) {
             openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, (float) alpha,

@@ -5,8 +5,8 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /**
- * Gets the SIMD kernels of {@link VectorKernels} compiled by C2 before the first real step, by calling each one a
- * thousand times on a few kilobytes.
+ * Gets the SIMD kernels of {@link VectorKernels} (and {@link PackedGemm} where it takes the products) compiled by C2
+ * before the first real step, by calling each one a thousand times on a few kilobytes.
  *
  * <p>Why: until HotSpot's C2 has compiled a kernel, the JDK Vector API runs it boxed (every vector op an object), tens
  * of times slower. C2 compiles a method after about 600 calls and enough loop iterations (the Tier4 thresholds), so a
@@ -68,7 +68,22 @@ final class KernelWarmup {
         ByteBuffer fdk = random(2 * ft * fd, rng);
         ByteBuffer fdv = random(2 * ft * fd, rng);
         float[] lse = new float[2 * ft];
+        // the packed GEMM where it takes the products: 6 rows (a 4-row block and a 2-row tail), one full panel and a
+        // narrow one, both operand forms, with and without accumulation
+        boolean packed = PackedGemm.chosen();
+        int gm = 6;
+        int gk = 32;
+        int gn = PackedGemm.NR + 16;
+        ByteBuffer ga = random(gm * gk, rng);
+        ByteBuffer gb = random(gn * gk, rng);
+        ByteBuffer gc = random(gm * gn, rng);
         for (int i = 0; i < calls; i++) {
+            if (packed && i % 2 == 0) {
+                PackedGemm.gemm(ga, gb, i % 4 == 0, gc, gm, gn, gk, i % 8 < 4);
+                if (i % 64 == 0) {
+                    VectorKernels.fill(gc, 0, gm * gn, 0.5f);   // accumulation must not drift to infinities
+                }
+            }
             if (i % 4 == 0) {   // a call is ~40 blocks of microkernel work: a quarter of the calls reach C2 as well
                 FlashAttention.Shape sh = i % 8 == 0 ? causal : padded;
                 FlashAttention.forward(fq, fk, fv, fo, lse, sh);

@@ -63,7 +63,8 @@ public final class Kernels {
         if (!enabled) {
             return "SIMD kernels off (-Dverbo.vectorKernels=false or switched off)";
         }
-        return "SIMD kernels on (JDK Vector API, " + VectorKernels.lanes() + " float lanes, " + threads + " threads)";
+        return "SIMD kernels on (JDK Vector API, " + VectorKernels.lanes() + " float lanes, " + threads + " threads; "
+                + "products: " + PackedGemm.describe() + ")";
     }
 
     private static int defaultThreads() {

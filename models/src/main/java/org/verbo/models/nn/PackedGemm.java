@@ -12,7 +12,7 @@ import java.util.Locale;
  * was told to use. Why by hand: OpenBLAS follows {@code OPENBLAS_CORETYPE}, and a machine that sets it to an AVX2 core
  * (Haswell, Zen) on an AVX-512 CPU gets half the vector width in every product; this GEMM uses the JVM's vectors
  * instead. On the family-26 AMD EPYC (AVX-512, {@code OPENBLAS_CORETYPE=Haswell}) one thread ran the encoder's
- * projection shapes (1312 x 256..2048 x 256..688, packing included) at 143-197 GFLOP/s against OpenBLAS's 96-111 with
+ * projection shapes (1312 x 256..2048 x 256..688, packing included) at 139-169 GFLOP/s against OpenBLAS's 100-106 with
  * the Haswell kernels (and 160-185 with its own AVX-512 ones); hence the rule in {@link #chosen()}: used only where
  * OpenBLAS is held below the JVM's vector width (docs/PERFORMANCE.md, "Packed GEMM").
  * <p>
