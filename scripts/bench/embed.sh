@@ -13,7 +13,8 @@
 # Text lengths are uniform in [0.75 L, 1.25 L] with random ids; each batch is right-padded to its longest text. Sets:
 # short, long (batched in input order) and short_by_length (the short texts sorted by length first, as `verbo embed`
 # and sentence-transformers batch).
-# The engines alternate ROUNDS times; each engine's best round (by the median pass) is reported.
+# The engines alternate ROUNDS times; each engine's best round (by the median pass) is reported. THREADS=1 gives the
+# rate of one core (the shape of a `verbo embed` task, which runs single-threaded on the core Spark gives it).
 # Writes $OUT/setup/ (checkpoints, texts, parity embeddings), $OUT/parity.json, $OUT/rN/{java,torch}.json, $OUT/summary.md;
 # the Spark part $OUT/spark/ and $OUT/spark_overhead.md.
 set -euo pipefail
