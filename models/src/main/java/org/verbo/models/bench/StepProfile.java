@@ -136,17 +136,30 @@ public final class StepProfile {
                 new P("train gate+up x W^T", train, c, 2 * f, true), new P("train down x W^T", train, f, c, true),
                 new P("train gate+up dx = dy W", train, 2 * f, c, false), new P("train qkv dx = dy W", train, 3 * c, c, false));
         try {
-            for (P p : ps) {
-                INDArray a = Nd4j.rand(DataType.FLOAT, p.m(), p.k());
-                INDArray b = p.transB() ? Nd4j.rand(DataType.FLOAT, p.n(), p.k()) : Nd4j.rand(DataType.FLOAT, p.k(), p.n());
-                INDArray y = Nd4j.create(DataType.FLOAT, p.m(), p.n());
+            // All packed timings first, then all OpenBLAS ones: after each call OpenBLAS's worker threads spin for a
+            // while (OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default), and a packed product timed right after an
+            // OpenBLAS one had one of the two cores taken by them (two threads no faster than one). Each side gets 20
+            // untimed calls per shape first, so C2 has compiled its code before any timing.
+            double[][] secs = new double[ps.size()][2];
+            for (int side = 0; side < 2; side++) {
+                org.verbo.models.nn.PackedGemm.force(side == 0);
+                for (int i = 0; i < ps.size(); i++) {
+                    P p = ps.get(i);
+                    INDArray a = Nd4j.rand(DataType.FLOAT, p.m(), p.k());
+                    INDArray b = p.transB() ? Nd4j.rand(DataType.FLOAT, p.n(), p.k())
+                            : Nd4j.rand(DataType.FLOAT, p.k(), p.n());
+                    INDArray y = Nd4j.create(DataType.FLOAT, p.m(), p.n());
+                    for (int w = 0; w < 20; w++) {
+                        BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0);
+                    }
+                    secs[i][side] = best(reps, () -> BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0));
+                }
+            }
+            for (int i = 0; i < ps.size(); i++) {
+                P p = ps.get(i);
                 double fl = 2.0 * p.m() * p.k() * p.n();
-                org.verbo.models.nn.PackedGemm.force(true);
-                double packed = best(reps, () -> BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0));
-                org.verbo.models.nn.PackedGemm.force(false);
-                double blas = best(reps, () -> BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0));
                 System.out.printf(Locale.ROOT, "| %s | %d x %d x %d | %.1f | %.1f | %.2f |%n", p.name(), p.m(), p.k(),
-                        p.n(), fl / packed / 1e9, fl / blas / 1e9, blas / packed);
+                        p.n(), fl / secs[i][0] / 1e9, fl / secs[i][1] / 1e9, secs[i][1] / secs[i][0]);
             }
         } finally {
             org.verbo.models.nn.PackedGemm.force(null);
