@@ -111,7 +111,7 @@ public final class EmbedBench {
     static void time(Path out, Path json, int batch, int warmup, int passes, String only) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("engine", "verbo (ND4J " + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName()
-                + ", Java " + System.getProperty("java.version") + ", " + org.verbo.models.nn.PackedGemm.describe() + ")");
+                + ", Java " + System.getProperty("java.version") + ", " + org.verbo.models.nn.Kernels.describe() + ")");
         root.put("threads", Integer.parseInt(System.getenv().getOrDefault("OMP_NUM_THREADS",
                 String.valueOf(Runtime.getRuntime().availableProcessors()))));
         root.put("batch", batch);
