@@ -14,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.NoSuchElementException;
 
 /**
  * Streams the records of one text / JSONL / HTML file as {@link DocRows} rows, inside a Spark task. Content
@@ -27,7 +26,7 @@ import java.util.NoSuchElementException;
  * text ({@code 7} → "7"). A missing, null or blank one is rejected as {@value #MISSING_ID}, or with
  * {@code generateMissingIds} gets the positional id {@code <file>#<line>}, flagged {@code id_generated}.
  */
-final class FileRecordReader implements Iterator<Row> {
+final class FileRecordReader extends Lookahead<Row> {
 
     /** Reject reason: no usable id in the id field or column (stage read). */
     static final String MISSING_ID = "missing_id";
@@ -37,7 +36,7 @@ final class FileRecordReader implements Iterator<Row> {
     private final boolean generateMissingIds;
     private InputStream in;
     private Iterator<RawDocument> records;
-    private Row next;
+    private Row openError;   // a file that could not be opened: its one read_error row, handed out first
     private boolean done;
     private long lastIndex = -1;
 
@@ -49,41 +48,32 @@ final class FileRecordReader implements Iterator<Row> {
             in = HadoopFiles.openMaybeCompressed(new Path(file.path()), conf);
             records = DocumentReader.read(in, file.format(), options);
         } catch (IOException | RuntimeException e) {
-            next = readError(0, e);
+            openError = readError(0, e);
             records = null;
         }
     }
 
     @Override
-    public boolean hasNext() {
-        if (next != null) {
-            return true;
+    protected Row computeNext() {
+        if (openError != null) {
+            Row r = openError;
+            openError = null;
+            return r;
         }
         if (done || records == null) {
             close();
-            return false;
+            return null;
         }
         try {
             if (!records.hasNext()) {
                 close();
-                return false;
+                return null;
             }
-            next = toRow(records.next());
+            return toRow(records.next());
         } catch (UncheckedIOException e) {
-            next = readError(lastIndex + 1, e);
             records = null;
+            return readError(lastIndex + 1, e);
         }
-        return true;
-    }
-
-    @Override
-    public Row next() {
-        if (!hasNext()) {
-            throw new NoSuchElementException();
-        }
-        Row r = next;
-        next = null;
-        return r;
     }
 
     private Row toRow(RawDocument d) {

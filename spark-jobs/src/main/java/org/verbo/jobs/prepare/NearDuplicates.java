@@ -125,40 +125,27 @@ public final class NearDuplicates {
         if (task != null) {
             task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> hasher.close());
         }
-        return new Iterator<>() {
-            private Iterator<Row> current = java.util.Collections.emptyIterator();
-
-            @Override
-            public boolean hasNext() {
-                while (!current.hasNext() && rows.hasNext()) {
-                    List<Long> keys = new ArrayList<>(batchSize);
-                    List<int[]> shingles = new ArrayList<>(batchSize);
-                    while (rows.hasNext() && keys.size() < batchSize) {
-                        Row r = rows.next();
-                        int[] s = Shingler.shingles(r.getString(1), c.ngram());
-                        if (s.length > 0) {
-                            keys.add(r.getLong(0));
-                            shingles.add(s);
-                        }
-                    }
-                    int[][] sigs = shingles.isEmpty() ? new int[0][] : hasher.signatures(shingles);
-                    List<Row> out = new ArrayList<>(sigs.length);
-                    for (int i = 0; i < sigs.length; i++) {
-                        out.add(RowFactory.create(keys.get(i), toList(sigs[i])));
-                    }
-                    current = out.iterator();
-                }
-                return current.hasNext();
+        return Lookahead.chained(() -> {
+            if (!rows.hasNext()) {
+                return null;
             }
-
-            @Override
-            public Row next() {
-                if (!hasNext()) {
-                    throw new java.util.NoSuchElementException();
+            List<Long> keys = new ArrayList<>(batchSize);
+            List<int[]> shingles = new ArrayList<>(batchSize);
+            while (rows.hasNext() && keys.size() < batchSize) {
+                Row r = rows.next();
+                int[] s = Shingler.shingles(r.getString(1), c.ngram());
+                if (s.length > 0) {
+                    keys.add(r.getLong(0));
+                    shingles.add(s);
                 }
-                return current.next();
             }
-        };
+            int[][] sigs = shingles.isEmpty() ? new int[0][] : hasher.signatures(shingles);
+            List<Row> out = new ArrayList<>(sigs.length);
+            for (int i = 0; i < sigs.length; i++) {
+                out.add(RowFactory.create(keys.get(i), toList(sigs[i])));
+            }
+            return out.iterator();
+        });
     }
 
     /** Row encoders take Scala sequences for ARRAY columns. */

@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -126,26 +125,17 @@ final class OrderedRows {
                 throw new IllegalStateException("two dedup decisions for doc_key " + d._1());
             }
         }
-        return new Iterator<>() {
-            private Row next;
-
+        return new Lookahead<>() {
             @Override
-            public boolean hasNext() {
-                while (next == null && docs.hasNext()) {
+            protected Row computeNext() {
+                while (docs.hasNext()) {
                     Row r = docs.next();
-                    next = apply.apply(r, byKey.isEmpty() ? null : byKey.get(r.getLong(0)));
+                    Row out = apply.apply(r, byKey.isEmpty() ? null : byKey.get(r.getLong(0)));
+                    if (out != null) {
+                        return out;
+                    }
                 }
-                return next != null;
-            }
-
-            @Override
-            public Row next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                Row r = next;
-                next = null;
-                return r;
+                return null;
             }
         };
     }

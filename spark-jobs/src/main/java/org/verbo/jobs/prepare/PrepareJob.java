@@ -217,26 +217,9 @@ public final class PrepareJob {
     /** The records of one read task's files, one file after another, streamed. */
     private static Iterator<Row> records(List<InputFile> files, ReaderOptions options, String idCol, boolean generateIds,
                                          Configuration conf) {
-        return new Iterator<>() {
-            private int nextFile;
-            private Iterator<Row> current = java.util.Collections.emptyIterator();
-
-            @Override
-            public boolean hasNext() {
-                while (!current.hasNext() && nextFile < files.size()) {
-                    current = new FileRecordReader(files.get(nextFile++), options, idCol, generateIds, conf);
-                }
-                return current.hasNext();
-            }
-
-            @Override
-            public Row next() {
-                if (!hasNext()) {
-                    throw new java.util.NoSuchElementException();
-                }
-                return current.next();
-            }
-        };
+        Iterator<InputFile> rest = files.iterator();
+        return Lookahead.chained(() -> rest.hasNext()
+                ? new FileRecordReader(rest.next(), options, idCol, generateIds, conf) : null);
     }
 
     /**
