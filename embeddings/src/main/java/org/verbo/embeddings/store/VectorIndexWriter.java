@@ -118,10 +118,14 @@ public final class VectorIndexWriter implements Closeable {
         return count;
     }
 
-    /** Commits and closes; the directory then holds a complete index. */
+    /**
+     * Merges into one segment (one HNSW graph for a query to walk; a no-op below the flush size), commits and closes;
+     * the directory then holds a complete index.
+     */
     @Override
     public void close() throws IOException {
         try (directory; writer) {
+            writer.forceMerge(1);
             writer.commit();
         }
     }

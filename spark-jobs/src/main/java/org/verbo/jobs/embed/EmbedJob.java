@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -18,6 +19,8 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.verbo.embeddings.store.StoreConfig;
 import org.verbo.embeddings.store.StoreManifest;
+import org.verbo.embeddings.store.VectorIndexWriter;
+import org.verbo.embeddings.store.VectorRow;
 import org.verbo.embeddings.store.VectorStores;
 import org.verbo.jobs.Provenance;
 import org.verbo.jobs.io.HadoopFiles;
@@ -45,8 +48,9 @@ import static org.apache.spark.sql.functions.col;
  * partition's rows do not depend on the input files' layout or the cluster. Each partition is one task
  * ({@link PartitionEmbedder}) that commits its own files under {@code <out>/_work/}; a rerun after a crash skips
  * the partitions whose record {@code _parts/part-K.json} (and the files it names) exist, and redoes the rest, which
- * gives the bytes a fresh run gives. The driver then merges the partial Lucene indexes into one (locally, then
- * copied), measures recall@10 on a sample ({@link VectorStores#describe}), and publishes {@code vectors/},
+ * gives the bytes a fresh run gives. The driver then builds the store's one Lucene index from the partitions' vectors
+ * and kept texts, in partition order ({@link #buildIndex}; locally, then copied), measures recall@10 on a sample
+ * ({@link VectorStores#describe}), and publishes {@code vectors/},
  * {@code rejected/}, {@code index/} and {@code report.json} by renames, {@code manifest.json} last: a store is
  * complete exactly when it has a manifest.
  */
@@ -152,7 +156,7 @@ public final class EmbedJob {
         Dataset<Row> rows = input(spark, s, passthroughTypes);
         String work = HadoopFiles.child(s.out(), WORK);
         HadoopFiles.writeStringAtomically(HadoopFiles.child(work, "_settings"), s.fingerprint(ckpt, maxLength), conf);
-        Set<Integer> done = completePartitions(work, s.partitions(), conf);
+        Set<Integer> done = completePartitions(work, s.partitions(), s.storedTextChars(), conf);
         say.accept(String.format(Locale.ROOT, "embed: %s → %s, %d partitions%s, max length %d%s, %s/%s",
                 s.input(), s.out(), s.partitions(), done.isEmpty() ? "" : " (" + done.size() + " complete, skipped)",
                 maxLength, s.chunk() ? " (overlapping chunks, overlap " + s.chunkOverlap() + ")" : " (longer texts cut)",
@@ -171,7 +175,7 @@ public final class EmbedJob {
         long input = 0, embedded = 0, vectors = 0, truncated = 0, tokens = 0;
         Map<String, Long> rejected = new TreeMap<>();
         Map<String, Double> taskSeconds = new java.util.LinkedHashMap<>();
-        List<java.nio.file.Path> partials = new ArrayList<>();
+        List<JsonNode> taskRecords = new ArrayList<>();
         java.nio.file.Path local = Files.createTempDirectory("verbo-embed-merge-");
         try {
             for (int k = 0; k < s.partitions(); k++) {
@@ -184,16 +188,13 @@ public final class EmbedJob {
                 truncated += st.path("truncated").asLong();
                 tokens += st.path("tokens").asLong();
                 if (!done.contains(k)) {   // this run's tasks only
+                    taskRecords.add(st);
                     for (String f : List.of("load_seconds", "read_tokenize_seconds", "encode_seconds", "write_seconds",
                             "seconds")) {
                         taskSeconds.merge(f, st.path(f).asDouble(), Double::sum);
                     }
                 }
                 st.path("rejected").fields().forEachRemaining(e -> rejected.merge(e.getKey(), e.getValue().asLong(), Long::sum));
-                if (st.path("vectors").asLong() > 0) {
-                    java.nio.file.Path dir = Files.createDirectories(local.resolve("partials").resolve(part));
-                    partials.add(HadoopFiles.fetchDir(HadoopFiles.child(HadoopFiles.child(work, "_partials"), part), dir, conf));
-                }
             }
             long rejectedTotal = rejected.values().stream().mapToLong(Long::longValue).sum();
             if (embedded + rejectedTotal != input) {
@@ -207,11 +208,14 @@ public final class EmbedJob {
             say.accept(String.format(Locale.ROOT, "embedded %,d of %,d rows (%,d vectors, %,d truncated, rejected %s) in %.1f s",
                     embedded, input, vectors, truncated, rejected.isEmpty() ? "none" : rejected, jobSeconds));
 
-            // one index from the partials, built locally, then copied
+            // one index from the partitions' files, built locally, then copied
             StoreConfig store = PartitionEmbedder.storeConfig(s);
             java.nio.file.Path index = local.resolve("index");
             long tMerge = System.nanoTime();
-            VectorStores.merge(partials, index, store);
+            long indexed = buildIndex(work, s, store, ckpt.dimension(), index, conf);
+            if (indexed != vectors) {
+                throw new IllegalStateException("the index got " + indexed + " vectors, the partitions' records say " + vectors);
+            }
             StoreManifest m = VectorStores.describe(index, store, ckpt.modelHash(), s.recallSample(), s.seed(),
                     s.searchCandidates());
             say.accept(String.format(Locale.ROOT, "index: %,d vectors of dimension %d, HNSW M=%d beam=%d, recall@10 %.4f on "
@@ -244,6 +248,8 @@ public final class EmbedJob {
             // summed over this run's tasks (they run in parallel): model load, read + tokenise, encode, Parquet + index
             ObjectNode ts = report.putObject("task_seconds");
             taskSeconds.forEach(ts::put);
+            // and each task's record (counts, executor, where its time went), to see stragglers and cold starts
+            report.putArray("tasks").addAll(taskRecords);
             report.put("recall_at_10", m.recallAt10());
             report.set("provenance", Provenance.json(JSON));
             String reportJson = JSON.writeValueAsString(report) + "\n";
@@ -272,15 +278,51 @@ public final class EmbedJob {
         }
     }
 
+    /**
+     * The store's HNSW index, built in one pass over {@code vectors/} (and {@code _texts/}) in partition order, so its
+     * bytes depend only on the rows. Why here and not one graph per task merged afterwards: Lucene's merge keeps only
+     * the largest segment's graph and inserts every other vector again, so per-task graphs were mostly thrown away,
+     * and each task paid a cold Lucene for them (docs/BENCHMARKS.md, the Spark job's overhead).
+     *
+     * @return the number of vectors indexed
+     */
+    static long buildIndex(String work, EmbedSettings s, StoreConfig store, int dimension, java.nio.file.Path index,
+                           Configuration conf) throws IOException {
+        boolean texts = s.storedTextChars() > 0;
+        try (VectorFiles.DirReader vectors = new VectorFiles.DirReader(HadoopFiles.child(work, "vectors"), conf);
+             VectorFiles.DirReader kept = texts
+                     ? new VectorFiles.DirReader(HadoopFiles.child(work, PartitionEmbedder.TEXTS), conf) : null;
+             VectorIndexWriter w = VectorIndexWriter.create(index, store, dimension)) {
+            for (Group g = vectors.read(); g != null; g = vectors.read()) {
+                VectorRow r = VectorFiles.vectorRow(g, s.chunk());
+                String text = null;
+                if (kept != null) {
+                    Group t = kept.read();
+                    if (t == null || !t.getString("id", 0).equals(r.id())) {
+                        throw new IllegalStateException("the kept texts (" + kept.current() + ") are not row for row "
+                                + "with the vectors (" + vectors.current() + ") at id " + r.id());
+                    }
+                    text = t.getFieldRepetitionCount("text") > 0 ? t.getString("text", 0) : null;
+                }
+                w.add(r.id(), r.vector(), text);
+            }
+            if (kept != null && kept.read() != null) {
+                throw new IllegalStateException("more kept texts than vectors in " + kept.current());
+            }
+            return w.count();
+        }
+    }
+
     /** Partitions whose record and files are all in place. */
-    static Set<Integer> completePartitions(String work, int partitions, Configuration conf) {
+    static Set<Integer> completePartitions(String work, int partitions, int storedTexts, Configuration conf) {
         Set<Integer> done = new HashSet<>();
         for (int k = 0; k < partitions; k++) {
             String part = PartitionEmbedder.partName(k);
             if (HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "_parts"), part + ".json"), conf)
                     && HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "vectors"), part + ".parquet"), conf)
                     && HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "rejected"), part + ".parquet"), conf)
-                    && HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "_partials"), part), conf)) {
+                    && (storedTexts == 0 || HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work,
+                            PartitionEmbedder.TEXTS), part + ".parquet"), conf))) {
                 done.add(k);
             }
         }

@@ -9,15 +9,12 @@ import org.apache.parquet.example.data.Group;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 import org.verbo.embeddings.store.StoreConfig;
-import org.verbo.embeddings.store.VectorIndexWriter;
 import org.verbo.jobs.io.HadoopFiles;
 import org.verbo.jobs.train.ExecutorSetup;
-import org.verbo.models.io.Checkpoints;
 import org.verbo.models.nn.Kernels;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -33,7 +30,8 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code vectors/part-K.parquet} and {@code rejected/part-K.parquet} (written under a task-attempt name, then
  *       renamed),</li>
- *   <li>{@code _partials/part-K/}: a Lucene index of the partition, built in a local temp dir and copied,</li>
+ *   <li>{@code _texts/part-K.parquet} (when the store keeps texts): the index id and the text kept for snippets, row
+ *       for row with the vectors, from which (with the vectors) the driver builds the store's index,</li>
  *   <li>{@code _parts/part-K.json} last: the partition's counts. Its presence marks the partition complete, so a
  *       task that dies earlier leaves nothing a rerun would keep.</li>
  * </ul>
@@ -41,6 +39,8 @@ import java.util.UUID;
  */
 final class PartitionEmbedder {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The work directory's folder of the texts the store keeps. */
+    static final String TEXTS = "_texts";
 
     private PartitionEmbedder() {
     }
@@ -65,12 +65,13 @@ final class PartitionEmbedder {
         Kernels.setThreadBudget(cpus);
         String gpu = ExecutorSetup.bindGpu(ctx);
         long t0 = System.nanoTime();
+        long startedMs = System.currentTimeMillis();
         EmbedSettings s = spec.settings();
         Configuration conf = HadoopFiles.confFrom(s.hadoop());
         Embedders.Loaded loaded = Embedders.borrow(spec.checkpoint(), conf);
         double loadSeconds = (System.nanoTime() - t0) / 1e9;
         try {
-            return List.of(embed(k, rows, spec, loaded, conf, t0, loadSeconds, gpu, ctx)).iterator();
+            return List.of(embed(k, rows, spec, loaded, conf, t0, startedMs, loadSeconds, gpu, ctx)).iterator();
         } catch (IOException e) {
             throw new UncheckedIOException("partition " + k + ": " + e.getMessage(), e);
         } finally {
@@ -79,7 +80,7 @@ final class PartitionEmbedder {
     }
 
     private static String embed(int k, Iterator<Row> rowIt, Spec spec, Embedders.Loaded loaded, Configuration conf,
-                                long t0, double loadSeconds, String gpu, TaskContext ctx) throws IOException {
+                                long t0, long startedMs, double loadSeconds, String gpu, TaskContext ctx) throws IOException {
         EmbedSettings s = spec.settings();
         String part = partName(k);
         // Unique across runs too: task attempt ids restart with every SparkContext, and an attempt of an aborted run
@@ -92,6 +93,8 @@ final class PartitionEmbedder {
         Path rejectedFile = new Path(new Path(work, "rejected"), part + ".parquet");
         Path vectorsTmp = new Path(vectorsFile.getParent(), "." + part + ".parquet." + attempt);
         Path rejectedTmp = new Path(rejectedFile.getParent(), "." + part + ".parquet." + attempt);
+        Path textsFile = new Path(new Path(work, TEXTS), part + ".parquet");
+        Path textsTmp = new Path(textsFile.getParent(), "." + part + ".parquet." + attempt);
         int maxLen = spec.maxLength();
         int stride = s.chunk() ? Math.max(1, maxLen - s.chunkOverlap()) : maxLen;
 
@@ -154,43 +157,45 @@ final class PartitionEmbedder {
         double encodeSeconds = (System.nanoTime() - tEncode) / 1e9;
         double readSeconds = (tEncode - t0) / 1e9 - loadSeconds;
 
-        // 3. vectors/ Parquet and the partition's Lucene index
-        StoreConfig store = storeConfig(s);
-        java.nio.file.Path localIndex = Files.createTempDirectory("verbo-embed-" + part + "-");
-        try {
-            try (VectorFiles.Writer vw = new VectorFiles.Writer(vectorsTmp,
-                    VectorFiles.vectorSchema(s.chunk(), s.passthrough(), spec.passthroughTypes()), conf);
-                 VectorIndexWriter iw = VectorIndexWriter.create(localIndex.resolve("index"), store,
-                         spec.checkpoint().dimension())) {
-                for (int i = 0; i < pieces.size(); i++) {
-                    Piece p = pieces.get(i);
-                    Row r = kept.get(p.row());
-                    String id = r.getString(0);
-                    Group g = vw.newGroup();
-                    g.append("id", id);
-                    if (s.chunk()) {
-                        g.append("chunk", p.chunk());
-                    }
-                    VectorFiles.putEmbedding(g, vectors[i]);
-                    for (int c = 0; c < s.passthrough().size(); c++) {
-                        VectorFiles.put(g, s.passthrough().get(c), spec.passthroughTypes().get(c), r.get(2 + c));
-                    }
-                    vw.write(g);
+        // 3. vectors/ Parquet and the texts the store keeps. No HNSW graph here: the driver builds the store's one
+        // index from these files, and a graph per partition would be thrown away there (Lucene's merge keeps only the
+        // largest segment's graph and inserts every other vector again), after costing each task a cold Lucene.
+        boolean keepTexts = s.storedTextChars() > 0;
+        try (VectorFiles.Writer vw = new VectorFiles.Writer(vectorsTmp,
+                VectorFiles.vectorSchema(s.chunk(), s.passthrough(), spec.passthroughTypes()), conf);
+             VectorFiles.Writer tw = keepTexts ? new VectorFiles.Writer(textsTmp, VectorFiles.textSchema(), conf) : null) {
+            for (int i = 0; i < pieces.size(); i++) {
+                Piece p = pieces.get(i);
+                Row r = kept.get(p.row());
+                String id = r.getString(0);
+                Group g = vw.newGroup();
+                g.append("id", id);
+                if (s.chunk()) {
+                    g.append("chunk", p.chunk());
+                }
+                VectorFiles.putEmbedding(g, vectors[i]);
+                for (int c = 0; c < s.passthrough().size(); c++) {
+                    VectorFiles.put(g, s.passthrough().get(c), spec.passthroughTypes().get(c), r.get(2 + c));
+                }
+                vw.write(g);
+                if (tw != null) {
                     String text = s.chunk() ? loaded.encoder().decode(p.ids()) : r.getString(1);
-                    iw.add(indexId(id, p.chunk(), s.chunk()), vectors[i],
-                            text.length() > s.storedTextChars() ? text.substring(0, s.storedTextChars()) : text);
+                    Group t = tw.newGroup();
+                    t.append("id", indexId(id, p.chunk(), s.chunk()));
+                    t.append("text", text.length() > s.storedTextChars() ? text.substring(0, s.storedTextChars()) : text);
+                    tw.write(t);
                 }
             }
-            if (k == s.failPartition()) {
-                throw new IllegalStateException("injected failure (verbo.embed.test.fail_partition) in partition " + k
-                        + " after its vectors were written, before it was committed");
-            }
-            FileSystem fs = vectorsFile.getFileSystem(conf);
-            renameOver(fs, vectorsTmp, vectorsFile);
-            renameOver(fs, rejectedTmp, rejectedFile);
-            HadoopFiles.putDir(localIndex.resolve("index"), new Path(new Path(work, "_partials"), part).toString(), conf);
-        } finally {
-            Checkpoints.deleteTree(localIndex);
+        }
+        if (k == s.failPartition()) {
+            throw new IllegalStateException("injected failure (verbo.embed.test.fail_partition) in partition " + k
+                    + " after its vectors were written, before it was committed");
+        }
+        FileSystem fs = vectorsFile.getFileSystem(conf);
+        renameOver(fs, vectorsTmp, vectorsFile);
+        renameOver(fs, rejectedTmp, rejectedFile);
+        if (keepTexts) {
+            renameOver(fs, textsTmp, textsFile);
         }
 
         // 4. the partition's record, last: it commits the partition
@@ -205,6 +210,7 @@ final class PartitionEmbedder {
         st.put("truncated", truncated);
         st.put("tokens", tokens);
         st.put("seconds", seconds);
+        st.put("started_ms", startedMs);
         // where the task's time went (scripts/bench.sh embed compares encode with the in-process encoder)
         st.put("load_seconds", loadSeconds);
         st.put("read_tokenize_seconds", readSeconds);

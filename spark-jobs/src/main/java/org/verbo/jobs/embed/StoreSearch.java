@@ -3,12 +3,7 @@ package org.verbo.jobs.embed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
-import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.verbo.embeddings.io.EmbeddingCheckpoint;
 import org.verbo.embeddings.model.EmbeddingModel;
 import org.verbo.embeddings.model.InstructionTemplate;
@@ -26,7 +21,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -137,46 +131,23 @@ public final class StoreSearch implements Closeable {
         index.close();
     }
 
-    /** The rows of a vectors/ directory (every non-hidden .parquet file, in name order), one at a time. */
+    /** The rows of a vectors/ directory as the store sees them, one at a time. */
     static final class ParquetRows implements Iterator<VectorRow>, Closeable {
-        private final List<Path> files = new ArrayList<>();
+        private final VectorFiles.DirReader files;
         private final boolean chunked;
-        private final Configuration conf;
-        private int file = -1;
-        private ParquetReader<Group> reader;
         private Group next;
 
         ParquetRows(String dir, boolean chunked, Configuration conf) throws IOException {
+            this.files = new VectorFiles.DirReader(dir, conf);
             this.chunked = chunked;
-            this.conf = conf;
-            Path p = new Path(dir);
-            FileSystem fs = p.getFileSystem(conf);
-            FileStatus[] list = fs.listStatus(p, f -> !f.getName().startsWith(".") && !f.getName().startsWith("_")
-                    && f.getName().endsWith(".parquet"));
-            Arrays.stream(list).map(FileStatus::getPath).sorted().forEach(files::add);
             advance();
         }
 
         private void advance() {
             try {
-                while (true) {
-                    if (reader != null) {
-                        next = reader.read();
-                        if (next != null) {
-                            return;
-                        }
-                        reader.close();
-                        reader = null;
-                    }
-                    if (++file >= files.size()) {
-                        next = null;
-                        return;
-                    }
-                    reader = ParquetReader.builder(new GroupReadSupport(), files.get(file)).withConf(conf).build();
-                }
+                next = files.read();
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + files.get(Math.min(file, files.size() - 1)) + ": "
-                        + e.getMessage(), e);
+                throw new UncheckedIOException("cannot read " + files.current() + ": " + e.getMessage(), e);
             }
         }
 
@@ -192,24 +163,12 @@ public final class StoreSearch implements Closeable {
             }
             Group g = next;
             advance();
-            String id = g.getString("id", 0);
-            if (chunked) {
-                id = PartitionEmbedder.indexId(id, g.getInteger("chunk", 0), true);
-            }
-            Group list = g.getGroup("embedding", 0);
-            int n = list.getFieldRepetitionCount("list");
-            float[] v = new float[n];
-            for (int i = 0; i < n; i++) {
-                v[i] = list.getGroup("list", i).getFloat("element", 0);
-            }
-            return new VectorRow(id, v, null);
+            return VectorFiles.vectorRow(g, chunked);
         }
 
         @Override
         public void close() throws IOException {
-            if (reader != null) {
-                reader.close();
-            }
+            files.close();
         }
     }
 }

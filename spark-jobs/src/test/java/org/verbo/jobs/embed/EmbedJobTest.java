@@ -10,6 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.verbo.embeddings.io.EmbeddingCheckpoint;
 import org.verbo.embeddings.model.EmbeddingModel;
 import org.verbo.embeddings.store.SearchHit;
+import org.verbo.embeddings.store.VectorRow;
+import org.verbo.embeddings.store.VectorStore;
 import org.verbo.jobs.TestSpark;
 import org.verbo.prep.bpe.BpeEncoder;
 import org.verbo.prep.bpe.BpeModel;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -253,6 +256,28 @@ class EmbedJobTest {
         assertEquals(ma.path("count"), mb.path("count"));
         assertEquals(ma.path("recallAt10"), mb.path("recallAt10"));
         assertNotEquals(0, ma.path("count").asLong());
+        // the driver builds the index from the partitions' files in partition order: the same documents in the same
+        // order (ids, kept texts, vectors), hence the same graph and the same hits
+        try (VectorStore ia = VectorStore.open(fresh.resolve("index")); VectorStore ib = VectorStore.open(resumed.resolve("index"))) {
+            Iterator<VectorRow> ra = ia.rows();
+            Iterator<VectorRow> rb = ib.rows();
+            List<float[]> queries = new ArrayList<>();
+            while (ra.hasNext()) {
+                assertTrue(rb.hasNext());
+                VectorRow x = ra.next();
+                VectorRow y = rb.next();
+                assertEquals(x.id(), y.id());
+                assertEquals(x.text(), y.text(), x.id());
+                assertArrayEquals(x.vector(), y.vector(), x.id());
+                if (queries.size() < 5) {
+                    queries.add(x.vector());
+                }
+            }
+            assertFalse(rb.hasNext());
+            for (float[] q : queries) {
+                assertEquals(ia.search(q, 10), ib.search(q, 10));
+            }
+        }
     }
 
     private static List<String> committedParts(Path work) throws java.io.IOException {
