@@ -129,12 +129,12 @@ texts, tokens = ips[1]["texts"], ips[1]["tokens"]
 out = [f"CPU: {cpu}, {os.cpu_count()} cores. {texts} texts, {tokens / texts:.1f} tokens each on average, a bench-7m-sized "
        f"latent-attention embedder; in-process: {threads} threads, one stream; `verbo embed`: local[{threads}], {parts} "
        "partitions, batch as in-process; stage = the Spark job that reads, tokenises, encodes and writes vectors/ "
-       "Parquet and a Lucene index per partition; cold = the in-process model's load (with the kernel warm-up it "
+       "Parquet and the texts the index keeps, per partition (the driver then builds the HNSW index); cold = the in-process model's load (with the kernel warm-up it "
        "triggers) plus its first pass in a fresh JVM, as the job's fresh executor pays both inside the stage; warm = "
        "its second pass alone.", "",
        "| round | spark.task.cpus | in-process cold s: load + first pass (texts/s) | in-process warm s | Spark stage s (texts/s) | "
-       "stage / cold | stage / warm | task time: load / read+tokenise / encode / Parquet+index (s, summed over tasks) | "
-       "whole command s (JVM, session, merge, recall, publish) |",
+       "stage / cold | stage / warm | task time: load / read+tokenise / encode / write (s, summed over tasks) | "
+       "whole command s (JVM, session, index build, recall, publish) |",
        "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
 ratios = {c: [] for c in layouts}
 for r in range(1, rounds + 1):

@@ -325,6 +325,9 @@ public final class LlamaModel {
                 false);
     }
 
+    /** {@code -Dverbo.packedInference=false} keeps the padding rows in inference (A/B benchmarks, parity tests). */
+    static final boolean PACKED_INFERENCE = !"false".equals(System.getProperty("verbo.packedInference"));
+
     private INDArray states(int[] tokens, int batch, int len, AttentionMask mask, boolean keepForBackward) {
         if (tokens.length != batch * len) {
             throw new IllegalArgumentException("expected " + batch * len + " tokens, got " + tokens.length);
@@ -341,7 +344,13 @@ public final class LlamaModel {
         mask.check(batch, len);
         finalHidden = null;
         encoded = null;
-        INDArray x = embedding.forward(tokens);                 // [N, C]
+        // Inference on a padded batch runs on the real tokens only (packed, sequence after sequence): every op but
+        // attention is row by row, so padding rows were pure waste (a quarter of the work for texts of 30-50 tokens
+        // in input order). Each real row gets what the padded batch gives it, up to the rounding of a product whose
+        // row count moves it between GEMM paths (CausalSelfAttention.forward); padding rows come back as zeros.
+        boolean packed = PACKED_INFERENCE && !keepForBackward && mask.padded(len) && Kernels.enabled()
+                && dtype == DataType.FLOAT;
+        INDArray x = embedding.forward(packed ? realTokens(tokens, batch, len, mask) : tokens);   // [N, C] (N = M packed)
         org.nd4j.linalg.api.memory.MemoryWorkspace outer = keepForBackward ? null
                 : Nd4j.getMemoryManager().getCurrentWorkspace();
         for (DecoderBlock block : blocks) {
@@ -352,7 +361,34 @@ public final class LlamaModel {
         if (keepForBackward) {
             encoded = new long[]{batch, len};
         }
+        if (packed) {
+            h = repad(h, batch, len, mask);                     // [B*T, C], zero rows at padding
+        }
         return h.reshape('c', batch, len, config.hiddenSize());   // [B, T, C]
+    }
+
+    /** The real tokens of a right-padded [batch, len] batch, sequence after sequence. */
+    private static int[] realTokens(int[] tokens, int batch, int len, AttentionMask mask) {
+        int[] out = new int[(int) mask.realTokens(batch, len)];
+        for (int b = 0, k = 0; b < batch; b++) {
+            int n = mask.length(b, len);
+            System.arraycopy(tokens, b * len, out, k, n);
+            k += n;
+        }
+        return out;
+    }
+
+    /** Packed rows [M, C] back to the padded batch's rows [B*T, C]; padding rows are zero. */
+    private static INDArray repad(INDArray packed, int batch, int len, AttentionMask mask) {
+        int c = (int) packed.size(1);
+        float[] src = packed.data().asFloat();   // [M*C]: the final norm's fresh dense output
+        float[] dst = new float[batch * len * c];
+        for (int b = 0, k = 0; b < batch; b++) {
+            int n = mask.length(b, len);
+            System.arraycopy(src, k * c, dst, b * len * c, n * c);
+            k += n;
+        }
+        return Nd4j.create(dst, new long[]{(long) batch * len, c}, packed.dataType());
     }
 
     /**

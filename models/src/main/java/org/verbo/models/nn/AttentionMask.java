@@ -72,6 +72,34 @@ public record AttentionMask(AttentionMode mode, int[] lengths) {
         return lengths == null ? len : lengths[b];
     }
 
+    /** Real tokens in a batch of {@code batch} rows of length {@code len}. */
+    public long realTokens(int batch, int len) {
+        if (lengths == null) {
+            return (long) batch * len;
+        }
+        long n = 0;
+        for (int l : lengths) {
+            n += l;
+        }
+        return n;
+    }
+
+    /**
+     * Where token (b, t) of a [batch, len] batch sits when only the real tokens are kept, sequence after sequence:
+     * index b*len + t holds its row, or -1 for padding.
+     */
+    int[] packedRows(int batch, int len) {
+        int[] rowOf = new int[batch * len];
+        int row = 0;
+        for (int b = 0; b < batch; b++) {
+            int real = length(b, len);
+            for (int t = 0; t < len; t++) {
+                rowOf[b * len + t] = t < real ? row++ : -1;
+            }
+        }
+        return rowOf;
+    }
+
     /** The lengths array itself, not a copy, for the kernels (do not modify); null without padding. */
     int[] keyLengths() {
         return lengths;

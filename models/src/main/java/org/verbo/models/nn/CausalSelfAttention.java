@@ -70,6 +70,7 @@ public final class CausalSelfAttention {
     private INDArray o2;   // [N, H*D] attention output before o_proj
     private AttentionMask attnMask = AttentionMask.CAUSAL;   // the last forward's mask
     private boolean kernelPath;   // the forward used the SIMD kernels (then p, or oh + lse when fused; mask implied)
+    private int[] rowOf;          // packed forward: token (b, t) -> row of xn, -1 for padding; null when xn is [B*T, C]
 
     public CausalSelfAttention(Param wq, Param wk, Param wv, Param wo, int heads, int kvHeads, RotaryEmbedding rope) {
         this(wq, wk, wv, wo, heads, kvHeads, rope, null);
@@ -172,12 +173,22 @@ public final class CausalSelfAttention {
     /**
      * xn [B*T, C] (rows ordered b-major) -> [B*T, C] under the given mask (causal or bidirectional, optionally key
      * padded); {@link #backward} then follows the same mask.
+     *
+     * <p>Packed inference: with a key-padding mask, xn may instead hold only the real tokens [M, C], sequence after
+     * sequence (M = the mask's real tokens); the output is then [M, C] too. The projections skip the padding rows, and
+     * only the head layout of attention has them (zeros, masked). Kernel path only, and no {@link #backward} after it.
      */
     public INDArray forward(INDArray xn, int batch, int len, AttentionMask mask) {
         mask.check(batch, len);
         this.attnMask = mask;
         this.b = batch;
         this.t = len;
+        long rows = xn.size(0);
+        if (rows != (long) batch * len && rows != mask.realTokens(batch, len)) {
+            throw new IllegalArgumentException("xn has " + rows + " rows; expected B*T = " + (long) batch * len
+                    + " or the mask's " + mask.realTokens(batch, len) + " real tokens (packed)");
+        }
+        this.rowOf = rows != (long) batch * len ? mask.packedRows(batch, len) : null;
         int g = heads / kvHeads;
         this.xn = xn;
         long hd = (long) heads * headDim;
@@ -191,6 +202,10 @@ public final class CausalSelfAttention {
         this.kernelPath = qkv != null ? Kernels.applies(qkv) : Kernels.applies(q2, k2, v2);
         if (kernelPath) {
             return forwardKernels(qkv, q2, k2, v2);
+        }
+        if (rowOf != null) {
+            throw new IllegalStateException("packed rows (only the real tokens) need the kernel path: float32 with the "
+                    + "Vector API kernels on");
         }
         INDArray q = toHeads(q2, heads);                                   // [B*H, T, D]
         INDArray k = toHeads(k2, kvHeads);                                 // [B*Hk, T, D]
@@ -209,6 +224,9 @@ public final class CausalSelfAttention {
 
     /** dy [B*T, C] -> dxn [B*T, C]; accumulates the four projection gradients. */
     public INDArray backward(INDArray dy) {
+        if (rowOf != null) {
+            throw new IllegalStateException("no backward after a packed (inference) forward");
+        }
         int g = heads / kvHeads;
         INDArray do2 = Linear.backward(dy, o2, wo);                                         // [N, H*D]
         if (kernelPath) {
@@ -249,14 +267,14 @@ public final class CausalSelfAttention {
     private INDArray heads(TokenMajor src, int nHeads, int rotate) {
         INDArray out = Nd4j.createUninitialized(xn.dataType(), (long) b * nHeads, t, headDim);
         VectorKernels.permuteHeads(src.buffer(), src.rowStride(), src.colOff(), Kernels.buffer(out), b, t, nHeads,
-                headDim, true, rotate, rope.cosTable(), rope.sinTable(), 0);
+                headDim, true, rotate, rope.cosTable(), rope.sinTable(), 0, rowOf);
         return out;
     }
 
     /** Head-major [B*nh, T, D] -> token-major columns of dst, inverse RoPE'd if asked. */
     private void unheads(INDArray src, TokenMajor dst, int nHeads, int rotate) {
         VectorKernels.permuteHeads(dst.buffer(), dst.rowStride(), dst.colOff(), Kernels.buffer(src), b, t, nHeads,
-                headDim, false, rotate, rope.cosTable(), rope.sinTable(), 0);
+                headDim, false, rotate, rope.cosTable(), rope.sinTable(), 0, rowOf);
     }
 
     /**
@@ -309,7 +327,7 @@ public final class CausalSelfAttention {
             this.p = s;
             o = product(BatchedMatmul.Causal.MIX, p, vh);                                 // [B*Hk, G*T, D]
         }
-        this.o2 = Nd4j.createUninitialized(xn.dataType(), (long) b * t, hd);               // [N, H*D]
+        this.o2 = Nd4j.createUninitialized(xn.dataType(), xn.size(0), hd);                 // [N, H*D] (N = M packed)
         unheads(o, new TokenMajor(Kernels.buffer(o2), (int) hd, 0), heads, 0);
         return Linear.forward(o2, wo);
     }

@@ -53,6 +53,10 @@ final class KernelWarmup {
             targets[i] = i % 5 == 4 ? -1 : rng.nextInt(c);   // -1: an ignored position
         }
         int[] keyLen = {t, t / 2};
+        int[] packedRows = new int[2 * t];   // token (b, ti) -> packed row: sequence 0 whole, sequence 1 one token
+        for (int i = 0; i < 2 * t; i++) {
+            packedRows[i] = i <= t ? i : -1;
+        }
         // fused attention: one full 64-row block and a tail, two query heads per key/value head, D = 64 as in the
         // presets (the microkernels' vector counts follow D; other counts would leave real paths unprofiled)
         int ft = 70;
@@ -106,6 +110,9 @@ final class KernelWarmup {
             VectorKernels.permuteHeads(x, 2 * d, 0, heads, 2, t, 2, d, true, 0, cos, sin, 0);
             VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, -1, cos, sin, 0);
             VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, 0, cos, sin, 0);
+            // packed inference (only real tokens in the token-major array): sequence 1 padded after its first token
+            VectorKernels.permuteHeads(x, 2 * d, 0, heads, 2, t, 2, d, true, 1, cos, sin, 0, packedRows);
+            VectorKernels.permuteHeads(z, 2 * d, 0, heads, 2, t, 2, d, false, 0, cos, sin, 0, packedRows);
             VectorKernels.fill(z, 0, n * c, 0.01f);
             VectorKernels.crossEntropy(z, n, c, targets, 1f / n, true);
             VectorKernels.adamw(m, y, v, z, n * c, new int[]{0}, new int[]{c}, 0.999f, 0.9f, 0.999f, 1e-3f, 1f, 1e-8f);

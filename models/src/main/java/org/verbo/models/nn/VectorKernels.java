@@ -580,6 +580,17 @@ final class VectorKernels {
      */
     static void permuteHeads(ByteBuffer tm, int rowStride, int colOff, ByteBuffer hm, int b, int t, int nh, int d,
                              boolean toHeads, int rotate, float[] cos, float[] sin, int start) {
+        permuteHeads(tm, rowStride, colOff, hm, b, t, nh, d, toHeads, rotate, cos, sin, start, null);
+    }
+
+    /**
+     * {@link #permuteHeads} where tm holds only the real tokens of a right-padded batch (packed, sequence after
+     * sequence): token (bi, ti) is tm's row rowOf[bi*t + ti], or padding when that is negative. Padding rows of hm are
+     * zeroed going to heads (attention masks those keys, and a zero never turns into a NaN) and skipped coming back.
+     * rowOf null: row bi*t + ti, every token real.
+     */
+    static void permuteHeads(ByteBuffer tm, int rowStride, int colOff, ByteBuffer hm, int b, int t, int nh, int d,
+                             boolean toHeads, int rotate, float[] cos, float[] sin, int start, int[] rowOf) {
         int half = d / 2;
         int hBound = S.loopBound(half);
         int dBound = S.loopBound(d);
@@ -588,8 +599,21 @@ final class VectorKernels {
                 int bi = bh / nh;
                 int h = bh % nh;
                 for (int ti = 0; ti < t; ti++) {
-                    int tmBase = (bi * t + ti) * rowStride + colOff + h * d;
+                    int tmRow = rowOf == null ? bi * t + ti : rowOf[bi * t + ti];
                     int hmBase = (bh * t + ti) * d;
+                    if (tmRow < 0) {   // padding: not in tm
+                        if (toHeads) {
+                            int i = 0;
+                            for (; i < dBound; i += L) {
+                                FloatVector.zero(S).intoByteBuffer(hm, (hmBase + i) << 2, ORDER);
+                            }
+                            for (; i < d; i++) {
+                                put(hm, hmBase + i, 0f);
+                            }
+                        }
+                        continue;
+                    }
+                    int tmBase = tmRow * rowStride + colOff + h * d;
                     ByteBuffer src = toHeads ? tm : hm;
                     ByteBuffer dst = toHeads ? hm : tm;
                     int sb = toHeads ? tmBase : hmBase;

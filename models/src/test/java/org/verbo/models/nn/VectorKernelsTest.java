@@ -21,6 +21,7 @@ import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -269,6 +270,63 @@ class VectorKernelsTest {
             return List.of(y, dx, qkv.separate().get(0).grad(), qkv.separate().get(1).grad(),
                     qkv.separate().get(2).grad(), o.grad());
         });
+    }
+
+    /**
+     * Packed inference: attention over only the real tokens of a padded batch ([M, C], sequence after sequence) gives
+     * each real row what the padded batch gives it (up to float rounding), for fused and separate projections, both
+     * modes and GQA; no backward follows it, and the reference path refuses it.
+     */
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {1, 3})
+    void packedAttentionGivesThePaddedBatchsBits(int threads) {
+        fastThreads = threads;
+        Random rng = new Random(23);
+        int c = 24;
+        int heads = 4;
+        int kvHeads = 2;
+        int t = 7;
+        int d = c / heads;
+        INDArray wq = randf(rng, 0.3, c, c);
+        INDArray wk = randf(rng, 0.3, (long) kvHeads * d, c);
+        INDArray wv = randf(rng, 0.3, (long) kvHeads * d, c);
+        INDArray wo = randf(rng, 0.3, c, c);
+        int[] lengths = {7, 2, 5};
+        int b = lengths.length;
+        INDArray x = randf(rng, 1.0, (long) b * t, c);
+        int[] realRows = {0, 1, 2, 3, 4, 5, 6, 7, 8, 14, 15, 16, 17, 18};   // row b*t + i for i < lengths[b]
+        INDArray packedX = Nd4j.pullRows(x, 1, realRows);                   // [M, C]
+        for (AttentionMode mode : AttentionMode.values()) {
+            AttentionMask mask = AttentionMask.of(mode, lengths);
+            for (boolean fused : new boolean[]{false, true}) {
+                boolean f = fused;
+                float[][] ys = with(true, () -> {
+                    Projections qkv = Projections.of(wq, wk, wv);
+                    CausalSelfAttention attn = new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1),
+                            qkv.separate().get(2), Param.standalone("o", wo.dup()), heads, kvHeads,
+                            new RotaryEmbedding(d, 32, 10000.0, DataType.FLOAT), f ? qkv.fused() : null);
+                    float[] padded = Nd4j.pullRows(attn.forward(x, b, t, mask), 1, realRows).data().asFloat();
+                    INDArray y = attn.forward(packedX, b, t, mask);
+                    assertEquals(realRows.length, y.size(0));
+                    assertThrows(IllegalStateException.class, () -> attn.backward(y));
+                    return new float[][]{padded, y.dup().data().asFloat()};
+                });
+                // the same bits where every product takes the same GEMM path; a product whose row count decides
+                // between the packed GEMM and OpenBLAS may round differently (small shapes here), so 1e-6 relative
+                assertArrayEquals(ys[0], ys[1], 1e-6f * 4, mode + " fused " + fused);
+            }
+            with(false, () -> {
+                Projections qkv = Projections.of(wq, wk, wv);
+                CausalSelfAttention attn = new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1),
+                        qkv.separate().get(2), Param.standalone("o", wo.dup()), heads, kvHeads,
+                        new RotaryEmbedding(d, 32, 10000.0, DataType.FLOAT), null);
+                assertThrows(IllegalStateException.class, () -> attn.forward(packedX, b, t, mask));
+                assertThrows(IllegalArgumentException.class, () -> attn.forward(packedX.get(
+                        NDArrayIndex.interval(0, 5), NDArrayIndex.all()),
+                        b, t, mask));
+                return null;
+            });
+        }
     }
 
     @ParameterizedTest(name = "{0} threads")
