@@ -207,8 +207,9 @@ lines += [
     "",
     "tokens/s counts real tokens (padding excluded; padding adds "
     + ", ".join(f"{s} {100 * (j['padded_tokens'] / j['tokens'] - 1):.0f}%" for s in ("short", "long", "short_by_length")
-                for _, j in [best(js, 'mean', s)]) + " work in both engines; short_by_length is the short set "
-    "sorted by length before batching, as `verbo embed` batches a partition).",
+                for _, j in [best(js, 'mean', s)]) + " positions to the batches; PyTorch computes them, verbo's "
+    "inference skips them outside attention; short_by_length is the short set sorted by length before batching, "
+    "as `verbo embed` batches a partition).",
     "Parity (first 8 texts of each set, verbo's embeddings vs the PyTorch twin's): "
     + "; ".join(f"{k} max |diff| {v['max_abs_diff']:.2g}, min cosine {v['min_cosine']:.7f}" for k, v in par.items()) + ".",
 ]
