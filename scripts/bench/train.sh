@@ -90,7 +90,8 @@ lines = [
     f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}. "
     f"FLOPs/token = 6 x parameters + 12 x layers x context x hidden = {j['flops_per_token'] / 1e6:.1f} MFLOP; "
     f"matrix products only (q, k, v, o, gate, up, down, LM head; no embedding gather) = {j['matmul_flops_per_token'] / 1e6:.1f} MFLOP. "
-    f"sgemm peak measured in each verbo JVM (cblas_sgemm 2048^3, best before and after its runs), round by round: "
+    f"sgemm peak measured in each verbo JVM (cblas_sgemm 2048^3, and the packed GEMM at 2048 x 1536 x 2048 where it "
+    "takes the products; best before and after its runs), round by round: "
     + " / ".join(f"{x['sgemm_peak_gflops']:.1f}" for x in js) + " GFLOP/s; verbo's MFU is against its own round's peak, "
     "round by round (AdamW): " + ", ".join(f"{x['adamw']['mfu_of_sgemm_peak']:.0%}" for x in js) + ".",
     "",

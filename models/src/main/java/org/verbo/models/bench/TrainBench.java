@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.nd4j.linalg.factory.Nd4j;
 import org.verbo.models.LlamaModel;
 import org.verbo.models.ModelConfig;
+import org.verbo.models.nn.PackedGemm;
 import org.verbo.models.train.LossCurvePlot;
 import org.verbo.models.train.MemoryStats;
 import org.verbo.models.train.TrainConfig;
@@ -194,7 +195,8 @@ public final class TrainBench {
         }
         peak[0] = Math.max(peak[0], sgemmPeak());
         result.put("sgemm_peak_gflops", peak[0] / 1e9);
-        System.out.printf(Locale.ROOT, "sgemm peak (cblas_sgemm 2048^3, best of 10 before and after the runs, this JVM): "
+        System.out.printf(Locale.ROOT, "sgemm peak (cblas_sgemm 2048^3, and the packed GEMM at 2048 x 1536 x 2048 where it "
+                + "takes the products; best of 10 before and after the runs, this JVM): "
                 + "%.1f GFLOP/s%n", peak[0] / 1e9);
         for (String k : new String[]{"adamw", "sgd-sai"}) {
             ObjectNode o = (ObjectNode) result.get(k);
@@ -214,19 +216,30 @@ public final class TrainBench {
     }
 
     /**
-     * The sgemm rate this CPU reaches through the OpenBLAS the model uses: cblas_sgemm on 2048 x 2048 x 2048 into a
-     * preallocated output, best of 10 after 3 warm-up calls (the denominator of the model FLOP utilisation).
+     * The best GEMM rate of the kernels the model's products run on (the denominator of the model FLOP utilisation),
+     * each best of 10 after 3 warm-up calls into a preallocated output: OpenBLAS's cblas_sgemm on 2048 x 2048 x 2048,
+     * and, where {@link PackedGemm#chosen()} sends most products to the packed GEMM, that GEMM at its largest inner
+     * dimension (2048 x 1536 x 2048). Why both: with the packed GEMM in use, OpenBLAS's rate alone would let the MFU
+     * count products that ran faster than the peak it divides by.
      */
     static double sgemmPeak() {
-        int n = 2048;
-        org.nd4j.linalg.api.ndarray.INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
-        org.nd4j.linalg.api.ndarray.INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
-        org.nd4j.linalg.api.ndarray.INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, n);
+        double peak = gemmRate(2048, 2048, 2048);
+        if (org.verbo.models.nn.Kernels.enabled() && PackedGemm.chosen()) {
+            peak = Math.max(peak, gemmRate(2048, PackedGemm.MAX_K, 2048));
+        }
+        return peak;
+    }
+
+    /** FLOP/s of BatchedMatmul.gemm on [m, k] x [k, n], best of 10 after 3 warm-up calls. */
+    private static double gemmRate(int m, int k, int n) {
+        org.nd4j.linalg.api.ndarray.INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, k);
+        org.nd4j.linalg.api.ndarray.INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, k, n);
+        org.nd4j.linalg.api.ndarray.INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, n);
         double best = StepProfile.best(10, () -> org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0));
         for (var x : new org.nd4j.linalg.api.ndarray.INDArray[]{a, b, c}) {
             x.close();
         }
-        return 2.0 * n * n * n / best;
+        return 2.0 * m * n * k / best;
     }
 
     /** This thread's ND4J workspaces and their sizes in MiB (what a step keeps allocated). */

@@ -41,7 +41,7 @@ public final class PackedGemm {
      * the row blocks pass; there is no k blocking. Longer products (the LM head's dx = dlogits W, k = vocabulary)
      * stay with BLAS.
      */
-    static final int MAX_K = 1536;
+    public static final int MAX_K = 1536;
 
     /** {@code -Dverbo.gemm=auto|packed|blas}: auto follows {@link #chosen()}'s rule. */
     private static final String MODE = System.getProperty("verbo.gemm", "auto").trim().toLowerCase(Locale.ROOT);
