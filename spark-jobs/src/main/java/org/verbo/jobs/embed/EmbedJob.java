@@ -176,7 +176,7 @@ public final class EmbedJob {
         Map<String, Long> rejected = new TreeMap<>();
         Map<String, Double> taskSeconds = new java.util.LinkedHashMap<>();
         List<JsonNode> taskRecords = new ArrayList<>();
-        java.nio.file.Path local = Files.createTempDirectory("verbo-embed-merge-");
+        java.nio.file.Path local = Files.createTempDirectory("verbo-embed-index-");
         try {
             for (int k = 0; k < s.partitions(); k++) {
                 String part = PartitionEmbedder.partName(k);
@@ -211,7 +211,7 @@ public final class EmbedJob {
             // one index from the partitions' files, built locally, then copied
             StoreConfig store = PartitionEmbedder.storeConfig(s);
             java.nio.file.Path index = local.resolve("index");
-            long tMerge = System.nanoTime();
+            long tIndex = System.nanoTime();
             long indexed = buildIndex(work, s, store, ckpt.dimension(), index, conf);
             if (indexed != vectors) {
                 throw new IllegalStateException("the index got " + indexed + " vectors, the partitions' records say " + vectors);
@@ -222,7 +222,7 @@ public final class EmbedJob {
                             + "%d sampled queries (%d candidates), %.0f bytes/vector (%.0f searched), %.1f s", m.count(),
                     m.dimension(), m.maxConn(), m.beamWidth(), m.recallAt10(), m.recallQueries(), m.searchCandidates(),
                     m.indexBytesPerVector(),
-                    m.searchBytesPerVector(), (System.nanoTime() - tMerge) / 1e9));
+                    m.searchBytesPerVector(), (System.nanoTime() - tIndex) / 1e9));
             HadoopFiles.putDir(index, HadoopFiles.child(work, "index"), conf);
 
             double seconds = (System.nanoTime() - t0) / 1e9;

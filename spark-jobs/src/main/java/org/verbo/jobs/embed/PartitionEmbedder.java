@@ -161,6 +161,7 @@ final class PartitionEmbedder {
         // index from these files, and a graph per partition would be thrown away there (Lucene's merge keeps only the
         // largest segment's graph and inserts every other vector again), after costing each task a cold Lucene.
         boolean keepTexts = s.storedTextChars() > 0;
+        StoreConfig.Similarity similarity = StoreConfig.Similarity.parse(s.similarity());
         try (VectorFiles.Writer vw = new VectorFiles.Writer(vectorsTmp,
                 VectorFiles.vectorSchema(s.chunk(), s.passthrough(), spec.passthroughTypes()), conf);
              VectorFiles.Writer tw = keepTexts ? new VectorFiles.Writer(textsTmp, VectorFiles.textSchema(), conf) : null) {
@@ -168,6 +169,9 @@ final class PartitionEmbedder {
                 Piece p = pieces.get(i);
                 Row r = kept.get(p.row());
                 String id = r.getString(0);
+                // checked here, before the partition commits, not only when the driver indexes it: a vector the
+                // similarity cannot rank (non-finite, zero, not unit for dot_product) fails this task
+                similarity.check("vector of id '" + indexId(id, p.chunk(), s.chunk()) + "'", vectors[i]);
                 Group g = vw.newGroup();
                 g.append("id", id);
                 if (s.chunk()) {
