@@ -279,7 +279,7 @@ class VectorKernelsTest {
      */
     @ParameterizedTest(name = "{0} threads")
     @ValueSource(ints = {1, 3})
-    void packedAttentionGivesThePaddedBatchsBits(int threads) {
+    void packedAttentionMatchesThePaddedBatch(int threads) {
         fastThreads = threads;
         Random rng = new Random(23);
         int c = 24;
@@ -301,10 +301,7 @@ class VectorKernelsTest {
             for (boolean fused : new boolean[]{false, true}) {
                 boolean f = fused;
                 float[][] ys = with(true, () -> {
-                    Projections qkv = Projections.of(wq, wk, wv);
-                    CausalSelfAttention attn = new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1),
-                            qkv.separate().get(2), Param.standalone("o", wo.dup()), heads, kvHeads,
-                            new RotaryEmbedding(d, 32, 10000.0, DataType.FLOAT), f ? qkv.fused() : null);
+                    CausalSelfAttention attn = attention(wq, wk, wv, wo, heads, kvHeads, f);
                     float[] padded = Nd4j.pullRows(attn.forward(x, b, t, mask), 1, realRows).data().asFloat();
                     INDArray y = attn.forward(packedX, b, t, mask);
                     assertEquals(realRows.length, y.size(0));
@@ -316,10 +313,7 @@ class VectorKernelsTest {
                 assertArrayEquals(ys[0], ys[1], 1e-6f * 4, mode + " fused " + fused);
             }
             with(false, () -> {
-                Projections qkv = Projections.of(wq, wk, wv);
-                CausalSelfAttention attn = new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1),
-                        qkv.separate().get(2), Param.standalone("o", wo.dup()), heads, kvHeads,
-                        new RotaryEmbedding(d, 32, 10000.0, DataType.FLOAT), null);
+                CausalSelfAttention attn = attention(wq, wk, wv, wo, heads, kvHeads, false);
                 assertThrows(IllegalStateException.class, () -> attn.forward(packedX, b, t, mask));
                 assertThrows(IllegalArgumentException.class, () -> attn.forward(packedX.get(
                         NDArrayIndex.interval(0, 5), NDArrayIndex.all()),
@@ -327,6 +321,15 @@ class VectorKernelsTest {
                 return null;
             });
         }
+    }
+
+    /** An attention layer over fresh copies of the weights, q/k/v as one fused product or three. */
+    private static CausalSelfAttention attention(INDArray wq, INDArray wk, INDArray wv, INDArray wo, int heads,
+                                                 int kvHeads, boolean fusedQkv) {
+        Projections qkv = Projections.of(wq, wk, wv);
+        return new CausalSelfAttention(qkv.separate().get(0), qkv.separate().get(1), qkv.separate().get(2),
+                Param.standalone("o", wo.dup()), heads, kvHeads,
+                new RotaryEmbedding((int) (wq.size(0) / heads), 32, 10000.0, DataType.FLOAT), fusedQkv ? qkv.fused() : null);
     }
 
     @ParameterizedTest(name = "{0} threads")
