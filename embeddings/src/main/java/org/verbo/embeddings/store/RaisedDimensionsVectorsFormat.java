@@ -4,6 +4,10 @@ import java.io.IOException;
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.KnnVectorsReader;
 import org.apache.lucene.codecs.KnnVectorsWriter;
+import org.apache.lucene.codecs.hnsw.FlatVectorsFormat;
+import org.apache.lucene.codecs.hnsw.FlatVectorsScorer;
+import org.apache.lucene.codecs.lucene99.Lucene99FlatVectorsFormat;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsWriter;
 import org.apache.lucene.index.SegmentReadState;
 import org.apache.lucene.index.SegmentWriteState;
 
@@ -20,17 +24,38 @@ final class RaisedDimensionsVectorsFormat extends KnnVectorsFormat {
 
     private final KnnVectorsFormat delegate;
     private final int maxDimensions;
+    private final FlatVectorsFormat buildVectors;   // float32 HNSW: the flat format scoring the graph build, or null
+    private final int maxConn;
+    private final int beamWidth;
 
     RaisedDimensionsVectorsFormat(KnnVectorsFormat delegate, int maxDimensions) {
+        this(delegate, maxDimensions, null, 0, 0);
+    }
+
+    /**
+     * @param buildScorer when not null (float32 HNSW only), the graph is built with this scorer: the writer is
+     *                    Lucene99HnswVectorsWriter over a Lucene99FlatVectorsFormat with it, which writes the same
+     *                    files as the delegate (the scorer is not recorded in them)
+     */
+    RaisedDimensionsVectorsFormat(KnnVectorsFormat delegate, int maxDimensions, FlatVectorsScorer buildScorer,
+                                  int maxConn, int beamWidth) {
         super(delegate.getName());
         if (maxDimensions < 1) throw new IllegalArgumentException("maxDimensions must be >= 1, got " + maxDimensions);
         this.delegate = delegate;
         this.maxDimensions = maxDimensions;
+        this.buildVectors = buildScorer == null ? null : new Lucene99FlatVectorsFormat(buildScorer);
+        this.maxConn = maxConn;
+        this.beamWidth = beamWidth;
     }
 
     @Override
     public KnnVectorsWriter fieldsWriter(SegmentWriteState state) throws IOException {
-        return delegate.fieldsWriter(state);
+        if (buildVectors == null) {
+            return delegate.fieldsWriter(state);
+        }
+        // Lucene99HnswVectorsFormat's own writer, one merge worker (a concurrent merge would build a graph that
+        // depends on thread timing)
+        return new Lucene99HnswVectorsWriter(state, maxConn, beamWidth, buildVectors.fieldsWriter(state), 1, null);
     }
 
     @Override

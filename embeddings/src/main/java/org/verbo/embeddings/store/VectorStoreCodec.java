@@ -4,6 +4,7 @@ import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene912.Lucene912Codec;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswScalarQuantizedVectorsFormat;
 import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
+import org.verbo.models.nn.Kernels;
 
 /**
  * The codec a vector store is written with: Lucene 9.12's default codec, except that every vector field uses the HNSW
@@ -26,7 +27,11 @@ public final class VectorStoreCodec extends Lucene912Codec {
             // Two-argument constructor: Lucene's defaults for bits (7), compression (off) and confidence interval.
             case INT8 -> new Lucene99HnswScalarQuantizedVectorsFormat(config.maxConn(), config.beamWidth());
         };
-        this.vectors = new RaisedDimensionsVectorsFormat(hnsw, config.maxDimensions());
+        // float32 graphs are built with the Vector API scorer when the kernels are on (same files; see
+        // VectorApiFlatScorer); int8 keeps Lucene's quantized scoring
+        boolean vectorApi = config.encoding() == StoreConfig.Encoding.FLOAT32 && Kernels.enabled();
+        this.vectors = new RaisedDimensionsVectorsFormat(hnsw, config.maxDimensions(),
+                vectorApi ? VectorApiFlatScorer.INSTANCE : null, config.maxConn(), config.beamWidth());
     }
 
     @Override

@@ -130,6 +130,43 @@ public final class Kernels {
         return warmupSeconds;
     }
 
+    /**
+     * a . b of two float arrays of one length: the Vector API kernel when the kernels are on, else a plain loop (for
+     * callers outside this module, such as the vector store's HNSW scorer, that cannot name the Vector API).
+     */
+    public static float dot(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " dimensions");
+        }
+        if (enabled) {
+            return VectorKernels.dot(a, b);
+        }
+        float s = 0f;
+        for (int i = 0; i < a.length; i++) {
+            s = Math.fma(a[i], b[i], s);
+        }
+        return s;
+    }
+
+    /** The cosine of two float arrays of one length (the quotient in double), as {@link #dot}. */
+    public static float cosine(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " dimensions");
+        }
+        if (enabled) {
+            return VectorKernels.cosine(a, b);
+        }
+        float ab = 0f;
+        float aa = 0f;
+        float bb = 0f;
+        for (int i = 0; i < a.length; i++) {
+            ab = Math.fma(a[i], b[i], ab);
+            aa = Math.fma(a[i], a[i], aa);
+            bb = Math.fma(b[i], b[i], bb);
+        }
+        return (float) (ab / Math.sqrt((double) aa * (double) bb));
+    }
+
     /** Whether the kernels are in use (false when the module is missing or they were switched off). */
     public static boolean enabled() {
         return enabled;

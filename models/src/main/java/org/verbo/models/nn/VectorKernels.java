@@ -569,6 +569,54 @@ final class VectorKernels {
         });
     }
 
+    // ------------------------------------------------------------------------------------- vector similarity
+
+    /** a . b for float arrays of one length: two accumulator vectors, then the lanes and the tail in order. */
+    static float dot(float[] a, float[] b) {
+        int n = a.length;
+        int bound2 = n - n % (2 * L);
+        FloatVector s0 = FloatVector.zero(S);
+        FloatVector s1 = FloatVector.zero(S);
+        int i = 0;
+        for (; i < bound2; i += 2 * L) {
+            s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+            s1 = FloatVector.fromArray(S, a, i + L).fma(FloatVector.fromArray(S, b, i + L), s1);
+        }
+        for (; i + L <= n; i += L) {
+            s0 = FloatVector.fromArray(S, a, i).fma(FloatVector.fromArray(S, b, i), s0);
+        }
+        float sum = laneSum(s0.add(s1));
+        for (; i < n; i++) {
+            sum = Math.fma(a[i], b[i], sum);
+        }
+        return sum;
+    }
+
+    /** a . b / sqrt(|a|^2 |b|^2), the three sums as {@link #dot} takes one, the quotient in double as Lucene's. */
+    static float cosine(float[] a, float[] b) {
+        int n = a.length;
+        FloatVector ab = FloatVector.zero(S);
+        FloatVector aa = FloatVector.zero(S);
+        FloatVector bb = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            FloatVector x = FloatVector.fromArray(S, a, i);
+            FloatVector y = FloatVector.fromArray(S, b, i);
+            ab = x.fma(y, ab);
+            aa = x.fma(x, aa);
+            bb = y.fma(y, bb);
+        }
+        float sab = laneSum(ab);
+        float saa = laneSum(aa);
+        float sbb = laneSum(bb);
+        for (; i < n; i++) {
+            sab = Math.fma(a[i], b[i], sab);
+            saa = Math.fma(a[i], a[i], saa);
+            sbb = Math.fma(b[i], b[i], sbb);
+        }
+        return (float) (sab / Math.sqrt((double) saa * (double) sbb));
+    }
+
     // ------------------------------------------------------------------------------------- heads and RoPE
 
     /**
