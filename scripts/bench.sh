@@ -10,6 +10,7 @@
 #   scripts/bench.sh generate          batch-1 greedy KV-cache decoding (prefill ms, decode tokens/s) vs PyTorch eager
 #   scripts/bench.sh sync [parts]      pretrain --workers=2 vs one JVM: loss at equal tokens, round overhead, memory
 #   scripts/bench.sh embed             EmbeddingModel.encode vs PyTorch eager; verbo embed (Spark) vs in-process; int8 store
+#   scripts/bench.sh hnsw [args]       the vector store's HNSW build: Vector API scorer vs Lucene's scalar one
 #   scripts/bench.sh retrieval         recall@10 / nDCG@10 on held-out pairs of the sample corpus, per pooling, vs BM25
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
