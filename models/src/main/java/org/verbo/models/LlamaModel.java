@@ -381,7 +381,8 @@ public final class LlamaModel {
     /** Packed rows [M, C] back to the padded batch's rows [B*T, C]; padding rows are zero. */
     private static INDArray repad(INDArray packed, int batch, int len, AttentionMask mask) {
         int c = (int) packed.size(1);
-        float[] src = packed.data().asFloat();   // [M*C]: the final norm's fresh dense output
+        INDArray dense = packed.isView() || packed.ordering() != 'c' ? packed.dup('c') : packed;
+        float[] src = dense.data().asFloat();     // [M*C]
         float[] dst = new float[batch * len * c];
         for (int b = 0, k = 0; b < batch; b++) {
             int n = mask.length(b, len);
