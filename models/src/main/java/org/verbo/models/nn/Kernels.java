@@ -135,9 +135,7 @@ public final class Kernels {
      * callers outside this module, such as the vector store's HNSW scorer, that cannot name the Vector API).
      */
     public static float dot(float[] a, float[] b) {
-        if (a.length != b.length) {
-            throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " dimensions");
-        }
+        sameLength(a, b);
         if (enabled) {
             return VectorKernels.dot(a, b);
         }
@@ -148,11 +146,15 @@ public final class Kernels {
         return s;
     }
 
-    /** The cosine of two float arrays of one length (the quotient in double), as {@link #dot}. */
-    public static float cosine(float[] a, float[] b) {
+    private static void sameLength(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new IllegalArgumentException("vectors of " + a.length + " and " + b.length + " dimensions");
         }
+    }
+
+    /** The cosine of two float arrays of one length (the quotient in double), as {@link #dot}. */
+    public static float cosine(float[] a, float[] b) {
+        sameLength(a, b);
         if (enabled) {
             return VectorKernels.cosine(a, b);
         }
