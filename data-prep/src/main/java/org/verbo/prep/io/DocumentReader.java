@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import org.verbo.prep.text.HtmlTextExtractor;
 import org.verbo.prep.text.TextDecoder;
@@ -117,8 +116,7 @@ public final class DocumentReader {
   }
 
   /** Lazy iterator; adds the one {@value #EMPTY} record when a file yields nothing at all. */
-  private abstract static class RecordIterator implements Iterator<RawDocument> {
-    private RawDocument next;
+  private abstract static class RecordIterator extends Lookahead<RawDocument> {
     private boolean done;
     private long produced;
 
@@ -126,38 +124,26 @@ public final class DocumentReader {
     protected abstract RawDocument compute() throws IOException;
 
     @Override
-    public final boolean hasNext() {
-      if (next != null) {
-        return true;
-      }
+    protected final RawDocument computeNext() {
       if (done) {
-        return false;
+        return null;
       }
+      RawDocument r;
       try {
-        next = compute();
+        r = compute();
       } catch (IOException e) {
         done = true;
         throw new UncheckedIOException(e);
       }
-      if (next == null) {
+      if (r == null) {
         done = true;
         if (produced == 0) {
-          next = RawDocument.rejected(0, EMPTY, "no records in file");
+          r = RawDocument.rejected(0, EMPTY, "no records in file");
         }
       }
-      if (next != null) {
+      if (r != null) {
         produced++;
       }
-      return next != null;
-    }
-
-    @Override
-    public final RawDocument next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      RawDocument r = next;
-      next = null;
       return r;
     }
   }

@@ -5,6 +5,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.verbo.jobs.io.HadoopFiles;
 import org.verbo.prep.io.DocumentReader;
+import org.verbo.prep.io.Lookahead;
 import org.verbo.prep.io.RawDocument;
 import org.verbo.prep.io.ReaderOptions;
 

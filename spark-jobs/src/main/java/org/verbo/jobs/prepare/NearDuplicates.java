@@ -16,6 +16,7 @@ import org.verbo.prep.dedup.LshBanding;
 import org.verbo.prep.dedup.MinHashConfig;
 import org.verbo.prep.dedup.MinHasher;
 import org.verbo.prep.dedup.Shingler;
+import org.verbo.prep.io.Lookahead;
 import scala.Tuple2;
 
 import java.util.ArrayList;

@@ -7,6 +7,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.storage.StorageLevel;
+import org.verbo.prep.io.Lookahead;
 import scala.Tuple2;
 
 import java.util.ArrayList;

@@ -15,6 +15,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.verbo.jobs.io.HadoopConf;
 import org.verbo.jobs.io.HadoopFiles;
 import org.verbo.prep.io.InputFormat;
+import org.verbo.prep.io.Lookahead;
 import org.verbo.prep.io.ReaderOptions;
 import org.verbo.prep.quality.QualityConfig;
 import org.verbo.prep.quality.QualityFilters;

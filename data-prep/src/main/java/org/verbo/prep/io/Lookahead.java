@@ -1,4 +1,4 @@
-package org.verbo.jobs.prepare;
+package org.verbo.prep.io;
 
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -6,11 +6,12 @@ import java.util.function.Supplier;
 
 /**
  * An iterator that computes its next element ahead, on {@link #hasNext()}: subclasses give {@link #computeNext()},
- * null at the end (rows are never null). Why by hand: the prepare job's streams (a file's records, a partition's
- * decided rows, a read task's files, batches of signatures) each wrote this hasNext/next pair themselves; Guava's
- * AbstractIterator does the same, but Spark shades its Guava away from us.
+ * null at the end (elements are never null). Why by hand: the readers' records ({@link DocumentReader}) and the prepare
+ * job's streams (a file's rows, a partition's decided rows, a read task's files, batches of signatures) each wrote this
+ * hasNext/next pair themselves; Guava's AbstractIterator does the same, but Spark shades its Guava away from us and
+ * data-prep has no Guava.
  */
-abstract class Lookahead<T> implements Iterator<T> {
+public abstract class Lookahead<T> implements Iterator<T> {
     private T next;
     private boolean ended;
 
@@ -37,7 +38,7 @@ abstract class Lookahead<T> implements Iterator<T> {
     }
 
     /** The elements of each iterator {@code chunks} gives, in turn, until it gives null; each chunk asked for lazily. */
-    static <T> Iterator<T> chained(Supplier<Iterator<T>> chunks) {
+    public static <T> Iterator<T> chained(Supplier<Iterator<T>> chunks) {
         return new Lookahead<>() {
             private Iterator<T> current = java.util.Collections.emptyIterator();
 
