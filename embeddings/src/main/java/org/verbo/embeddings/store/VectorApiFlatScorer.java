@@ -35,8 +35,8 @@ final class VectorApiFlatScorer implements FlatVectorsScorer {
 
     /** Lucene's score of similarity f between a and b (VectorSimilarityFunction.compare). */
     static float score(VectorSimilarityFunction f, float[] a, float[] b) {
-        float s = f == VectorSimilarityFunction.COSINE ? Kernels.cosine(a, b) : Kernels.dot(a, b);
-        return Math.max((1 + s) / 2, 0);
+        return StoreConfig.Similarity.luceneScore(f == VectorSimilarityFunction.COSINE ? Kernels.cosine(a, b)
+                : Kernels.dot(a, b));
     }
 
     @Override

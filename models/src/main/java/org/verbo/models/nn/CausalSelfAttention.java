@@ -184,11 +184,12 @@ public final class CausalSelfAttention {
         this.b = batch;
         this.t = len;
         long rows = xn.size(0);
-        if (rows != (long) batch * len && rows != mask.realTokens(batch, len)) {
+        boolean packed = rows != (long) batch * len;
+        if (packed && rows != mask.realTokens(batch, len)) {
             throw new IllegalArgumentException("xn has " + rows + " rows; expected B*T = " + (long) batch * len
                     + " or the mask's " + mask.realTokens(batch, len) + " real tokens (packed)");
         }
-        this.rowOf = rows != (long) batch * len ? mask.packedRows(batch, len) : null;
+        this.rowOf = packed ? mask.packedRows(batch, len) : null;
         int g = heads / kvHeads;
         this.xn = xn;
         long hd = (long) heads * headDim;

@@ -156,7 +156,7 @@ public final class EmbedJob {
         Dataset<Row> rows = input(spark, s, passthroughTypes);
         String work = HadoopFiles.child(s.out(), WORK);
         HadoopFiles.writeStringAtomically(HadoopFiles.child(work, "_settings"), s.fingerprint(ckpt, maxLength), conf);
-        Set<Integer> done = completePartitions(work, s.partitions(), s.storedTextChars(), conf);
+        Set<Integer> done = completePartitions(work, s.partitions(), PartitionEmbedder.storeConfig(s).storeText(), conf);
         say.accept(String.format(Locale.ROOT, "embed: %s → %s, %d partitions%s, max length %d%s, %s/%s",
                 s.input(), s.out(), s.partitions(), done.isEmpty() ? "" : " (" + done.size() + " complete, skipped)",
                 maxLength, s.chunk() ? " (overlapping chunks, overlap " + s.chunkOverlap() + ")" : " (longer texts cut)",
@@ -288,7 +288,7 @@ public final class EmbedJob {
      */
     static long buildIndex(String work, EmbedSettings s, StoreConfig store, int dimension, java.nio.file.Path index,
                            Configuration conf) throws IOException {
-        boolean texts = s.storedTextChars() > 0;
+        boolean texts = store.storeText();
         try (VectorFiles.DirReader vectors = new VectorFiles.DirReader(HadoopFiles.child(work, "vectors"), conf);
              VectorFiles.DirReader kept = texts
                      ? new VectorFiles.DirReader(HadoopFiles.child(work, PartitionEmbedder.TEXTS), conf) : null;
@@ -314,14 +314,14 @@ public final class EmbedJob {
     }
 
     /** Partitions whose record and files are all in place. */
-    static Set<Integer> completePartitions(String work, int partitions, int storedTexts, Configuration conf) {
+    static Set<Integer> completePartitions(String work, int partitions, boolean keepsTexts, Configuration conf) {
         Set<Integer> done = new HashSet<>();
         for (int k = 0; k < partitions; k++) {
             String part = PartitionEmbedder.partName(k);
             if (HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "_parts"), part + ".json"), conf)
                     && HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "vectors"), part + ".parquet"), conf)
                     && HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work, "rejected"), part + ".parquet"), conf)
-                    && (storedTexts == 0 || HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work,
+                    && (!keepsTexts || HadoopFiles.exists(HadoopFiles.child(HadoopFiles.child(work,
                             PartitionEmbedder.TEXTS), part + ".parquet"), conf))) {
                 done.add(k);
             }

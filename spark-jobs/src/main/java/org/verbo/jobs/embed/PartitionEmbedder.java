@@ -160,8 +160,8 @@ final class PartitionEmbedder {
         // 3. vectors/ Parquet and the texts the store keeps. No HNSW graph here: the driver builds the store's one
         // index from these files, and a graph per partition would be thrown away there (Lucene's merge keeps only the
         // largest segment's graph and inserts every other vector again), after costing each task a cold Lucene.
-        boolean keepTexts = s.storedTextChars() > 0;
-        StoreConfig.Similarity similarity = StoreConfig.Similarity.parse(s.similarity());
+        StoreConfig store = storeConfig(s);
+        boolean keepTexts = store.storeText();
         try (VectorFiles.Writer vw = new VectorFiles.Writer(vectorsTmp,
                 VectorFiles.vectorSchema(s.chunk(), s.passthrough(), spec.passthroughTypes()), conf);
              VectorFiles.Writer tw = keepTexts ? new VectorFiles.Writer(textsTmp, VectorFiles.textSchema(), conf) : null) {
@@ -169,9 +169,10 @@ final class PartitionEmbedder {
                 Piece p = pieces.get(i);
                 Row r = kept.get(p.row());
                 String id = r.getString(0);
+                String indexId = indexId(id, p.chunk(), s.chunk());
                 // checked here, before the partition commits, not only when the driver indexes it: a vector the
                 // similarity cannot rank (non-finite, zero, not unit for dot_product) fails this task
-                similarity.check("vector of id '" + indexId(id, p.chunk(), s.chunk()) + "'", vectors[i]);
+                store.similarity().check("vector of id '" + indexId + "'", vectors[i]);
                 Group g = vw.newGroup();
                 g.append("id", id);
                 if (s.chunk()) {
@@ -185,7 +186,7 @@ final class PartitionEmbedder {
                 if (tw != null) {
                     String text = s.chunk() ? loaded.encoder().decode(p.ids()) : r.getString(1);
                     Group t = tw.newGroup();
-                    t.append("id", indexId(id, p.chunk(), s.chunk()));
+                    t.append("id", indexId);
                     t.append("text", text.length() > s.storedTextChars() ? text.substring(0, s.storedTextChars()) : text);
                     tw.write(t);
                 }
