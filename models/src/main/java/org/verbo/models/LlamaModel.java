@@ -355,7 +355,8 @@ public final class LlamaModel {
                 : Nd4j.getMemoryManager().getCurrentWorkspace();
         for (DecoderBlock block : blocks) {
             INDArray in = x;
-            x = Workspaces.nested(outer, ENCODER_BLOCK_WORKSPACE, () -> block.forward(in, batch, len, mask));   // [N, C]
+            x = Workspaces.nested(outer, ENCODER_BLOCK_WORKSPACE, () -> keepForBackward    // [N, C]
+                    ? block.forward(in, batch, len, mask) : block.forwardInference(in, batch, len, mask));
         }
         INDArray h = finalNorm.forward(x);                      // [N, C]
         if (keepForBackward) {

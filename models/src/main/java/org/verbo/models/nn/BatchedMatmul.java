@@ -156,6 +156,44 @@ public final class BatchedMatmul {
         return c;
     }
 
+    /**
+     * Whether {@link #gemm}(a, b, c, false, transB, 1, 0 or 1) runs in {@link PackedGemm} (float, dense, rank 2, a
+     * shape worth packing, the packed GEMM chosen): callers that fuse work into it need its exact arithmetic.
+     */
+    static boolean packs(INDArray a, INDArray b, boolean transB) {
+        if (!DIRECT || a.rank() != 2 || b.rank() != 2 || a.dataType() != DataType.FLOAT
+                || b.dataType() != DataType.FLOAT || !Kernels.enabled() || !Kernels.dense(a) || !Kernels.dense(b)
+                || !PackedGemm.chosen()) {
+            return false;
+        }
+        int k = (int) a.size(1);
+        if ((transB ? b.size(1) : b.size(0)) != k) {
+            return false;
+        }
+        return PackedGemm.worthIt((int) a.size(0), (int) (transB ? b.size(0) : b.size(1)), k);
+    }
+
+    /**
+     * Inference SwiGLU of a fused gate|up projection: h [m, F] = silu(g) u with [g | u] = a w^T, a [m, C], w [2F, C];
+     * null when {@link #packs} does not hold (the caller then takes the unfused path, its reference twin).
+     */
+    static INDArray swiGlu(INDArray a, INDArray w) {
+        if (!packs(a, w, true) || w.size(0) % 2 != 0) {
+            return null;
+        }
+        int m = (int) a.size(0);
+        int n = (int) w.size(0);
+        int k = (int) a.size(1);
+        INDArray h = Nd4j.createUninitialized(DataType.FLOAT, m, n / 2);
+        long t0 = STATS ? System.nanoTime() : 0;
+        PackedGemm.gemmSwiGlu(Kernels.buffer(a), Kernels.buffer(w), true, Kernels.buffer(h), m, n, k);
+        if (STATS) {
+            record(0, t0, 2.0 * m * n * k);
+            recordShape(String.format("2d %d x %d x %d NT swiglu", m, n, k), t0, 2.0 * m * n * k);
+        }
+        return h;
+    }
+
     /** The three shapes of {@link #causal}: which products of causal attention it computes. */
     public enum Causal {
         /** a [S, G*T, D] (queries or dO), b [S, T, D] (keys or values) -> a b^T [S, G*T, T]: scores, dP. */

@@ -28,6 +28,16 @@ public final class DecoderBlock {
         return Kernels.add(h, mlp.forward(postAttentionNorm.forward(h)));
     }
 
+    /**
+     * Inference under the mask, nothing kept for a {@link #backward}: the bits of {@link #forward(INDArray, int, int,
+     * AttentionMask)}, with the MLP's SwiGLU and residual fused into its products where they run in the packed GEMM
+     * ({@link SwiGluFeedForward#forwardInference}).
+     */
+    public INDArray forwardInference(INDArray x, int batch, int len, AttentionMask mask) {
+        INDArray h = Kernels.add(x, attention.forward(inputNorm.forward(x), batch, len, mask));
+        return mlp.forwardInference(postAttentionNorm.forward(h), h);
+    }
+
     /** dy [B*T, C] -> dx [B*T, C]. */
     public INDArray backward(INDArray dy) {
         INDArray dh = Kernels.add(dy, postAttentionNorm.backward(mlp.backward(dy)));

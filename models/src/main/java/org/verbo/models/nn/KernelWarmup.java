@@ -72,17 +72,19 @@ final class KernelWarmup {
         ByteBuffer fdk = random(2 * ft * fd, rng);
         ByteBuffer fdv = random(2 * ft * fd, rng);
         float[] lse = new float[2 * ft];
-        // the packed GEMM where it takes the products: 6 rows (a 4-row block and a 2-row tail), one full panel and a
+        // the packed GEMM where it takes the products: 8 rows (a 6-row block and a 2-row tail), one full panel and a
         // narrow one, both operand forms, with and without accumulation
         boolean packed = PackedGemm.chosen();
-        int gm = 6;
+        int gm = 8;
         int gk = 32;
         int gn = PackedGemm.NR + 16;
         ByteBuffer ga = random(gm * gk, rng);
         ByteBuffer gb = random(gn * gk, rng);
         ByteBuffer gc = random(gm * gn, rng);
         for (int i = 0; i < calls; i++) {
-            if (packed && i % 2 == 0) {
+            if (packed && i % 16 == 2) {
+                PackedGemm.gemmSwiGlu(ga, gb, true, gc, gm, gn, gk);         // inference's fused gate|up + SwiGLU
+            } else if (packed && i % 2 == 0) {
                 PackedGemm.gemm(ga, gb, i % 4 == 0, gc, gm, gn, gk, i % 8 < 4);
                 if (i % 64 == 0) {
                     VectorKernels.fill(gc, 0, gm * gn, 0.5f);   // accumulation must not drift to infinities

@@ -17,8 +17,8 @@ import java.util.Locale;
  * OpenBLAS is held below the JVM's vector width (docs/PERFORMANCE.md, "Packed GEMM").
  * <p>
  * Layout (the Goto/BLIS scheme, reduced to what these shapes need): op(b) [k, n] is packed into panels of {@link #NR}
- * = 4 vectors of columns, each panel k rows of NR floats, the last one zero-padded; a 4-row x 4-vector register block
- * (16 accumulators, 4 loads of b and 4 broadcasts of a per step of k) walks each panel, rows of a taken in chunks that
+ * = 4 vectors of columns, each panel k rows of NR floats, the last one zero-padded; a 6-row x 4-vector register block
+ * (24 accumulators, 4 loads of b and 6 broadcasts of a per step of k) walks each panel, rows of a taken in chunks that
  * stay in cache while every panel passes over them. Panels and row chunks are heap arrays: the same loop reading a
  * direct buffer ran at 110-130 GFLOP/s (a bounds and scope check per load).
  * <p>
@@ -32,9 +32,14 @@ public final class PackedGemm {
     private static final int L = S.length();
     /** Columns per packed panel: 4 vectors (64 floats with AVX-512). */
     static final int NR = 4 * L;
-    /** Rows per register block. */
-    private static final int MR = 4;
-    /** Floats of a per cache chunk of rows: 128 KB, in L2 while every panel passes over it (32 blocks at k = 256). */
+    /**
+     * Rows per register block: 6 rows x 4 vectors = 24 accumulators, with the 4 panel vectors and a broadcast 29 of
+     * AVX-512's 32 registers. Against 4 rows (16 accumulators, 8 loads per 16 FMAs instead of 10 per 24) the bench-7m
+     * encoder's products ran at 149-164 against 130-145 GFLOP/s in situ on one Zen 5 core (three alternating JVM
+     * pairs, `-Dverbo.gemmStats=true`); the values are the same bits, as every element keeps one fma chain over k.
+     */
+    private static final int MR = 6;
+    /** Floats of a per cache chunk of rows: 128 KB, in L2 while every panel passes over it (21 blocks at k = 256). */
     private static final int CHUNK_FLOATS = 32 * 1024;
     /**
      * The longest k packed: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2 while
@@ -101,6 +106,24 @@ public final class PackedGemm {
      * dense row-major float buffers (native order).
      */
     static void gemm(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k, boolean accumulate) {
+        gemm(a, b, transB, c, m, n, k, accumulate, false);
+    }
+
+    /**
+     * SwiGLU on the product, for inference: h [m, n/2] = silu(g) * u where [g | u] = a op(b) [m, n], gate columns
+     * first (a fused gate|up weight). The same bits as this GEMM into a [m, n] array followed by
+     * {@link VectorKernels#swigluForward}, without writing the [m, n] product out and reading it back: each chunk of
+     * rows is turned into h while it is still in cache.
+     */
+    static void gemmSwiGlu(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer h, int m, int n, int k) {
+        if (n % 2 != 0) {
+            throw new IllegalArgumentException("a gate|up product has an even column count, got " + n);
+        }
+        gemm(a, b, transB, h, m, n, k, false, true);
+    }
+
+    private static void gemm(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k,
+                             boolean accumulate, boolean swiglu) {
         int panels = (n + NR - 1) / NR;
         float[] p = scratch(PANELS, panels * k * NR);
         Kernels.parallel(panels, 4, (part, from, to) -> {
@@ -118,6 +141,7 @@ public final class PackedGemm {
             float[] rowsOfA = scratch(CHUNK_A, chunkBlocks * MR * k);
             float[] rowsOfC = scratch(CHUNK_C, chunkBlocks * MR * n);
             float[] oldC = accumulate ? scratch(CHUNK_OLD_C, chunkBlocks * MR * n) : null;
+            float[] rowsOfH = swiglu ? scratch(CHUNK_H, chunkBlocks * MR * (n / 2)) : null;
             FloatBuffer af = a.asFloatBuffer();
             FloatBuffer cf = c.asFloatBuffer();
             for (int c0 = from; c0 < to; c0 += chunkBlocks) {
@@ -153,7 +177,13 @@ public final class PackedGemm {
                         rowsOfC[i] += oldC[i];
                     }
                 }
-                cf.put(r0 * n, rowsOfC, 0, rows * n);
+                if (swiglu) {
+                    int f = n / 2;
+                    VectorKernels.swigluRows(rowsOfC, rows, f, rowsOfH);
+                    cf.put(r0 * f, rowsOfH, 0, rows * f);
+                } else {
+                    cf.put(r0 * n, rowsOfC, 0, rows * n);
+                }
             }
         });
     }
@@ -163,6 +193,7 @@ public final class PackedGemm {
     private static final ThreadLocal<float[]> CHUNK_A = new ThreadLocal<>();
     private static final ThreadLocal<float[]> CHUNK_C = new ThreadLocal<>();
     private static final ThreadLocal<float[]> CHUNK_OLD_C = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> CHUNK_H = new ThreadLocal<>();
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
 
     /** Panel q: rows kk = 0..k-1 of NR floats, op(b)[kk, q NR + j], zero past column n. */
@@ -203,10 +234,11 @@ public final class PackedGemm {
     }
 
     /**
-     * The 4 rows of a from a0 (row length k) times the panel at pOff: 4 x NR values into out at o (row stride oRs).
-     * FlashAttention's kernel4x4 has the same shape with general strides; called here instead of this one it ran the
-     * products about 10 % slower (119-146 against 131-168 GFLOP/s, `StepProfile packed`, alternating JVMs), as the
-     * panel's row stride and a's unit column stride are then no longer constants to C2.
+     * The 6 rows of a from a0 (row length k) times the panel at pOff: 6 x NR values into out at o (row stride oRs).
+     * FlashAttention's kernel4x4 has a 4-row shape with general strides; called here instead of this one's 4-row
+     * predecessor it ran the products about 10 % slower, as the panel's row stride and a's unit column stride are then
+     * no longer constants to C2. Into a heap array: storing into c's buffer (and adding c) inside this method made it
+     * large enough that C2 stopped inlining the vector intrinsics (17 GFLOP/s, boxed vectors).
      */
     private static void block(float[] a, int a0, int k, float[] p, int pOff, float[] out, int o, int oRs) {
         FloatVector x00 = FloatVector.zero(S);
@@ -225,6 +257,14 @@ public final class PackedGemm {
         FloatVector x31 = x00;
         FloatVector x32 = x00;
         FloatVector x33 = x00;
+        FloatVector x40 = x00;
+        FloatVector x41 = x00;
+        FloatVector x42 = x00;
+        FloatVector x43 = x00;
+        FloatVector x50 = x00;
+        FloatVector x51 = x00;
+        FloatVector x52 = x00;
+        FloatVector x53 = x00;
         int bi = pOff;
         for (int kk = 0; kk < k; kk++, bi += NR) {
             FloatVector v0 = FloatVector.fromArray(S, p, bi);
@@ -252,9 +292,17 @@ public final class PackedGemm {
             x31 = av.fma(v1, x31);
             x32 = av.fma(v2, x32);
             x33 = av.fma(v3, x33);
+            av = FloatVector.broadcast(S, a[ai + 4 * k]);
+            x40 = av.fma(v0, x40);
+            x41 = av.fma(v1, x41);
+            x42 = av.fma(v2, x42);
+            x43 = av.fma(v3, x43);
+            av = FloatVector.broadcast(S, a[ai + 5 * k]);
+            x50 = av.fma(v0, x50);
+            x51 = av.fma(v1, x51);
+            x52 = av.fma(v2, x52);
+            x53 = av.fma(v3, x53);
         }
-        // into a heap array: storing into c's buffer (and adding c) inside this method made it large enough that C2
-        // stopped inlining the vector intrinsics (17 GFLOP/s, boxed vectors)
         x00.intoArray(out, o);
         x01.intoArray(out, o + L);
         x02.intoArray(out, o + 2 * L);
@@ -271,10 +319,18 @@ public final class PackedGemm {
         x31.intoArray(out, o + 3 * oRs + L);
         x32.intoArray(out, o + 3 * oRs + 2 * L);
         x33.intoArray(out, o + 3 * oRs + 3 * L);
+        x40.intoArray(out, o + 4 * oRs);
+        x41.intoArray(out, o + 4 * oRs + L);
+        x42.intoArray(out, o + 4 * oRs + 2 * L);
+        x43.intoArray(out, o + 4 * oRs + 3 * L);
+        x50.intoArray(out, o + 5 * oRs);
+        x51.intoArray(out, o + 5 * oRs + L);
+        x52.intoArray(out, o + 5 * oRs + 2 * L);
+        x53.intoArray(out, o + 5 * oRs + 3 * L);
     }
 
     /**
-     * The last rows (fewer than 4): one row at a time, the same fma chain per element as {@link #block} (so a value does
+     * The last rows (fewer than 6): one row at a time, the same fma chain per element as {@link #block} (so a value does
      * not depend on which path computed it), into tile (row stride NR).
      */
     private static void rows(float[] a, int a0, int rows, int k, float[] p, int pOff, float[] tile) {

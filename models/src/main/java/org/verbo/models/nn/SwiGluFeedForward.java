@@ -1,5 +1,6 @@
 package org.verbo.models.nn;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -63,6 +64,26 @@ public final class SwiGluFeedForward {
             h = a.mul(s).muli(u);
         }
         return Linear.forward(h, down);
+    }
+
+    /**
+     * Inference, nothing kept for a backward: residual + forward(x) [N, C], the same bits as {@link #forward} and
+     * {@link Kernels#add}. Where the products run in the packed GEMM, SwiGLU is applied to the gate|up product while its
+     * rows are in cache (no [N, 2F] array) and down_proj accumulates into residual, which is overwritten and returned;
+     * otherwise the unfused path. ({@link PackedGemm}'s accumulation adds c after the k chain, and float addition is
+     * commutative, so residual + y has the bits of Kernels.add(residual, y).)
+     */
+    public INDArray forwardInference(INDArray x, INDArray residual) {
+        INDArray hidden = gateUp == null ? null : BatchedMatmul.swiGlu(x, gateUp.value());   // [N, F]
+        if (hidden == null) {
+            return Kernels.add(residual, forward(x));
+        }
+        if (residual.dataType() == DataType.FLOAT && residual.rank() == 2 && Kernels.dense(residual)
+                && residual.size(0) == hidden.size(0) && residual.size(1) == down.value().size(0)
+                && BatchedMatmul.packs(hidden, down.value(), true)) {
+            return BatchedMatmul.gemm(hidden, down.value(), residual, false, true, 1.0, 1.0);   // residual += h W^T
+        }
+        return Kernels.add(residual, Linear.forward(hidden, down));
     }
 
     /** dy [N, C] -> dx [N, C]. */

@@ -534,6 +534,29 @@ final class VectorKernels {
     }
 
     /**
+     * {@link #swigluForward} on heap rows, for the packed GEMM's epilogue: gu [rows, 2f] (gate then up) -> h [rows, f],
+     * the same arithmetic lane for lane, so the same bits.
+     */
+    static void swigluRows(float[] gu, int rows, int f, float[] h) {
+        int bound = S.loopBound(f);
+        for (int r = 0; r < rows; r++) {
+            int ab = r * 2 * f;
+            int ub = ab + f;
+            int hb = r * f;
+            int j = 0;
+            for (; j < bound; j += L) {
+                FloatVector av = FloatVector.fromArray(S, gu, ab + j);
+                FloatVector silu = av.div(exp(av.neg()).add(1f));
+                silu.mul(FloatVector.fromArray(S, gu, ub + j)).intoArray(h, hb + j);
+            }
+            for (; j < f; j++) {
+                float aj = gu[ab + j];
+                h[hb + j] = aj / (expScalar(-aj) + 1f) * gu[ub + j];
+            }
+        }
+    }
+
+    /**
      * SwiGLU backward from dh [n, f]: du = dh silu(a); da = dh u s (1 + a (1 - s)) with s = sigmoid(a) recomputed
      * (cheaper than keeping it). da and du are written at (offset + r * stride + j), e.g. into one [n, 2f] array.
      */

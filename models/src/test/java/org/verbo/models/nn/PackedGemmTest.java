@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link PackedGemm} through {@link BatchedMatmul#gemm} against the product computed in double precision with plain
- * loops, on shapes with every edge: rows not a multiple of the 4-row block, columns not a multiple of the panel
+ * loops, on shapes with every edge: rows not a multiple of the 6-row block, columns not a multiple of the panel
  * (4 vectors) nor of one vector, a single short panel, k of 1..3 vectors and odd; both operand forms (b [n, k] as the
  * projections' weights, b [k, n]) and accumulation into c. Tolerance: |fast - ref| <= 1e-6 k (1 + max |ref|), the float
  * rounding of a k-term chain. The result must not depend on the kernels' thread count (bit for bit), and must agree
@@ -44,14 +44,15 @@ class PackedGemmTest {
 
     @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
     @CsvSource({
-            "4, 16, 8, true, false",
+            "6, 16, 8, true, false",
             "37, 100, 33, true, false",
             "37, 100, 33, false, false",
             "61, 257, 70, true, true",
             "61, 257, 70, false, true",
             "130, 64, 256, true, false",
             "9, 31, 17, false, true",
-            "5, 200, 9, true, true",
+            "7, 200, 9, true, true",
+            "13, 70, 12, false, false",
     })
     void matchesTheProductInDoublePrecision(int m, int n, int k, boolean transB, boolean accumulate) {
         Random rng = new Random(31L * m + 7L * n + k);
@@ -90,6 +91,32 @@ class PackedGemmTest {
                 throw new AssertionError("element " + i + ": packed " + fast[i] + " vs OpenBLAS " + blas[i]);
             }
         }
+    }
+
+    /**
+     * The inference MLP with SwiGLU applied to each chunk of the gate|up product in the GEMM and down_proj accumulating
+     * into the residual has the bits of the unfused path (GEMM, SwiGLU kernel, GEMM, add). F = 40 leaves a scalar tail
+     * after the vector part of every row; 37 rows leave a partial register block; 1 and 3 threads split the rows.
+     */
+    @ParameterizedTest(name = "rows={0} f={1} threads={2}")
+    @CsvSource({"37, 40, 1", "37, 40, 3", "130, 96, 2", "6, 16, 1"})
+    void fusedInferenceMlpHasTheBitsOfTheUnfusedOne(int rows, int f, int threads) {
+        int c = 24;
+        Random rng = new Random(rows * 131L + f);
+        INDArray gate = Nd4j.create(random(rng, f * c), new long[]{f, c}, 'c').muli(0.3);
+        INDArray up = Nd4j.create(random(rng, f * c), new long[]{f, c}, 'c').muli(0.3);
+        INDArray down = Nd4j.create(random(rng, c * f), new long[]{c, f}, 'c').muli(0.3);
+        INDArray x = Nd4j.create(random(rng, rows * c), new long[]{rows, c}, 'c');
+        INDArray residual = Nd4j.create(random(rng, rows * c), new long[]{rows, c}, 'c');
+        VectorKernelsTest.Projections gu = VectorKernelsTest.Projections.of(gate, up);
+        SwiGluFeedForward mlp = new SwiGluFeedForward(gu.separate().get(0), gu.separate().get(1),
+                Param.standalone("down", down), gu.fused());
+        PackedGemm.force(true);
+        Kernels.setThreads(threads);
+        assertTrue(BatchedMatmul.packs(x, gu.fused().value(), true), "the product must take the packed path");
+        float[] unfused = Kernels.add(residual, mlp.forward(x)).data().asFloat();
+        INDArray out = mlp.forwardInference(x, residual.dup());
+        assertArrayEquals(unfused, out.data().asFloat(), "fused and unfused inference MLP");
     }
 
     @Test
