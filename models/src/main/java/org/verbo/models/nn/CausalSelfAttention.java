@@ -44,6 +44,13 @@ public final class CausalSelfAttention {
         return fusedAttention;
     }
 
+    /**
+     * {@code -Dverbo.packedAttention=false}: packed inference permutes q, k, v into the padded head layout and back
+     * around {@link FlashAttention#forward} instead of running {@link FlashAttention#forwardPacked} on the packed rows
+     * (A/B runs; the two give the same bits, {@code VectorKernelsTest}).
+     */
+    static volatile boolean packedAttention = !"false".equals(System.getProperty("verbo.packedAttention"));
+
     private final Param wq;
     private final Param wk;
     private final Param wv;
@@ -304,6 +311,26 @@ public final class CausalSelfAttention {
         int g = heads / kvHeads;
         long hd = (long) heads * headDim;
         long kd = (long) kvHeads * headDim;
+        if (rowOf != null && fusedAttention && packedAttention) {
+            // packed inference: attention reads the projections' rows and writes o2's, no head layout in between
+            TokenMajor q = tokenMajor(qkv, q2, 0);
+            TokenMajor k = tokenMajor(qkv, k2, hd);
+            TokenMajor v = tokenMajor(qkv, v2, hd + kd);
+            int[] lengths = attnMask.keyLengths();
+            int[] seqStart = new int[b];
+            for (int i = 1; i < b; i++) {
+                seqStart[i] = seqStart[i - 1] + attnMask.length(i - 1, t);
+            }
+            this.flash = null;
+            this.oh = null;
+            this.p = null;
+            this.o2 = Nd4j.createUninitialized(xn.dataType(), xn.size(0), hd);             // [M, H*D]
+            FlashAttention.forwardPacked(q.buffer(), q.rowStride(), q.colOff(), k.buffer(), k.rowStride(), k.colOff(),
+                    v.buffer(), v.rowStride(), v.colOff(), rope.cosTable(), rope.sinTable(), seqStart,
+                    Kernels.buffer(o2), new FlashAttention.Shape(b * kvHeads, g, t, headDim, (float) scale,
+                            attnMask.causal(), lengths, kvHeads));
+            return Linear.forward(o2, wo);
+        }
         INDArray q = heads(tokenMajor(qkv, q2, 0), heads, 1);                              // [B*H, T, D] rotated
         this.kr = heads(tokenMajor(qkv, k2, hd), kvHeads, 1);                              // [B*Hk, T, D] rotated
         this.vh = heads(tokenMajor(qkv, v2, hd + kd), kvHeads, 0);                         // [B*Hk, T, D]

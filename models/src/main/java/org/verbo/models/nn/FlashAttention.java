@@ -163,6 +163,93 @@ final class FlashAttention {
     }
 
     /**
+     * Inference on packed rows (the real tokens of a right-padded batch, sequence after sequence, as {@link
+     * CausalSelfAttention} keeps them): reads each head's q, k, v straight from the projections' token-major rows,
+     * rotates q and k by RoPE (positions 0..len-1 of the sequence) into this thread's scratch, runs the real query rows
+     * only and writes o into the token-major rows of out [M, H*D] (head h at columns h*D). No lse, nothing for a
+     * backward. The same arithmetic, op for op, as {@link VectorKernels#permuteHeads} (rotate +1) into the padded head
+     * layout, {@link #forward} and the permutation back, so the real rows get the same bits; what it leaves out is the
+     * head layout's copies and the padding query rows, whose outputs that path computes and drops.
+     *
+     * @param q        token-major rows holding the queries: head h of packed row r at q[r * qStride + qCol + h*D]
+     * @param seqStart first packed row of each sequence (sh.keyLen() gives the lengths)
+     */
+    static void forwardPacked(ByteBuffer q, int qStride, int qCol, ByteBuffer k, int kStride, int kCol, ByteBuffer v,
+                              int vStride, int vCol, float[] cos, float[] sin, int[] seqStart, ByteBuffer out,
+                              Shape sh) {
+        int bq = queryBlock;
+        int bk = keyBlock;
+        int d = sh.d();
+        int hk = sh.slicesPerSeq();
+        int heads = hk * sh.groups();
+        int sequences = sh.slices() / hk;
+        // by sequence: its rows are copied out of the buffers once (in bulk) for all its heads
+        Kernels.parallel(sequences, 1, Kernels.threads(), (part, from, to) -> {
+            Scratch w = SCRATCH.get().forShape(sh, bq, bk);
+            float[] lse = new float[Math.min(bq, sh.t())];            // forwardBlock writes it; inference drops it
+            float[] row = new float[d];
+            int dp = w.dPad;
+            for (int bi = from; bi < to; bi++) {
+                int len = sh.length(bi * hk);
+                int r0 = seqStart[bi];
+                float[] qs = w.rows(0, len, heads * d, q, qStride, r0, qCol);      // [len, H*D]
+                float[] ks = w.rows(1, len, hk * d, k, kStride, r0, kCol);         // [len, Hk*D]
+                float[] vs = w.rows(2, len, hk * d, v, vStride, r0, vCol);         // [len, Hk*D]
+                for (int kv = 0; kv < hk; kv++) {
+                    for (int i = 0; i < len; i++) {                    // K^T [D, Tp] rotated, V [T, Dp]
+                        rotated(ks, i * hk * d + kv * d, d, cos, sin, i * d, 1f, row, 0);
+                        for (int j = 0; j < d; j++) {
+                            w.kt[j * w.tPad + i] = row[j];
+                        }
+                        System.arraycopy(vs, i * hk * d + kv * d, w.v, i * dp, d);
+                        Arrays.fill(w.v, i * dp + d, i * dp + dp, 0f);
+                    }
+                    for (int j = 0; j < d; j++) {
+                        Arrays.fill(w.kt, j * w.tPad + len, (j + 1) * w.tPad, 0f);
+                    }
+                    for (int g = 0; g < sh.groups(); g++) {
+                        int h = kv * sh.groups() + g;
+                        for (int i0 = 0; i0 < len; i0 += bq) {
+                            int rows = Math.min(bq, len - i0);
+                            for (int r = 0; r < rows; r++) {           // Q [rows, Dp] rotated, then scaled
+                                rotated(qs, (i0 + r) * heads * d + h * d, d, cos, sin, (i0 + r) * d, sh.scale(), w.q,
+                                        r * dp);
+                                Arrays.fill(w.q, r * dp + d, r * dp + dp, 0f);
+                            }
+                            forwardBlock(sh, w, i0, rows, len, bk, lse, 0);
+                            storeRows(w.acc, dp, rows, d, 1f, out, (r0 + i0) * heads * d + h * d, heads * d);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * RoPE of the d floats of src from off (HF rotate_half, {@link VectorKernels#permuteHeads}'s ops), times f, -> dst
+     * from dOff. Times 1 is exact, and q's scale is applied to the rotated (rounded) value as copyRows applies it.
+     */
+    private static void rotated(float[] src, int off, int d, float[] cos, float[] sin, int cb, float f, float[] dst,
+                                int dOff) {
+        int half = d / 2;
+        int i = 0;
+        for (int bound = SP.loopBound(half); i < bound; i += L) {
+            FloatVector x1 = FloatVector.fromArray(SP, src, off + i);
+            FloatVector x2 = FloatVector.fromArray(SP, src, off + half + i);
+            x1.mul(FloatVector.fromArray(SP, cos, cb + i)).sub(x2.mul(FloatVector.fromArray(SP, sin, cb + i)))
+                    .mul(f).intoArray(dst, dOff + i);
+            x2.mul(FloatVector.fromArray(SP, cos, cb + half + i)).add(x1.mul(FloatVector.fromArray(SP, sin, cb + half + i)))
+                    .mul(f).intoArray(dst, dOff + half + i);
+        }
+        for (; i < half; i++) {
+            float x1 = src[off + i];
+            float x2 = src[off + half + i];
+            dst[dOff + i] = (x1 * cos[cb + i] - x2 * sin[cb + i]) * f;
+            dst[dOff + half + i] = (x2 * cos[cb + half + i] + x1 * sin[cb + half + i]) * f;
+        }
+    }
+
+    /**
      * One query block (rows i0..i0+rows of w.q) against the visible key blocks: Algorithm 1, lines 5-13. Leaves O in
      * w.acc [rows, Dp] and writes lse. Row sums are kept as lane vectors (w.lsum [rows, L], added in lane order at the
      * end), so no row needs a horizontal sum per block.
@@ -564,10 +651,16 @@ final class FlashAttention {
 
     /** src [rows, dp] (first d columns) times f -> rows x d floats of dst from element off. */
     private static void storeRows(float[] src, int dp, int rows, int d, float f, ByteBuffer dst, int off) {
+        storeRows(src, dp, rows, d, f, dst, off, d);
+    }
+
+    /** {@link #storeRows} into rows dstStride floats apart. */
+    private static void storeRows(float[] src, int dp, int rows, int d, float f, ByteBuffer dst, int off,
+                                  int dstStride) {
         int bound = SP.loopBound(d);
         for (int r = 0; r < rows; r++) {
             int sb = r * dp;
-            int db = off + r * d;
+            int db = off + r * dstStride;
             int j = 0;
             for (; j < bound; j += L) {
                 FloatVector.fromArray(SP, src, sb + j).mul(f).intoByteBuffer(dst, (db + j) << 2, ORDER);
@@ -633,6 +726,21 @@ final class FlashAttention {
             lsum = grow(lsum, rows * L);
             count = count.length >= rows ? count : new int[rows];
             return this;
+        }
+
+        private final float[][] packedRows = {new float[0], new float[0], new float[0]};
+
+        /**
+         * Slot's heap copy [rows, width] of the columns col..col+width of rows r0.. of a token-major buffer (row
+         * stride stride): one bulk copy per row.
+         */
+        float[] rows(int slot, int rows, int width, ByteBuffer src, int stride, int r0, int col) {
+            float[] dst = packedRows[slot] = grow(packedRows[slot], rows * width);
+            java.nio.FloatBuffer f = src.asFloatBuffer();
+            for (int r = 0; r < rows; r++) {
+                f.get((r0 + r) * stride + col, dst, r * width, width);
+            }
+            return dst;
         }
 
         private static float[] grow(float[] a, int n) {

@@ -72,6 +72,12 @@ final class KernelWarmup {
         ByteBuffer fdk = random(2 * ft * fd, rng);
         ByteBuffer fdv = random(2 * ft * fd, rng);
         float[] lse = new float[2 * ft];
+        float[] fcos = new float[ft * fd];
+        float[] fsin = new float[ft * fd];
+        for (int i = 0; i < fcos.length; i++) {
+            fcos[i] = (float) Math.cos(i * 0.01);
+            fsin[i] = (float) Math.sin(i * 0.01);
+        }
         // the packed GEMM where it takes the products: 8 rows (a 6-row block and a 2-row tail), one full panel and a
         // narrow one, both operand forms, with and without accumulation
         boolean packed = PackedGemm.chosen();
@@ -94,6 +100,10 @@ final class KernelWarmup {
                 FlashAttention.Shape sh = i % 8 == 0 ? causal : padded;
                 FlashAttention.forward(fq, fk, fv, fo, lse, sh);
                 FlashAttention.backward(fdo, fo, lse, fq, fk, fv, fdq, fdk, fdv, sh);
+                if (i % 8 == 4) {   // packed inference: the 70 + 33 real rows of the padded shape
+                    FlashAttention.forwardPacked(fq, fd, 0, fk, fd, 0, fv, fd, 0, fcos, fsin, new int[]{0, ft}, fo,
+                            padded);
+                }
             }
             VectorKernels.add(x, y, z, n * c);
             VectorKernels.zero(z, n * c);

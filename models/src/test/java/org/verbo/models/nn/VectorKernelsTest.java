@@ -3,6 +3,7 @@ package org.verbo.models.nn;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -275,14 +276,14 @@ class VectorKernelsTest {
     /**
      * Packed inference: attention over only the real tokens of a padded batch ([M, C], sequence after sequence) gives
      * each real row what the padded batch gives it (up to float rounding), for fused and separate projections, both
-     * modes and GQA; no backward follows it, and the reference path refuses it.
+     * modes and GQA; no backward follows it, and the reference path refuses it. Its direct form
+     * ({@link FlashAttention#forwardPacked}) has the bits of the head-layout one.
      */
-    @ParameterizedTest(name = "{0} threads")
-    @ValueSource(ints = {1, 3})
-    void packedAttentionMatchesThePaddedBatch(int threads) {
+    @ParameterizedTest(name = "{0} threads, width {1}")
+    @CsvSource({"1, 24", "3, 24", "1, 128", "2, 128"})   // head dim 6 (scalar RoPE) and 32 (vector RoPE)
+    void packedAttentionMatchesThePaddedBatch(int threads, int c) {
         fastThreads = threads;
         Random rng = new Random(23);
-        int c = 24;
         int heads = 4;
         int kvHeads = 2;
         int t = 7;
@@ -311,6 +312,29 @@ class VectorKernelsTest {
                 // the same bits where every product takes the same GEMM path; a product whose row count decides
                 // between the packed GEMM and OpenBLAS may round differently (small shapes here), so 1e-6 relative
                 assertArrayEquals(ys[0], ys[1], 1e-6f * 4, mode + " fused " + fused);
+                // attention on the packed rows directly has the bits of the permutation into the padded head layout
+                // and back, with one block and with several (tails included)
+                int bq = FlashAttention.queryBlock();
+                int bk = FlashAttention.keyBlock();
+                try {
+                    for (int[] blocks : new int[][]{{bq, bk}, {3, 2}}) {
+                        FlashAttention.setBlocks(blocks[0], blocks[1]);
+                        float[][] direct = with(true, () -> {
+                            float[][] out = new float[2][];
+                            for (int i = 0; i < 2; i++) {
+                                CausalSelfAttention.packedAttention = i == 1;
+                                CausalSelfAttention attn = attention(wq, wk, wv, wo, heads, kvHeads, f);
+                                out[i] = attn.forward(packedX, b, t, mask).dup().data().asFloat();
+                            }
+                            return out;
+                        });
+                        assertArrayEquals(direct[0], direct[1], mode + " fused " + fused + " blocks "
+                                + blocks[0] + "x" + blocks[1] + ": direct packed attention");
+                    }
+                } finally {
+                    CausalSelfAttention.packedAttention = true;
+                    FlashAttention.setBlocks(bq, bk);
+                }
             }
             with(false, () -> {
                 CausalSelfAttention attn = attention(wq, wk, wv, wo, heads, kvHeads, false);
