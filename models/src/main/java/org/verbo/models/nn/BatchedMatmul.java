@@ -138,9 +138,10 @@ public final class BatchedMatmul {
         int ldb = (int) b.size(1);
         long t0 = STATS ? System.nanoTime() : 0;
         // Kernels.enabled() first: without the Vector API module PackedGemm's class cannot even load
-        if (dt == DataType.FLOAT && !transA && alpha == 1.0 && (beta == 0.0 || beta == 1.0) && Kernels.enabled()
+        if (dt == DataType.FLOAT && alpha == 1.0 && (beta == 0.0 || beta == 1.0) && Kernels.enabled()
                 && PackedGemm.chosen() && PackedGemm.worthIt(m, n, k)) {
-            PackedGemm.gemm(Kernels.buffer(a), Kernels.buffer(b), transB, Kernels.buffer(c), m, n, k, beta == 1.0);
+            PackedGemm.gemm(Kernels.buffer(a), transA, Kernels.buffer(b), transB, Kernels.buffer(c), m, n, k,
+                    beta == 1.0);
         } else if (dt == DataType.FLOAT) {
             openblas.cblas_sgemm(openblas.CblasRowMajor, ta, tb, m, n, k, (float) alpha,
                     new FloatPointer(at(a)), lda, new FloatPointer(at(b)), ldb, (float) beta, new FloatPointer(at(c)), n);
@@ -178,7 +179,7 @@ public final class BatchedMatmul {
      * null when {@link #packs} does not hold (the caller then takes the unfused path, its reference twin).
      */
     static INDArray swiGlu(INDArray a, INDArray w) {
-        if (!packs(a, w, true) || w.size(0) % 2 != 0) {
+        if (!packs(a, w, true) || w.size(0) % 2 != 0 || a.size(1) > PackedGemm.MAX_K) {
             return null;
         }
         int m = (int) a.size(0);

@@ -90,6 +90,8 @@ final class KernelWarmup {
         for (int i = 0; i < calls; i++) {
             if (packed && i % 16 == 2) {
                 PackedGemm.gemmSwiGlu(ga, gb, true, gc, gm, gn, gk);         // inference's fused gate|up + SwiGLU
+            } else if (packed && i % 16 == 10) {
+                PackedGemm.gemm(ga, true, gb, false, gc, gm, gn, gk, true);   // a weight gradient: ga as [gk, gm]
             } else if (packed && i % 2 == 0) {
                 PackedGemm.gemm(ga, gb, i % 4 == 0, gc, gm, gn, gk, i % 8 < 4);
                 if (i % 64 == 0) {

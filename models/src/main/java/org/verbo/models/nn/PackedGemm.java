@@ -42,9 +42,9 @@ public final class PackedGemm {
     /** Floats of a per cache chunk of rows: 128 KB, in L2 while every panel passes over it (21 blocks at k = 256). */
     private static final int CHUNK_FLOATS = 32 * 1024;
     /**
-     * The longest k packed: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2 while
-     * the row blocks pass; there is no k blocking. Longer products (the LM head's dx = dlogits W, k = vocabulary)
-     * stay with BLAS.
+     * The longest k of one pass: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2
+     * while the row blocks pass. Longer products (training's weight gradients, k = the batch's tokens; the LM head's
+     * dx, k = vocabulary) run in passes of at most this many.
      */
     public static final int MAX_K = 1536;
 
@@ -97,8 +97,8 @@ public final class PackedGemm {
     /** Shapes worth packing (a full register block of rows, a vector of columns) with int offsets. */
     static boolean worthIt(int m, int n, int k) {
         long most = Integer.MAX_VALUE / 4 - 64;
-        return m >= MR && n >= L && k >= 8 && k <= MAX_K && (long) m * n < most && (long) m * k < most
-                && (long) ((n + NR - 1) / NR) * NR * k < most;
+        return m >= MR && n >= L && k >= 8 && (long) m * n < most && (long) m * k < most && (long) n * k < most
+                && (long) ((n + NR - 1) / NR) * NR * Math.min(k, MAX_K) < most;
     }
 
     /**
@@ -106,7 +106,22 @@ public final class PackedGemm {
      * dense row-major float buffers (native order).
      */
     static void gemm(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k, boolean accumulate) {
-        gemm(a, b, transB, c, m, n, k, accumulate, false);
+        gemm(a, false, b, transB, c, m, n, k, accumulate);
+    }
+
+    /**
+     * c [m, n] = op(a) op(b) (+ c when accumulate); op(a) = a^T for a [k, m] (transA: training's weight gradients,
+     * dy^T x), else a [m, k]. An inner dimension above {@link #MAX_K} runs in passes of at most MAX_K (as equal as
+     * possible), each adding into c: an element is then one fma chain per pass, the passes added in order, whatever
+     * the thread count.
+     */
+    static void gemm(ByteBuffer a, boolean transA, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k,
+                     boolean accumulate) {
+        int passes = (k + MAX_K - 1) / MAX_K;
+        int kc = (k + passes - 1) / passes;
+        for (int k0 = 0; k0 < k; k0 += kc) {
+            pass(a, transA, b, transB, c, m, n, k, k0, Math.min(kc, k - k0), accumulate || k0 > 0, false);
+        }
     }
 
     /**
@@ -116,29 +131,31 @@ public final class PackedGemm {
      * rows is turned into h while it is still in cache.
      */
     static void gemmSwiGlu(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer h, int m, int n, int k) {
-        if (n % 2 != 0) {
-            throw new IllegalArgumentException("a gate|up product has an even column count, got " + n);
+        if (n % 2 != 0 || k > MAX_K) {
+            throw new IllegalArgumentException("a gate|up product has an even column count and one pass of k (at most "
+                    + MAX_K + "), got n = " + n + ", k = " + k);
         }
-        gemm(a, b, transB, h, m, n, k, false, true);
+        pass(a, false, b, transB, h, m, n, k, 0, k, false, true);
     }
 
-    private static void gemm(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k,
-                             boolean accumulate, boolean swiglu) {
+    /** One pass over k0..k0+kb of the inner dimension k (all of it when kb = k). */
+    private static void pass(ByteBuffer a, boolean transA, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n,
+                             int k, int k0, int kb, boolean accumulate, boolean swiglu) {
         int panels = (n + NR - 1) / NR;
-        float[] p = scratch(PANELS, panels * k * NR);
+        float[] p = scratch(PANELS, panels * kb * NR);
         Kernels.parallel(panels, 4, (part, from, to) -> {
             for (int q = from; q < to; q++) {
-                pack(b, transB, n, k, q, p);
+                pack(b, transB, n, k, k0, kb, q, p);
             }
         });
         int blocks = (m + MR - 1) / MR;
-        int chunkBlocks = Math.max(1, CHUNK_FLOATS / (MR * k));
+        int chunkBlocks = Math.max(1, CHUNK_FLOATS / (MR * kb));
         Kernels.parallel(blocks, 8, (part, from, to) -> {
             float[] tile = new float[MR * NR];
             // a chunk's rows of a and of c live in heap arrays, moved in and out in bulk: a heap array's loads and
             // stores are plain, where a direct buffer's carry a bounds and a scope check each (the kernel ran at
             // 110-130 GFLOP/s on buffers, and storing through one cost a tenth of the product's time)
-            float[] rowsOfA = scratch(CHUNK_A, chunkBlocks * MR * k);
+            float[] rowsOfA = scratch(CHUNK_A, chunkBlocks * MR * kb);
             float[] rowsOfC = scratch(CHUNK_C, chunkBlocks * MR * n);
             float[] oldC = accumulate ? scratch(CHUNK_OLD_C, chunkBlocks * MR * n) : null;
             float[] rowsOfH = swiglu ? scratch(CHUNK_H, chunkBlocks * MR * (n / 2)) : null;
@@ -148,23 +165,32 @@ public final class PackedGemm {
                 int c1 = Math.min(to, c0 + chunkBlocks);
                 int r0 = c0 * MR;
                 int rows = Math.min(m, c1 * MR) - r0;
-                af.get(r0 * k, rowsOfA, 0, rows * k);
+                rowsOfA(af, transA, m, k, k0, kb, r0, rows, rowsOfA);
                 for (int q = 0; q < panels; q++) {
                     int j0 = q * NR;
                     int cols = Math.min(NR, n - j0);
-                    int pOff = q * k * NR;
+                    int pOff = q * kb * NR;
                     for (int blk = c0; blk < c1; blk++) {
                         int ri = blk * MR - r0;                      // the block's first row within the chunk
                         int rb = Math.min(MR, rows - ri);
-                        if (rb == MR && cols == NR) {
-                            block(rowsOfA, ri * k, k, p, pOff, rowsOfC, ri * n + j0, n);
-                            continue;
-                        }
+                        boolean full = rb == MR && cols == NR;
+                        float[] out = full ? rowsOfC : tile;
+                        int o = full ? ri * n + j0 : 0;
+                        int oRs = full ? n : NR;
                         // a last panel narrower than NR, or the last rows: through the tile, valid columns only
-                        if (rb == MR) {
-                            block(rowsOfA, ri * k, k, p, pOff, tile, 0, NR);
+                        if (transA) {                               // rowsOfA is [kb, rows]: row ri + r at step kk
+                            if (rb == MR) {
+                                blockT(rowsOfA, ri, rows, kb, p, pOff, out, o, oRs);
+                            } else {
+                                rowsT(rowsOfA, ri, rows, rb, kb, p, pOff, tile);
+                            }
+                        } else if (rb == MR) {
+                            block(rowsOfA, ri * kb, kb, p, pOff, out, o, oRs);
                         } else {
-                            rows(rowsOfA, ri * k, rb, k, p, pOff, tile);
+                            rows(rowsOfA, ri * kb, rb, kb, p, pOff, tile);
+                        }
+                        if (full) {
+                            continue;
                         }
                         for (int i = 0; i < rb; i++) {
                             System.arraycopy(tile, i * NR, rowsOfC, (ri + i) * n + j0, cols);
@@ -188,6 +214,29 @@ public final class PackedGemm {
         });
     }
 
+    /**
+     * Rows r0..r0+rows of op(a), columns k0..k0+kb, into dst. a [m, k]: dst [rows, kb], one bulk copy (one per row
+     * when the pass is part of k). a [k, m] (transA): dst [kb, rows], one bulk copy per step of k, no transpose
+     * ({@link #blockT} reads that layout; a transpose into [rows, kb] ran the weight gradients at half of OpenBLAS's
+     * speed, its writes 4 KB apart).
+     */
+    private static void rowsOfA(FloatBuffer af, boolean transA, int m, int k, int k0, int kb, int r0, int rows,
+                                float[] dst) {
+        if (!transA) {
+            if (kb == k) {
+                af.get(r0 * k, dst, 0, rows * k);
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    af.get((r0 + i) * k + k0, dst, i * kb, kb);
+                }
+            }
+            return;
+        }
+        for (int kk = 0; kk < kb; kk++) {
+            af.get((k0 + kk) * m + r0, dst, kk * rows, rows);
+        }
+    }
+
     /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, a panel's rows of b. */
     private static final ThreadLocal<float[]> PANELS = new ThreadLocal<>();
     private static final ThreadLocal<float[]> CHUNK_A = new ThreadLocal<>();
@@ -196,29 +245,35 @@ public final class PackedGemm {
     private static final ThreadLocal<float[]> CHUNK_H = new ThreadLocal<>();
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
 
-    /** Panel q: rows kk = 0..k-1 of NR floats, op(b)[kk, q NR + j], zero past column n. */
-    private static void pack(ByteBuffer b, boolean transB, int n, int k, int q, float[] p) {
+    /** Panel q of the pass k0..k0+kb: rows kk = 0..kb-1 of NR floats, op(b)[k0 + kk, q NR + j], zero past column n. */
+    private static void pack(ByteBuffer b, boolean transB, int n, int k, int k0, int kb, int q, float[] p) {
         int j0 = q * NR;
         int cols = Math.min(NR, n - j0);
-        int base = q * k * NR;
+        int base = q * kb * NR;
         FloatBuffer bf = b.asFloatBuffer();
         if (transB) {
             // b [n, k]: column j of op(b) is row j of b, read along k
-            float[] rows = scratch(ROWS, cols * k);
-            bf.get(j0 * k, rows, 0, cols * k);
+            float[] rows = scratch(ROWS, cols * kb);
+            if (kb == k) {
+                bf.get(j0 * k, rows, 0, cols * k);
+            } else {
+                for (int j = 0; j < cols; j++) {
+                    bf.get((j0 + j) * k + k0, rows, j * kb, kb);
+                }
+            }
             for (int j = 0; j < cols; j++) {
-                for (int kk = 0; kk < k; kk++) {
-                    p[base + kk * NR + j] = rows[j * k + kk];
+                for (int kk = 0; kk < kb; kk++) {
+                    p[base + kk * NR + j] = rows[j * kb + kk];
                 }
             }
         } else {
-            // b [k, n]: row kk of the panel is a run of b's row kk
-            for (int kk = 0; kk < k; kk++) {
-                bf.get(kk * n + j0, p, base + kk * NR, cols);
+            // b [k, n]: row kk of the panel is a run of b's row k0 + kk
+            for (int kk = 0; kk < kb; kk++) {
+                bf.get((k0 + kk) * n + j0, p, base + kk * NR, cols);
             }
         }
         if (cols < NR) {
-            for (int kk = 0; kk < k; kk++) {
+            for (int kk = 0; kk < kb; kk++) {
                 java.util.Arrays.fill(p, base + kk * NR + cols, base + (kk + 1) * NR, 0f);
             }
         }
@@ -327,6 +382,123 @@ public final class PackedGemm {
         x51.intoArray(out, o + 5 * oRs + L);
         x52.intoArray(out, o + 5 * oRs + 2 * L);
         x53.intoArray(out, o + 5 * oRs + 3 * L);
+    }
+
+    /**
+     * {@link #block} for a in the transposed chunk layout [k, step] (training's weight gradients): row r of the block
+     * at step kk is a[a0 + kk step + r]. The same fma chain per element as block, so the same bits.
+     */
+    private static void blockT(float[] a, int a0, int step, int k, float[] p, int pOff, float[] out, int o,
+                               int oRs) {
+        FloatVector x00 = FloatVector.zero(S);
+        FloatVector x01 = x00;
+        FloatVector x02 = x00;
+        FloatVector x03 = x00;
+        FloatVector x10 = x00;
+        FloatVector x11 = x00;
+        FloatVector x12 = x00;
+        FloatVector x13 = x00;
+        FloatVector x20 = x00;
+        FloatVector x21 = x00;
+        FloatVector x22 = x00;
+        FloatVector x23 = x00;
+        FloatVector x30 = x00;
+        FloatVector x31 = x00;
+        FloatVector x32 = x00;
+        FloatVector x33 = x00;
+        FloatVector x40 = x00;
+        FloatVector x41 = x00;
+        FloatVector x42 = x00;
+        FloatVector x43 = x00;
+        FloatVector x50 = x00;
+        FloatVector x51 = x00;
+        FloatVector x52 = x00;
+        FloatVector x53 = x00;
+        int bi = pOff;
+        int ai = a0;
+        for (int kk = 0; kk < k; kk++, bi += NR, ai += step) {
+            FloatVector v0 = FloatVector.fromArray(S, p, bi);
+            FloatVector v1 = FloatVector.fromArray(S, p, bi + L);
+            FloatVector v2 = FloatVector.fromArray(S, p, bi + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, p, bi + 3 * L);
+            FloatVector av = FloatVector.broadcast(S, a[ai]);
+            x00 = av.fma(v0, x00);
+            x01 = av.fma(v1, x01);
+            x02 = av.fma(v2, x02);
+            x03 = av.fma(v3, x03);
+            av = FloatVector.broadcast(S, a[ai + 1]);
+            x10 = av.fma(v0, x10);
+            x11 = av.fma(v1, x11);
+            x12 = av.fma(v2, x12);
+            x13 = av.fma(v3, x13);
+            av = FloatVector.broadcast(S, a[ai + 2]);
+            x20 = av.fma(v0, x20);
+            x21 = av.fma(v1, x21);
+            x22 = av.fma(v2, x22);
+            x23 = av.fma(v3, x23);
+            av = FloatVector.broadcast(S, a[ai + 3]);
+            x30 = av.fma(v0, x30);
+            x31 = av.fma(v1, x31);
+            x32 = av.fma(v2, x32);
+            x33 = av.fma(v3, x33);
+            av = FloatVector.broadcast(S, a[ai + 4]);
+            x40 = av.fma(v0, x40);
+            x41 = av.fma(v1, x41);
+            x42 = av.fma(v2, x42);
+            x43 = av.fma(v3, x43);
+            av = FloatVector.broadcast(S, a[ai + 5]);
+            x50 = av.fma(v0, x50);
+            x51 = av.fma(v1, x51);
+            x52 = av.fma(v2, x52);
+            x53 = av.fma(v3, x53);
+        }
+        x00.intoArray(out, o);
+        x01.intoArray(out, o + L);
+        x02.intoArray(out, o + 2 * L);
+        x03.intoArray(out, o + 3 * L);
+        x10.intoArray(out, o + oRs);
+        x11.intoArray(out, o + oRs + L);
+        x12.intoArray(out, o + oRs + 2 * L);
+        x13.intoArray(out, o + oRs + 3 * L);
+        x20.intoArray(out, o + 2 * oRs);
+        x21.intoArray(out, o + 2 * oRs + L);
+        x22.intoArray(out, o + 2 * oRs + 2 * L);
+        x23.intoArray(out, o + 2 * oRs + 3 * L);
+        x30.intoArray(out, o + 3 * oRs);
+        x31.intoArray(out, o + 3 * oRs + L);
+        x32.intoArray(out, o + 3 * oRs + 2 * L);
+        x33.intoArray(out, o + 3 * oRs + 3 * L);
+        x40.intoArray(out, o + 4 * oRs);
+        x41.intoArray(out, o + 4 * oRs + L);
+        x42.intoArray(out, o + 4 * oRs + 2 * L);
+        x43.intoArray(out, o + 4 * oRs + 3 * L);
+        x50.intoArray(out, o + 5 * oRs);
+        x51.intoArray(out, o + 5 * oRs + L);
+        x52.intoArray(out, o + 5 * oRs + 2 * L);
+        x53.intoArray(out, o + 5 * oRs + 3 * L);
+    }
+
+    /** {@link #rows} for the transposed chunk layout of {@link #blockT}. */
+    private static void rowsT(float[] a, int a0, int step, int rows, int k, float[] p, int pOff, float[] tile) {
+        for (int i = 0; i < rows; i++) {
+            FloatVector x0 = FloatVector.zero(S);
+            FloatVector x1 = x0;
+            FloatVector x2 = x0;
+            FloatVector x3 = x0;
+            int ai = a0 + i;
+            int bi = pOff;
+            for (int kk = 0; kk < k; kk++, bi += NR, ai += step) {
+                FloatVector av = FloatVector.broadcast(S, a[ai]);
+                x0 = av.fma(FloatVector.fromArray(S, p, bi), x0);
+                x1 = av.fma(FloatVector.fromArray(S, p, bi + L), x1);
+                x2 = av.fma(FloatVector.fromArray(S, p, bi + 2 * L), x2);
+                x3 = av.fma(FloatVector.fromArray(S, p, bi + 3 * L), x3);
+            }
+            x0.intoArray(tile, i * NR);
+            x1.intoArray(tile, i * NR + L);
+            x2.intoArray(tile, i * NR + 2 * L);
+            x3.intoArray(tile, i * NR + 3 * L);
+        }
     }
 
     /**

@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link PackedGemm} through {@link BatchedMatmul#gemm} against the product computed in double precision with plain
  * loops, on shapes with every edge: rows not a multiple of the 6-row block, columns not a multiple of the panel
  * (4 vectors) nor of one vector, a single short panel, k of 1..3 vectors and odd; both operand forms (b [n, k] as the
- * projections' weights, b [k, n]) and accumulation into c. Tolerance: |fast - ref| <= 1e-6 k (1 + max |ref|), the float
+ * projections' weights, b [k, n]), a transposed (a [k, m], training's weight gradients dy^T x), inner dimensions
+ * above {@link PackedGemm#MAX_K} (passes, a short last one) and accumulation into c. Tolerance: |fast - ref| <= 1e-6 k (1 + max |ref|), the float
  * rounding of a k-term chain. The result must not depend on the kernels' thread count (bit for bit), and must agree
  * with OpenBLAS (the path it replaces) to the same tolerance.
  */
@@ -42,19 +43,25 @@ class PackedGemmTest {
         Kernels.setEnabled(savedKernels);
     }
 
-    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4}")
+    @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4} transA={5}")
     @CsvSource({
-            "6, 16, 8, true, false",
-            "37, 100, 33, true, false",
-            "37, 100, 33, false, false",
-            "61, 257, 70, true, true",
-            "61, 257, 70, false, true",
-            "130, 64, 256, true, false",
-            "9, 31, 17, false, true",
-            "7, 200, 9, true, true",
-            "13, 70, 12, false, false",
+            "6, 16, 8, true, false, false",
+            "37, 100, 33, true, false, false",
+            "37, 100, 33, false, false, false",
+            "61, 257, 70, true, true, false",
+            "61, 257, 70, false, true, false",
+            "130, 64, 256, true, false, false",
+            "9, 31, 17, false, true, false",
+            "7, 200, 9, true, true, false",
+            "13, 70, 12, false, false, false",
+            // training's weight gradients dy^T x (+C), and inner dimensions above MAX_K in passes (tails included)
+            "37, 100, 33, false, true, true",
+            "61, 20, 70, true, false, true",
+            "13, 70, 1600, false, true, true",
+            "20, 33, 3100, false, false, false",
+            "8, 40, 1537, true, true, false",
     })
-    void matchesTheProductInDoublePrecision(int m, int n, int k, boolean transB, boolean accumulate) {
+    void matchesTheProductInDoublePrecision(int m, int n, int k, boolean transB, boolean accumulate, boolean transA) {
         Random rng = new Random(31L * m + 7L * n + k);
         float[] a = random(rng, m * k);
         float[] b = random(rng, n * k);
@@ -72,7 +79,7 @@ class PackedGemmTest {
             }
         }
         PackedGemm.force(true);
-        float[] fast = product(a, b, c0, m, n, k, transB, accumulate, 1);
+        float[] fast = product(a, b, c0, m, n, k, transB, accumulate, transA, 1);
         double tol = 1e-6 * k * (1 + scale);
         for (int i = 0; i < ref.length; i++) {
             if (Math.abs(fast[i] - ref[i]) > tol) {
@@ -81,11 +88,11 @@ class PackedGemmTest {
             }
         }
         for (int threads : new int[]{2, 3}) {
-            assertArrayEquals(fast, product(a, b, c0, m, n, k, transB, accumulate, threads),
+            assertArrayEquals(fast, product(a, b, c0, m, n, k, transB, accumulate, transA, threads),
                     threads + " threads must give the same bits as one");
         }
         PackedGemm.force(false);
-        float[] blas = product(a, b, c0, m, n, k, transB, accumulate, 1);
+        float[] blas = product(a, b, c0, m, n, k, transB, accumulate, transA, 1);
         for (int i = 0; i < ref.length; i++) {
             if (Math.abs(fast[i] - blas[i]) > 2 * tol) {
                 throw new AssertionError("element " + i + ": packed " + fast[i] + " vs OpenBLAS " + blas[i]);
@@ -138,13 +145,17 @@ class PackedGemmTest {
         assertFalse(PackedGemm.chosen());
     }
 
+    /** a holds op(a) [m, k] row-major; with transA it is passed as its transpose [k, m] (a dense copy). */
     private static float[] product(float[] a, float[] b, float[] c0, int m, int n, int k, boolean transB,
-                                   boolean accumulate, int threads) {
+                                   boolean accumulate, boolean transA, int threads) {
         Kernels.setThreads(threads);
         INDArray x = Nd4j.create(a, new long[]{m, k}, 'c');
+        if (transA) {
+            x = x.transpose().dup('c');                                     // [k, m]
+        }
         INDArray w = transB ? Nd4j.create(b, new long[]{n, k}, 'c') : Nd4j.create(b, new long[]{k, n}, 'c');
         INDArray c = accumulate ? Nd4j.create(c0, new long[]{m, n}, 'c') : null;
-        INDArray y = BatchedMatmul.gemm(x, w, c, false, transB, 1.0, accumulate ? 1.0 : 0.0);
+        INDArray y = BatchedMatmul.gemm(x, w, c, transA, transB, 1.0, accumulate ? 1.0 : 0.0);
         return y.castTo(DataType.FLOAT).data().asFloat();
     }
 
