@@ -118,7 +118,8 @@ public final class StepProfile {
 
     /**
      * The projections of an embedding batch (32 texts of 41 tokens: 1312 rows; the NV-Embed pooling's GEGLU 4x) and of
-     * a training step (8 x contextLength rows; forward x W^T and dx = dy W), each timed through PackedGemm and through
+     * a training step (8 x contextLength rows; forward x W^T, dx = dy W, the weight gradients dW += dy^T x and the LM
+     * head's dx, whose k is the vocabulary), each timed through PackedGemm and through
      * OpenBLAS (BatchedMatmul.gemm either way, preallocated output), best of reps; GFLOP/s and the ratio.
      */
     static void packed(ModelConfig mc, int reps) {
@@ -129,12 +130,20 @@ public final class StepProfile {
         System.out.println("PackedGemm rule here: " + org.verbo.models.nn.PackedGemm.describe());
         System.out.println("| product | M x K x N | packed GFLOP/s | OpenBLAS GFLOP/s | packed / OpenBLAS |");
         System.out.println("|---|---|---:|---:|---:|");
-        record P(String name, int m, int k, int n, boolean transB) { }
+        record P(String name, int m, int k, int n, boolean transB, boolean transA) {
+            P(String name, int m, int k, int n, boolean transB) {
+                this(name, m, k, n, transB, false);
+            }
+        }
         List<P> ps = List.of(new P("encode qkv x W^T", enc, c, 3 * c, true), new P("encode o x W^T", enc, c, c, true),
                 new P("encode gate+up x W^T", enc, c, 2 * f, true), new P("encode down x W^T", enc, f, c, true),
                 new P("encode pooling GEGLU x W1^T", enc, c, 8 * c, true),
                 new P("train gate+up x W^T", train, c, 2 * f, true), new P("train down x W^T", train, f, c, true),
-                new P("train gate+up dx = dy W", train, 2 * f, c, false), new P("train qkv dx = dy W", train, 3 * c, c, false));
+                new P("train gate+up dx = dy W", train, 2 * f, c, false), new P("train qkv dx = dy W", train, 3 * c, c, false),
+                new P("train gate+up dW += dy^T x", 2 * f, train, c, false, true),
+                new P("train qkv dW += dy^T x", 3 * c, train, c, false, true),
+                new P("train o dW += dy^T x", c, train, c, false, true),
+                new P("train LM head dx = dy W (k = vocabulary)", train, mc.vocabSize(), c, false));
         try {
             // All packed timings first, then all OpenBLAS ones: after each call OpenBLAS's worker threads spin for a
             // while (OPENBLAS_THREAD_TIMEOUT, 2^28 cycles by default), and a packed product timed right after an
@@ -145,14 +154,16 @@ public final class StepProfile {
                 org.verbo.models.nn.PackedGemm.force(side == 0);
                 for (int i = 0; i < ps.size(); i++) {
                     P p = ps.get(i);
-                    INDArray a = Nd4j.rand(DataType.FLOAT, p.m(), p.k());
+                    INDArray a = p.transA() ? Nd4j.rand(DataType.FLOAT, p.k(), p.m())
+                            : Nd4j.rand(DataType.FLOAT, p.m(), p.k());
                     INDArray b = p.transB() ? Nd4j.rand(DataType.FLOAT, p.n(), p.k())
                             : Nd4j.rand(DataType.FLOAT, p.k(), p.n());
                     INDArray y = Nd4j.create(DataType.FLOAT, p.m(), p.n());
+                    double beta = p.transA() ? 1.0 : 0.0;                  // a weight gradient accumulates
                     for (int w = 0; w < 20; w++) {
-                        BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0);
+                        BatchedMatmul.gemm(a, b, y, p.transA(), p.transB(), 1.0, beta);
                     }
-                    secs[i][side] = best(reps, () -> BatchedMatmul.gemm(a, b, y, false, p.transB(), 1.0, 0.0));
+                    secs[i][side] = best(reps, () -> BatchedMatmul.gemm(a, b, y, p.transA(), p.transB(), 1.0, beta));
                 }
             }
             for (int i = 0; i < ps.size(); i++) {

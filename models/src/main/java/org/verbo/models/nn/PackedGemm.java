@@ -173,24 +173,26 @@ public final class PackedGemm {
                     for (int blk = c0; blk < c1; blk++) {
                         int ri = blk * MR - r0;                      // the block's first row within the chunk
                         int rb = Math.min(MR, rows - ri);
-                        boolean full = rb == MR && cols == NR;
-                        float[] out = full ? rowsOfC : tile;
-                        int o = full ? ri * n + j0 : 0;
-                        int oRs = full ? n : NR;
-                        // a last panel narrower than NR, or the last rows: through the tile, valid columns only
-                        if (transA) {                               // rowsOfA is [kb, rows]: row ri + r at step kk
-                            if (rb == MR) {
-                                blockT(rowsOfA, ri, rows, kb, p, pOff, out, o, oRs);
+                        // transA: rowsOfA is [kb, rows], the block's row ri + r at step kk is rowsOfA[kk rows + ri + r]
+                        if (rb == MR && cols == NR) {
+                            if (transA) {
+                                blockT(rowsOfA, ri, rows, kb, p, pOff, rowsOfC, ri * n + j0, n);
                             } else {
-                                rowsT(rowsOfA, ri, rows, rb, kb, p, pOff, tile);
+                                block(rowsOfA, ri * kb, kb, p, pOff, rowsOfC, ri * n + j0, n);
                             }
-                        } else if (rb == MR) {
-                            block(rowsOfA, ri * kb, kb, p, pOff, out, o, oRs);
+                            continue;
+                        }
+                        // a last panel narrower than NR, or the last rows: through the tile, valid columns only
+                        if (rb == MR) {
+                            if (transA) {
+                                blockT(rowsOfA, ri, rows, kb, p, pOff, tile, 0, NR);
+                            } else {
+                                block(rowsOfA, ri * kb, kb, p, pOff, tile, 0, NR);
+                            }
+                        } else if (transA) {
+                            rowsT(rowsOfA, ri, rows, rb, kb, p, pOff, tile);
                         } else {
                             rows(rowsOfA, ri * kb, rb, kb, p, pOff, tile);
-                        }
-                        if (full) {
-                            continue;
                         }
                         for (int i = 0; i < rb; i++) {
                             System.arraycopy(tile, i * NR, rowsOfC, (ri + i) * n + j0, cols);
