@@ -58,7 +58,7 @@ public final class EmbeddingModel {
         if (decoder.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
             // once per JVM, for models big enough to pay for it: the first batches run compiled kernels
             org.verbo.models.nn.Kernels.warmUpFor((double) DEFAULT_BATCH * config.maxLength()
-                    * decoder.config().parameterCount());
+                    * decoder.config().parameterCount(), org.verbo.models.nn.Kernels.Use.INFERENCE);
         }
     }
 

@@ -41,6 +41,11 @@ public final class EmbeddingTrainer {
         LlamaModel decoder = model.decoder();
         this.decoderOptimizer = config.freezeDecoder() ? null : new AdamW(decoder.layout(), decoder.dataType(),
                 config.beta1(), config.beta2(), config.eps(), config.weightDecay(), false);
+        if (decoder.dataType() == org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            // the model warmed the inference kernels; training runs the backward and optimizer ones too
+            org.verbo.models.nn.Kernels.warmUpFor((double) EmbeddingModel.DEFAULT_BATCH * model.config().maxLength()
+                    * decoder.config().parameterCount(), org.verbo.models.nn.Kernels.Use.TRAINING);
+        }
     }
 
     public EmbeddingModel model() {

@@ -81,23 +81,32 @@ public final class Kernels {
     private static final boolean WARMUP = !"false".equals(System.getProperty("verbo.kernelWarmup"));
     private static final int WARMUP_CALLS = Integer.getInteger("verbo.kernelWarmupCalls", 1000);
     private static double warmupSeconds = -1;
+    private static final java.util.EnumSet<Use> WARMED = java.util.EnumSet.noneOf(Use.class);
+
+    /** What a JVM runs the kernels for, so that {@link #warmUp(Use)} compiles what that work calls and no more. */
+    public enum Use {
+        /** Forward passes only (encoding, evaluation, generation). */
+        INFERENCE,
+        /** Training steps: forward, backward, loss, optimizer updates. */
+        TRAINING
+    }
 
     /** Below this much work per call (tokens x parameters) the warm-up is skipped: see {@link #warmUpFor}. */
     private static final double WARMUP_MIN_WORK = Double.parseDouble(
             System.getProperty("verbo.kernelWarmupMinWork", "2e9"));
 
     /**
-     * {@link #warmUp()} for a caller whose calls do about {@code tokensTimesParameters} of work (a training step's
+     * {@link #warmUp(Use)} for a caller whose calls do about {@code tokensTimesParameters} of work (a training step's
      * tokens times the model's parameters). Small models skip it: their kernels run on small arrays, where C2 gets
      * them compiled within a few steps anyway, while the warm-up costs about 3 s per JVM (measured on 2 cores; the
      * demo's tiny model and every JVM of the standalone check paid it for nothing). bench-7m's step is 1.5e10;
      * the default threshold is 2e9 ({@code -Dverbo.kernelWarmupMinWork}). Returns the seconds spent (0 when skipped).
      */
-    public static double warmUpFor(double tokensTimesParameters) {
-        return tokensTimesParameters >= WARMUP_MIN_WORK ? warmUp() : 0.0;
+    public static double warmUpFor(double tokensTimesParameters, Use use) {
+        return tokensTimesParameters >= WARMUP_MIN_WORK ? warmUp(use) : 0.0;
     }
 
-    /** Seconds this JVM spent in {@link #warmUp()} (0 before or without it). */
+    /** Seconds this JVM spent in {@link #warmUp(Use)}, all uses (0 before or without it). */
     public static synchronized double warmupSeconds() {
         return Math.max(0.0, warmupSeconds);
     }
@@ -106,14 +115,24 @@ public final class Kernels {
      * Compiles the kernels before first real use (see {@link KernelWarmup} for why), once per JVM; a no-op when the
      * kernels are off. Returns the seconds this JVM spent on it (0 when skipped).
      */
-    public static synchronized double warmUp() {
-        if (warmupSeconds < 0) {
+    public static double warmUp() {
+        return warmUp(Use.TRAINING);
+    }
+
+    /**
+     * {@link #warmUp()} for one use: the kernels that use calls, once per use per JVM (a JVM that encodes and then
+     * trains warms the training set when its trainer is built). Returns the seconds this JVM spent warming up.
+     */
+    public static synchronized double warmUp(Use use) {
+        if (!WARMED.contains(use)) {
+            WARMED.add(use);
             long t0 = System.nanoTime();
             if (WARMUP && enabled) {
+                boolean training = use == Use.TRAINING;
                 // C2 compiles in background threads: keep calling (a tenth of the calls a round) while kernels of
                 // this package are still queued or being compiled, so they are compiled, not merely queued, when the
                 // first real step starts; at most 20 s (a machine busy with other work)
-                KernelWarmup.run(WARMUP_CALLS);
+                KernelWarmup.run(WARMUP_CALLS, training);
                 long deadline = System.nanoTime() + 20_000_000_000L;
                 int quiet = 0;
                 while (quiet < 2 && System.nanoTime() < deadline) {
@@ -122,12 +141,12 @@ public final class Kernels {
                         break;   // no way to see the queue on this JVM: the fixed number of calls has to do
                     }
                     quiet = compiling ? 0 : quiet + 1;
-                    KernelWarmup.run(Math.max(1, WARMUP_CALLS / 10));
+                    KernelWarmup.run(Math.max(1, WARMUP_CALLS / 10), training);
                 }
             }
-            warmupSeconds = (System.nanoTime() - t0) / 1e9;
+            warmupSeconds = Math.max(0.0, warmupSeconds) + (System.nanoTime() - t0) / 1e9;
         }
-        return warmupSeconds;
+        return Math.max(0.0, warmupSeconds);
     }
 
     /**

@@ -64,7 +64,8 @@ public final class Trainer implements AutoCloseable {
         if (model.dataType() == DataType.FLOAT) {
             // once per JVM, for models big enough to pay for it: the first step runs at full speed
             org.verbo.models.nn.Kernels.warmUpFor((double) config.microBatchSize()
-                    * model.config().contextLength() * model.config().parameterCount());
+                    * model.config().contextLength() * model.config().parameterCount(),
+                    org.verbo.models.nn.Kernels.Use.TRAINING);
         }
         sizeWorkspaces();   // the step's working memory is allocated here, like the optimizer state
     }
