@@ -23,9 +23,10 @@ import java.util.Locale;
  * direct buffer ran at 110-130 GFLOP/s (a bounds and scope check per load).
  * <p>
  * Every element of c is one fused multiply-add chain over k in order 0..k-1 (then + c when accumulating), computed by
- * one thread: results do not depend on the thread count or the split. They differ from OpenBLAS's in rounding only;
- * {@code PackedGemmTest} holds them to the product in double precision and to OpenBLAS, and {@link BatchedMatmul}'s
- * ND4J path stays the reference twin.
+ * one thread: results do not depend on the thread count or the split. An inner dimension above {@link #MAX_K} runs in
+ * passes, each a chain over its part of k added to what c holds (the first pass adds c only when accumulating).
+ * Results differ from OpenBLAS's in rounding only; {@code PackedGemmTest} holds them to the product in double precision
+ * and to OpenBLAS, and {@link BatchedMatmul}'s ND4J path stays the reference twin.
  */
 public final class PackedGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -388,7 +389,9 @@ public final class PackedGemm {
 
     /**
      * {@link #block} for a in the transposed chunk layout [k, step] (training's weight gradients): row r of the block
-     * at step kk is a[a0 + kk step + r]. The same fma chain per element as block, so the same bits.
+     * at step kk is a[a0 + kk step + r]. The same fma chain per element as block, so the same bits. A second copy of
+     * the kernel rather than one with both strides as parameters: with a's unit stride a constant, as in each of the
+     * two, the general-stride form ran about 10 % slower (see block).
      */
     private static void blockT(float[] a, int a0, int step, int k, float[] p, int pOff, float[] out, int o,
                                int oRs) {
