@@ -219,15 +219,22 @@ public final class TrainBench {
      * The best GEMM rate of the kernels the model's products run on (the denominator of the model FLOP utilisation),
      * each best of 10 after 3 warm-up calls into a preallocated output: OpenBLAS's cblas_sgemm on 2048 x 2048 x 2048,
      * and, where {@link PackedGemm#chosen()} sends most products to the packed GEMM, that GEMM at its largest inner
-     * dimension (2048 x 1536 x 2048). Why both: with the packed GEMM in use, OpenBLAS's rate alone would let the MFU
-     * count products that ran faster than the peak it divides by.
+     * dimension of one pass (2048 x 1536 x 2048). Why both: with the packed GEMM in use, OpenBLAS's rate alone would
+     * let the MFU count products that ran faster than the peak it divides by. The OpenBLAS side is forced to OpenBLAS:
+     * the packed GEMM now takes 2048³ too (in passes).
      */
     static double sgemmPeak() {
-        double peak = gemmRate(2048, 2048, 2048);
-        if (org.verbo.models.nn.Kernels.enabled() && PackedGemm.chosen()) {
-            peak = Math.max(peak, gemmRate(2048, PackedGemm.MAX_K, 2048));
+        if (!org.verbo.models.nn.Kernels.enabled() || !PackedGemm.chosen()) {
+            return gemmRate(2048, 2048, 2048);
         }
-        return peak;
+        try {
+            PackedGemm.force(false);
+            double blas = gemmRate(2048, 2048, 2048);
+            PackedGemm.force(true);
+            return Math.max(blas, gemmRate(2048, PackedGemm.MAX_K, 2048));
+        } finally {
+            PackedGemm.force(null);
+        }
     }
 
     /** FLOP/s of BatchedMatmul.gemm on [m, k] x [k, n], best of 10 after 3 warm-up calls. */
