@@ -137,9 +137,7 @@ public final class BatchedMatmul {
         int lda = (int) a.size(1);
         int ldb = (int) b.size(1);
         long t0 = STATS ? System.nanoTime() : 0;
-        // Kernels.enabled() first: without the Vector API module PackedGemm's class cannot even load
-        if (dt == DataType.FLOAT && alpha == 1.0 && (beta == 0.0 || beta == 1.0) && Kernels.enabled()
-                && PackedGemm.chosen() && PackedGemm.worthIt(m, n, k)) {
+        if (alpha == 1.0 && (beta == 0.0 || beta == 1.0) && packs(a, b, transA, transB)) {
             PackedGemm.gemm(Kernels.buffer(a), transA, Kernels.buffer(b), transB, Kernels.buffer(c), m, n, k,
                     beta == 1.0);
         } else if (dt == DataType.FLOAT) {
@@ -158,20 +156,21 @@ public final class BatchedMatmul {
     }
 
     /**
-     * Whether {@link #gemm}(a, b, c, false, transB, 1, 0 or 1) runs in {@link PackedGemm} (float, dense, rank 2, a
-     * shape worth packing, the packed GEMM chosen): callers that fuse work into it need its exact arithmetic.
+     * Whether {@link #gemm}(a, b, c, transA, transB, 1, 0 or 1) runs in {@link PackedGemm} (float, dense, rank 2, a
+     * shape worth packing, the packed GEMM chosen): gemm's own rule, and callers that fuse work into a product need
+     * its exact arithmetic. Kernels.enabled() before PackedGemm: without the Vector API module that class cannot load.
      */
-    static boolean packs(INDArray a, INDArray b, boolean transB) {
+    static boolean packs(INDArray a, INDArray b, boolean transA, boolean transB) {
         if (!DIRECT || a.rank() != 2 || b.rank() != 2 || a.dataType() != DataType.FLOAT
                 || b.dataType() != DataType.FLOAT || !Kernels.enabled() || !Kernels.dense(a) || !Kernels.dense(b)
                 || !PackedGemm.chosen()) {
             return false;
         }
-        int k = (int) a.size(1);
+        int k = (int) (transA ? a.size(0) : a.size(1));
         if ((transB ? b.size(1) : b.size(0)) != k) {
             return false;
         }
-        return PackedGemm.worthIt((int) a.size(0), (int) (transB ? b.size(0) : b.size(1)), k);
+        return PackedGemm.worthIt((int) (transA ? a.size(1) : a.size(0)), (int) (transB ? b.size(0) : b.size(1)), k);
     }
 
     /**
@@ -179,7 +178,7 @@ public final class BatchedMatmul {
      * null when {@link #packs} does not hold (the caller then takes the unfused path, its reference twin).
      */
     static INDArray swiGlu(INDArray a, INDArray w) {
-        if (!packs(a, w, true) || w.size(0) % 2 != 0 || a.size(1) > PackedGemm.MAX_K) {
+        if (!packs(a, w, false, true) || w.size(0) % 2 != 0 || a.size(1) > PackedGemm.MAX_K) {
             return null;
         }
         int m = (int) a.size(0);

@@ -316,19 +316,14 @@ public final class CausalSelfAttention {
             TokenMajor q = tokenMajor(qkv, q2, 0);
             TokenMajor k = tokenMajor(qkv, k2, hd);
             TokenMajor v = tokenMajor(qkv, v2, hd + kd);
-            int[] lengths = attnMask.keyLengths();
-            int[] seqStart = new int[b];
-            for (int i = 1; i < b; i++) {
-                seqStart[i] = seqStart[i - 1] + attnMask.length(i - 1, t);
-            }
             this.flash = null;
             this.oh = null;
             this.p = null;
             this.o2 = Nd4j.createUninitialized(xn.dataType(), xn.size(0), hd);             // [M, H*D]
             FlashAttention.forwardPacked(q.buffer(), q.rowStride(), q.colOff(), k.buffer(), k.rowStride(), k.colOff(),
-                    v.buffer(), v.rowStride(), v.colOff(), rope.cosTable(), rope.sinTable(), seqStart,
-                    Kernels.buffer(o2), new FlashAttention.Shape(b * kvHeads, g, t, headDim, (float) scale,
-                            attnMask.causal(), lengths, kvHeads));
+                    v.buffer(), v.rowStride(), v.colOff(), rope.cosTable(), rope.sinTable(), Kernels.buffer(o2),
+                    new FlashAttention.Shape(b * kvHeads, g, t, headDim, (float) scale, attnMask.causal(),
+                            attnMask.keyLengths(), kvHeads));
             return Linear.forward(o2, wo);
         }
         INDArray q = heads(tokenMajor(qkv, q2, 0), heads, 1);                              // [B*H, T, D] rotated

@@ -171,18 +171,20 @@ final class FlashAttention {
      * layout, {@link #forward} and the permutation back, so the real rows get the same bits; what it leaves out is the
      * head layout's copies and the padding query rows, whose outputs that path computes and drops.
      *
-     * @param q        token-major rows holding the queries: head h of packed row r at q[r * qStride + qCol + h*D]
-     * @param seqStart first packed row of each sequence (sh.keyLen() gives the lengths)
+     * @param q token-major rows holding the queries: head h of packed row r at q[r * qStride + qCol + h*D]
      */
     static void forwardPacked(ByteBuffer q, int qStride, int qCol, ByteBuffer k, int kStride, int kCol, ByteBuffer v,
-                              int vStride, int vCol, float[] cos, float[] sin, int[] seqStart, ByteBuffer out,
-                              Shape sh) {
+                              int vStride, int vCol, float[] cos, float[] sin, ByteBuffer out, Shape sh) {
         int bq = queryBlock;
         int bk = keyBlock;
         int d = sh.d();
         int hk = sh.slicesPerSeq();
         int heads = hk * sh.groups();
         int sequences = sh.slices() / hk;
+        int[] seqStart = new int[sequences];                          // first packed row of each sequence
+        for (int i = 1; i < sequences; i++) {
+            seqStart[i] = seqStart[i - 1] + sh.length((i - 1) * hk);
+        }
         // by sequence: its rows are copied out of the buffers once (in bulk) for all its heads
         Kernels.parallel(sequences, 1, Kernels.threads(), (part, from, to) -> {
             Scratch w = SCRATCH.get().forShape(sh, bq, bk);

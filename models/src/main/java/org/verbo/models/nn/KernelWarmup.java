@@ -114,8 +114,7 @@ final class KernelWarmup {
                 } else if (i % 8 == 0) {
                     FlashAttention.forward(fq, fk, fv, fo, lse, padded);     // inference off the packed path
                 } else {   // packed inference: the 70 + 33 real rows of the padded shape
-                    FlashAttention.forwardPacked(fq, fd, 0, fk, fd, 0, fv, fd, 0, fcos, fsin, new int[]{0, ft}, fo,
-                            padded);
+                    FlashAttention.forwardPacked(fq, fd, 0, fk, fd, 0, fv, fd, 0, fcos, fsin, fo, padded);
                 }
             }
             VectorKernels.add(x, y, z, n * c);

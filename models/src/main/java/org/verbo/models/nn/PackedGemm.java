@@ -191,9 +191,9 @@ public final class PackedGemm {
                                 block(rowsOfA, ri * kb, kb, p, pOff, tile, 0, NR);
                             }
                         } else if (transA) {
-                            rowsT(rowsOfA, ri, rows, rb, kb, p, pOff, tile);
+                            rows(rowsOfA, ri, 1, rows, rb, kb, p, pOff, tile);
                         } else {
-                            rows(rowsOfA, ri * kb, rb, kb, p, pOff, tile);
+                            rows(rowsOfA, ri * kb, kb, 1, rb, kb, p, pOff, tile);
                         }
                         for (int i = 0; i < rb; i++) {
                             System.arraycopy(tile, i * NR, rowsOfC, (ri + i) * n + j0, cols);
@@ -483,43 +483,23 @@ public final class PackedGemm {
         x53.intoArray(out, o + 5 * oRs + 3 * L);
     }
 
-    /** {@link #rows} for the transposed chunk layout of {@link #blockT}. */
-    private static void rowsT(float[] a, int a0, int step, int rows, int k, float[] p, int pOff, float[] tile) {
-        for (int i = 0; i < rows; i++) {
-            FloatVector x0 = FloatVector.zero(S);
-            FloatVector x1 = x0;
-            FloatVector x2 = x0;
-            FloatVector x3 = x0;
-            int ai = a0 + i;
-            int bi = pOff;
-            for (int kk = 0; kk < k; kk++, bi += NR, ai += step) {
-                FloatVector av = FloatVector.broadcast(S, a[ai]);
-                x0 = av.fma(FloatVector.fromArray(S, p, bi), x0);
-                x1 = av.fma(FloatVector.fromArray(S, p, bi + L), x1);
-                x2 = av.fma(FloatVector.fromArray(S, p, bi + 2 * L), x2);
-                x3 = av.fma(FloatVector.fromArray(S, p, bi + 3 * L), x3);
-            }
-            x0.intoArray(tile, i * NR);
-            x1.intoArray(tile, i * NR + L);
-            x2.intoArray(tile, i * NR + 2 * L);
-            x3.intoArray(tile, i * NR + 3 * L);
-        }
-    }
-
     /**
-     * The last rows (fewer than 6): one row at a time, the same fma chain per element as {@link #block} (so a value does
-     * not depend on which path computed it), into tile (row stride NR).
+     * The last rows (fewer than 6): one row at a time, the same fma chain per element as {@link #block} and
+     * {@link #blockT} (so a value does not depend on which path computed it), into tile (row stride NR). Row i at step
+     * kk is a[a0 + i rowStride + kk kStep]: (k, 1) for a's rows, (1, chunk rows) for blockT's layout. General strides
+     * are fine here: this path takes at most 5 rows a panel.
      */
-    private static void rows(float[] a, int a0, int rows, int k, float[] p, int pOff, float[] tile) {
+    private static void rows(float[] a, int a0, int rowStride, int kStep, int rows, int k, float[] p, int pOff,
+                             float[] tile) {
         for (int i = 0; i < rows; i++) {
             FloatVector x0 = FloatVector.zero(S);
             FloatVector x1 = x0;
             FloatVector x2 = x0;
             FloatVector x3 = x0;
-            int ai = a0 + i * k;
+            int ai = a0 + i * rowStride;
             int bi = pOff;
-            for (int kk = 0; kk < k; kk++, bi += NR) {
-                FloatVector av = FloatVector.broadcast(S, a[ai + kk]);
+            for (int kk = 0; kk < k; kk++, bi += NR, ai += kStep) {
+                FloatVector av = FloatVector.broadcast(S, a[ai]);
                 x0 = av.fma(FloatVector.fromArray(S, p, bi), x0);
                 x1 = av.fma(FloatVector.fromArray(S, p, bi + L), x1);
                 x2 = av.fma(FloatVector.fromArray(S, p, bi + 2 * L), x2);

@@ -81,7 +81,7 @@ public final class SwiGluFeedForward {
         // one pass over k only: with passes the residual would join the first pass's sum, not the whole product's
         if (residual.dataType() == DataType.FLOAT && residual.rank() == 2 && Kernels.dense(residual)
                 && residual.size(0) == hidden.size(0) && residual.size(1) == down.value().size(0)
-                && hidden.size(1) <= PackedGemm.MAX_K && BatchedMatmul.packs(hidden, down.value(), true)) {
+                && hidden.size(1) <= PackedGemm.MAX_K && BatchedMatmul.packs(hidden, down.value(), false, true)) {
             return BatchedMatmul.gemm(hidden, down.value(), residual, false, true, 1.0, 1.0);   // residual += h W^T
         }
         return Kernels.add(residual, Linear.forward(hidden, down));

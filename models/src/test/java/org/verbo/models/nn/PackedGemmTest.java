@@ -120,7 +120,7 @@ class PackedGemmTest {
                 Param.standalone("down", down), gu.fused());
         PackedGemm.force(true);
         Kernels.setThreads(threads);
-        assertTrue(BatchedMatmul.packs(x, gu.fused().value(), true), "the product must take the packed path");
+        assertTrue(BatchedMatmul.packs(x, gu.fused().value(), false, true), "the product must take the packed path");
         float[] unfused = Kernels.add(residual, mlp.forward(x)).data().asFloat();
         INDArray out = mlp.forwardInference(x, residual.dup());
         assertArrayEquals(unfused, out.data().asFloat(), "fused and unfused inference MLP");
