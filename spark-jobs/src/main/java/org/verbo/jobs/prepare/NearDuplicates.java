@@ -32,7 +32,8 @@ import static org.apache.spark.sql.functions.min;
  * Near-duplicate detection: word n-gram shingles → MinHash signatures (data-prep's Aparapi kernel, batched
  * per partition) → LSH banding (b bands × r rows, AND within a band, OR across bands) → candidate edges as
  * stars (every member of a band bucket to the bucket's smallest doc_key, never all pairs) → each candidate
- * edge verified on the full signature (estimated Jaccard ≥ threshold) → connected components in Spark →
+ * edge verified on the full signature (estimated Jaccard ≥ threshold) → connected components (in Spark, or on the
+ * driver for a small graph) →
  * the smallest doc_key of each component is kept. Not MLlib's MinHashLSH: it has no AND-amplification and
  * its similarity join explodes on common hashes.
  */
@@ -60,7 +61,7 @@ public final class NearDuplicates {
      *     cluster's representative
      */
     public static Result find(SparkSession spark, JavaRDD<Row> docs, MinHashConfig config, int batchSize, int maxRounds,
-                              Consumer<String> progress) {
+                              long localEdges, Consumer<String> progress) {
         final MinHashConfig c = config;
         final int batch = batchSize;
         // The config travels as plain numbers (MinHashConfig is not Serializable).
@@ -111,7 +112,8 @@ public final class NearDuplicates {
                 candidateCount, bands, rowsPerBand, verifiedCount, threshold));
 
         JavaPairRDD<Long, Long> edges = verified.javaRDD().mapToPair(r -> new Tuple2<>(r.getLong(0), r.getLong(1)));
-        JavaPairRDD<Long, Long> components = ConnectedComponents.run(edges, maxRounds, progress);
+        JavaPairRDD<Long, Long> components = ConnectedComponents.components(edges, verifiedCount, localEdges, maxRounds,
+                progress);
         Dataset<Row> dups = spark.createDataFrame(
                 components.map(t -> RowFactory.create(t._1(), t._2())),
                 new StructType().add("doc_key", DataTypes.LongType, false).add("rep_key", DataTypes.LongType, false));

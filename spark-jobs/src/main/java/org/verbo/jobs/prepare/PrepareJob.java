@@ -101,7 +101,8 @@ public final class PrepareJob {
         if (s.nearDedup()) {
             // The documents left after the id and exact stages, in place (no text shuffle).
             final Dataset<Row> decided = persisted(decisions, cached);
-            near = NearDuplicates.find(spark, cleaned.documentsLeft(decided), s.minHash(), s.minHashBatch(), s.ccMaxRounds(), progress);
+            near = NearDuplicates.find(spark, cleaned.documentsLeft(decided), s.minHash(), s.minHashBatch(), s.ccMaxRounds(),
+                    s.ccLocalEdges(), progress);
             Dataset<Row> reps = cleaned.rows.where(col("reason").isNull())
                     .select(col("doc_key").as("rep_key"), col("id").as("rep_id"));
             decisions = decided.unionByName(near.duplicates().join(reps, "rep_key")

@@ -21,13 +21,16 @@ import java.util.TreeSet;
 public record PrepareSettings(List<String> inputs, InputFormat format, String out, ReaderOptions reader,
                               QualityConfig quality, String textCol, String idCol, boolean generateMissingIds,
                               int filesPerTask, long taskBytes, boolean exactDedup, boolean nearDedup, MinHashConfig minHash,
-                              int minHashBatch, int ccMaxRounds, boolean overwrite, String configJson,
+                              int minHashBatch, int ccMaxRounds, long ccLocalEdges, boolean overwrite, String configJson,
                               Set<String> commandLineKeys) {
 
     /** Keys that apply to some input formats only. */
     public static final List<String> FORMAT_KEYS = List.of("prepare.id_col", "prepare.missing_id", "prepare.text_col",
             "prepare.reader.json_text_field", "prepare.reader.text_split", "prepare.reader.fallback_charset",
             "prepare.reader.max_document_bytes");
+
+    /** Above this many edges the driver's union-find arrays (about 40 bytes an edge) would outgrow a small heap. */
+    public static final long MAX_LOCAL_EDGES = 50_000_000L;
 
     public PrepareSettings {
         if (inputs == null || inputs.isEmpty()) {
@@ -47,6 +50,10 @@ public record PrepareSettings(List<String> inputs, InputFormat format, String ou
         }
         if (ccMaxRounds < 1) {
             throw new IllegalArgumentException("prepare.dedup.cc_max_rounds must be >= 1");
+        }
+        if (ccLocalEdges < 0 || ccLocalEdges > MAX_LOCAL_EDGES) {
+            throw new IllegalArgumentException("prepare.dedup.cc_local_edges must be in [0, " + MAX_LOCAL_EDGES + "], got "
+                    + ccLocalEdges);
         }
         if (idCol == null) {
             throw new IllegalArgumentException("prepare.id_col must not be null (empty: positional ids)");
@@ -80,6 +87,6 @@ public record PrepareSettings(List<String> inputs, InputFormat format, String ou
                 p.getString("text_col"), p.getString("id_col").trim(), parseMissingId(p.getString("missing_id")),
                 p.getInt("files_per_task"), p.getBytes("task_bytes"), p.getBoolean("dedup.exact"), p.getBoolean("dedup.near"),
                 MinHashConfig.from(p.getConfig("dedup.minhash")), p.getInt("dedup.batch_size"),
-                p.getInt("dedup.cc_max_rounds"), p.getBoolean("overwrite"), config.toJson("prepare"), given);
+                p.getInt("dedup.cc_max_rounds"), p.getLong("dedup.cc_local_edges"), p.getBoolean("overwrite"), config.toJson("prepare"), given);
     }
 }

@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class ConnectedComponentsTest {
 
@@ -41,6 +43,36 @@ class ConnectedComponentsTest {
             edges.add(t(1000 + r.nextInt(400), 1000 + r.nextInt(400)));
         }
         assertEquals(unionFind(edges), run(edges));
+    }
+
+    @Test
+    void onTheDriverTheSameComponentsAsInSpark() {
+        List<Tuple2<Long, Long>> edges = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < 2_000; i++) {
+            // Sparse over a wide key range (many components, some long chains), with self loops and repeats.
+            long a = r.nextLong(1L << 40, (1L << 40) + 3_000);
+            edges.add(t(a, r.nextInt(4) == 0 ? a : a + r.nextInt(-40, 41)));
+        }
+        edges.addAll(edges.subList(0, 100));
+        Map<Long, Long> expected = unionFind(edges);
+        assertEquals(expected, run(edges));
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(TestSpark.session().sparkContext());
+        JavaPairRDD<Long, Long> rdd = jsc.parallelizePairs(edges, 3);
+        Map<Long, Long> local = new TreeMap<>(ConnectedComponents.components(rdd, edges.size(), edges.size(), 40, s -> { })
+                .collectAsMap());
+        assertEquals(expected, local);
+        assertEquals(expected, new TreeMap<>(ConnectedComponents.components(rdd, edges.size(), edges.size() - 1, 40, s -> { })
+                .collectAsMap()));
+    }
+
+    @Test
+    void unionFindOnHandWorkedGraphInNodeOrder() {
+        // {1,2,3,7}, {4,5}, {8,9,10}; 6 only has a self loop.
+        long[] pairs = {7, 3, 3, 2, 2, 1, 5, 4, 8, 9, 9, 10, 10, 8, 6, 6};
+        assertArrayEquals(new long[] {2, 1, 3, 1, 5, 4, 7, 1, 9, 8, 10, 8}, ConnectedComponents.unionFind(pairs));
+        assertArrayEquals(new long[0], ConnectedComponents.unionFind(new long[0]));
+        assertThrows(IllegalArgumentException.class, () -> ConnectedComponents.unionFind(new long[] {1, 2, 3}));
     }
 
     /** Independent reference: a sequential union-find, reporting node → smallest node of its set. */

@@ -40,18 +40,10 @@ class NearDuplicatesTest {
                 w.newLine();
             }
         }
-        Path out = tmp.resolve("out");
-        PrepareReport report = PrepareJob.run(TestSpark.session(), PrepareSettings.from(
-                TestSpark.config(TestSpark.concat(TestSpark.qualityOff(), "prepare.id_col", "id",
-                        "prepare.dedup.exact", "false")),
-                List.of(in.toString()), out.toString()), System.out::println);
-
-        Map<String, String> nearDupOf = new HashMap<>();
-        for (Row r : TestSpark.session().read().parquet(out.resolve("rejected").toString()).collectAsList()) {
-            assertEquals("near_dup", r.getString(r.fieldIndex("reason")));
-            nearDupOf.put(r.getString(r.fieldIndex("id")),
-                    r.getString(r.fieldIndex("detail")).replace("near duplicate of ", ""));
-        }
+        // Connected components on the driver (the default for a graph this small) and in Spark rounds must agree.
+        Map<String, String> nearDupOf = nearDuplicates(in, tmp.resolve("out"), corpus.docs().size());
+        assertEquals(nearDupOf, nearDuplicates(in, tmp.resolve("out-spark-cc"), corpus.docs().size(),
+                "prepare.dedup.cc_local_edges", "0"));
 
         int high = 0;
         int found = 0;
@@ -80,6 +72,21 @@ class NearDuplicatesTest {
         for (Map.Entry<String, String> e : nearDupOf.entrySet()) {
             assertEquals(family.get(e.getKey()), family.get(e.getValue()), "merged across families: " + e);
         }
-        assertEquals(corpus.docs().size(), report.kept() + report.rejectedTotal());
+    }
+
+    /** Runs prepare on {@code in} (quality filters and exact dedup off): each near_dup id → its representative's id. */
+    private static Map<String, String> nearDuplicates(Path in, Path out, int docs, String... overrides) {
+        PrepareReport report = PrepareJob.run(TestSpark.session(), PrepareSettings.from(
+                TestSpark.config(TestSpark.concat(TestSpark.qualityOff(), TestSpark.concat(new String[] {"prepare.id_col", "id",
+                        "prepare.dedup.exact", "false"}, overrides))),
+                List.of(in.toString()), out.toString()), System.out::println);
+        Map<String, String> nearDupOf = new HashMap<>();
+        for (Row r : TestSpark.session().read().parquet(out.resolve("rejected").toString()).collectAsList()) {
+            assertEquals("near_dup", r.getString(r.fieldIndex("reason")));
+            nearDupOf.put(r.getString(r.fieldIndex("id")),
+                    r.getString(r.fieldIndex("detail")).replace("near duplicate of ", ""));
+        }
+        assertEquals(docs, report.kept() + report.rejectedTotal());
+        return nearDupOf;
     }
 }
