@@ -2,13 +2,10 @@ package org.verbo.jobs.prepare;
 
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
@@ -25,8 +22,11 @@ import java.util.List;
 import java.util.function.Consumer;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.posexplode;
 
 /**
  * Near-duplicate detection: word n-gram shingles → MinHash signatures (data-prep's Aparapi kernel, batched
@@ -39,14 +39,11 @@ import static org.apache.spark.sql.functions.min;
  */
 public final class NearDuplicates {
 
+    /** A document's signature and its LSH band keys ({@code bands[b]}: the bucket of band b). */
     static final StructType SIGNATURES = new StructType()
             .add("doc_key", DataTypes.LongType, false)
-            .add("sig", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
-
-    static final StructType BAND_KEYS = new StructType()
-            .add("band", DataTypes.IntegerType, false)
-            .add("bucket", DataTypes.LongType, false)
-            .add("doc_key", DataTypes.LongType, false);
+            .add("sig", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+            .add("bands", DataTypes.createArrayType(DataTypes.LongType, false), false);
 
     private NearDuplicates() {
     }
@@ -71,29 +68,33 @@ public final class NearDuplicates {
         final double t0 = c.threshold();
         final long seed = c.seed();
         Dataset<Row> sigs = spark.createDataFrame(docs.mapPartitions(rows ->
-                        signatures(rows, new MinHashConfig(ngram, b0, r0, t0, seed), batch)), SIGNATURES)
+                        signatures(rows, new MinHashConfig(ngram, b0, r0, t0, seed), batch, b0, r0)), SIGNATURES)
                 .persist(StorageLevel.MEMORY_AND_DISK());
 
         final int bands = c.bands();
         final int rowsPerBand = c.rows();
-        Dataset<Row> keys = sigs.flatMap((FlatMapFunction<Row, Row>) r -> {
-            int[] sig = toInts(r.getList(1));
-            long[] k = LshBanding.bandKeys(sig, bands, rowsPerBand);
-            List<Row> out = new ArrayList<>(k.length);
-            for (int b = 0; b < k.length; b++) {
-                out.add(RowFactory.create(b, k[b], r.getLong(0)));
-            }
-            return out.iterator();
-        }, Encoders.row(BAND_KEYS));
+        // (band, bucket, doc_key) rows by Spark's own generator: a typed flatMap boxed every signature twice.
+        Dataset<Row> keys = sigs.select(col("doc_key"), posexplode(col("bands")))
+                .select(col("pos").as("band"), col("col").as("bucket"), col("doc_key"));
 
-        // Star edges: each bucket member → the bucket's smallest doc_key.
-        Dataset<Row> candidates = keys
-                .withColumn("center", min(col("doc_key")).over(Window.partitionBy("band", "bucket")))
+        // Star edges: each member of a bucket shared by two or more documents → the bucket's smallest doc_key. Almost
+        // every bucket holds one document, so the shared buckets (a few per duplicate) are found by a hash aggregate
+        // first and then joined back. A window over (band, bucket) sorted all 14 keys of every document, and a join
+        // planned before the aggregate had run sorted them too (each 12-14 s of a 1 GB run); materialised first, the
+        // shared buckets are a broadcast join while they are small (spark.sql.autoBroadcastJoinThreshold).
+        Dataset<Row> shared = keys.groupBy("band", "bucket")
+                .agg(min(col("doc_key")).as("center"), count(lit(1)).as("members"))
+                .where(col("members").gt(1))
+                .select("band", "bucket", "center")
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        shared.count();
+        Dataset<Row> candidates = keys.join(shared, new String[] {"band", "bucket"})
                 .where(col("doc_key").notEqual(col("center")))
                 .select(col("center").as("a"), col("doc_key").as("b"))
                 .distinct()
                 .persist(StorageLevel.MEMORY_AND_DISK());
         long candidateCount = candidates.count();
+        shared.unpersist(false);
 
         // Verify each candidate on the whole signature: the banding threshold (1/b)^(1/r) ≈ 0.72 for 14×8
         // lets a pair at Jaccard 0.5 through about 5% of the time; the estimate over 112 permutations has a
@@ -122,7 +123,7 @@ public final class NearDuplicates {
     }
 
     /** One kernel launch per batch of documents; documents with no shingle (no word) are skipped. */
-    private static Iterator<Row> signatures(Iterator<Row> rows, MinHashConfig c, int batchSize) {
+    private static Iterator<Row> signatures(Iterator<Row> rows, MinHashConfig c, int batchSize, int bands, int rowsPerBand) {
         MinHasher hasher = new MinHasher(c);
         org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
         if (task != null) {
@@ -145,26 +146,10 @@ public final class NearDuplicates {
             int[][] sigs = shingles.isEmpty() ? new int[0][] : hasher.signatures(shingles);
             List<Row> out = new ArrayList<>(sigs.length);
             for (int i = 0; i < sigs.length; i++) {
-                out.add(RowFactory.create(keys.get(i), toList(sigs[i])));
+                // Primitive arrays: the row encoder copies them into Spark's array format without boxing an element.
+                out.add(RowFactory.create(keys.get(i), sigs[i], LshBanding.bandKeys(sigs[i], bands, rowsPerBand)));
             }
             return out.iterator();
         });
-    }
-
-    /** Row encoders take Scala sequences for ARRAY columns. */
-    private static scala.collection.immutable.Seq<Integer> toList(int[] a) {
-        List<Integer> l = new ArrayList<>(a.length);
-        for (int v : a) {
-            l.add(v);
-        }
-        return scala.jdk.javaapi.CollectionConverters.asScala(l).toSeq();
-    }
-
-    private static int[] toInts(List<Integer> l) {
-        int[] a = new int[l.size()];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = l.get(i);
-        }
-        return a;
     }
 }

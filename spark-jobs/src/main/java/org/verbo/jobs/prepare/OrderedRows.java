@@ -6,6 +6,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.verbo.prep.io.Lookahead;
 import scala.Tuple2;
@@ -88,10 +89,21 @@ final class OrderedRows {
      * @param decisions rows {@code (doc_key long, stage, reason, detail)}, at most one per key
      */
     JavaRDD<Row> apply(Dataset<Row> decisions) {
+        return apply(route(decisions), true);
+    }
+
+    /**
+     * {@link #apply} with decisions already {@link #route routed}; without {@code withText} the rows carry no text and
+     * no metadata (nulls), which the columnar cache then never reads: for outputs that do not need them (rejected/).
+     * Two calls on one routed RDD share its shuffle.
+     */
+    JavaRDD<Row> apply(JavaPairRDD<Long, String[]> routed, boolean withText) {
+        Dataset<Row> source = withText ? rows : rows.withColumn("text", lit(null).cast(DataTypes.StringType))
+                .withColumn("metadata", lit(null).cast(DocRows.SCHEMA.apply("metadata").dataType()));
         if (parts.isEmpty()) {
-            return rows.javaRDD(); // no partition, no row, nothing to decide
+            return source.javaRDD(); // no partition, no row, nothing to decide
         }
-        return rows.javaRDD().zipPartitions(routed(decisions), OrderedRows::merge);
+        return source.javaRDD().zipPartitions(routed, OrderedRows::merge);
     }
 
     /**
@@ -103,11 +115,11 @@ final class OrderedRows {
         if (parts.isEmpty()) {
             return docs.filter(r -> r.isNullAt(2));
         }
-        return docs.zipPartitions(routed(decisions), OrderedRows::left);
+        return docs.zipPartitions(route(decisions), OrderedRows::left);
     }
 
     /** Each decision to the partition of its document. Plain string arrays travel: a Row would carry its schema. */
-    private JavaPairRDD<Long, String[]> routed(Dataset<Row> decisions) {
+    JavaPairRDD<Long, String[]> route(Dataset<Row> decisions) {
         return decisions.select("doc_key", "stage", "reason", "detail").javaRDD()
                 .mapToPair(r -> new Tuple2<>(r.getLong(0), new String[] {r.getString(1), r.getString(2), r.getString(3)}))
                 .partitionBy(new KeyRangePartitioner(parts));
