@@ -6,6 +6,9 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.verbo.prep.io.Lookahead;
@@ -89,21 +92,35 @@ final class OrderedRows {
      * @param decisions rows {@code (doc_key long, stage, reason, detail)}, at most one per key
      */
     JavaRDD<Row> apply(Dataset<Row> decisions) {
-        return apply(route(decisions), true);
+        if (parts.isEmpty()) {
+            return rows.javaRDD(); // no partition, no row, nothing to decide
+        }
+        return rows.javaRDD().zipPartitions(route(decisions), OrderedRows::merge);
     }
 
     /**
-     * {@link #apply} with decisions already {@link #route routed}; without {@code withText} the rows carry no text and
-     * no metadata (nulls), which the columnar cache then never reads: for outputs that do not need them (rejected/).
-     * Two calls on one routed RDD share its shuffle.
+     * {@link #apply}'s rows with decisions already {@link #route routed} (two calls on one routed RDD share its
+     * shuffle), merged for writing ({@link #mergedForWriting}), as a DataFrame of {@link DocRows#SCHEMA}; without
+     * {@code withText} the rows carry no text and no metadata (nulls), which the columnar cache then never reads (for
+     * rejected/). Built on Spark's internal rows: the cached text goes to the writer as the UTF-8 bytes it is cached as. Through
+     * {@code Row}s, each text was decoded to a Java string and encoded back, two thirds of a 1 GB run's corpus write
+     * (JFR). {@code internalCreateDataFrame} is Spark's own (package-private in Scala, public to Java); the classic
+     * session is the only one prepare runs on.
      */
-    JavaRDD<Row> apply(JavaPairRDD<Long, String[]> routed, boolean withText) {
-        Dataset<Row> source = withText ? rows : rows.withColumn("text", lit(null).cast(DataTypes.StringType))
+    Dataset<Row> appliedForWriting(JavaPairRDD<Long, String[]> routed, boolean withText, long bytesPerPartition,
+                                   int minPartitions) {
+        Dataset<Row> source = withText ? rows : withoutText();
+        JavaRDD<InternalRow> internal = source.queryExecution().toRdd().toJavaRDD();
+        JavaRDD<InternalRow> merged = parts.isEmpty() ? internal
+                : mergedForWriting(internal.zipPartitions(routed, OrderedRows::mergeInternal), bytesPerPartition, minPartitions);
+        return ((org.apache.spark.sql.classic.SparkSession) rows.sparkSession())
+                .internalCreateDataFrame(merged.rdd(), DocRows.SCHEMA, false);
+    }
+
+    /** The rows without text and metadata (nulls): the cache's largest columns are then not read at all. */
+    private Dataset<Row> withoutText() {
+        return rows.withColumn("text", lit(null).cast(DataTypes.StringType))
                 .withColumn("metadata", lit(null).cast(DocRows.SCHEMA.apply("metadata").dataType()));
-        if (parts.isEmpty()) {
-            return source.javaRDD(); // no partition, no row, nothing to decide
-        }
-        return source.javaRDD().zipPartitions(routed, OrderedRows::merge);
     }
 
     /**
@@ -131,13 +148,7 @@ final class OrderedRows {
      */
     private static Iterator<Row> decide(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided,
                                         java.util.function.BiFunction<Row, String[], Row> apply) {
-        Map<Long, String[]> byKey = new HashMap<>();
-        while (decided.hasNext()) {
-            Tuple2<Long, String[]> d = decided.next();
-            if (byKey.put(d._1(), d._2()) != null) {
-                throw new IllegalStateException("two dedup decisions for doc_key " + d._1());
-            }
-        }
+        Map<Long, String[]> byKey = decisions(decided);
         return new Lookahead<>() {
             @Override
             protected Row computeNext() {
@@ -153,6 +164,18 @@ final class OrderedRows {
         };
     }
 
+    /** One partition's routed decisions by doc_key. */
+    private static Map<Long, String[]> decisions(Iterator<Tuple2<Long, String[]>> decided) {
+        Map<Long, String[]> byKey = new HashMap<>();
+        while (decided.hasNext()) {
+            Tuple2<Long, String[]> d = decided.next();
+            if (byKey.put(d._1(), d._2()) != null) {
+                throw new IllegalStateException("two dedup decisions for doc_key " + d._1());
+            }
+        }
+        return byKey;
+    }
+
     /** Rows of {@code (doc_key, text, reason)}: the documents no decision rejects, as {@code (doc_key, text)}. */
     private static Iterator<Row> left(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
         return decide(docs, decided, (r, d) -> r.isNullAt(2) && d == null ? RowFactory.create(r.getLong(0), r.getString(1))
@@ -165,19 +188,44 @@ final class OrderedRows {
     }
 
     /**
+     * {@link #merge} on Spark's internal rows: a row without a decision passes as it is (the writer consumes each row
+     * before the next is read, so the scan's reused row needs no copy); a rejected one becomes a new row of the same
+     * shape with copies of its id and source.
+     */
+    private static Iterator<InternalRow> mergeInternal(Iterator<InternalRow> docs, Iterator<Tuple2<Long, String[]>> decided) {
+        Map<Long, String[]> byKey = decisions(decided);
+        return new Lookahead<>() {
+            @Override
+            protected InternalRow computeNext() {
+                if (!docs.hasNext()) {
+                    return null;
+                }
+                InternalRow r = docs.next();
+                String[] d = byKey.isEmpty() ? null : byKey.get(r.getLong(0));
+                if (d == null) {
+                    return r;
+                }
+                return new GenericInternalRow(new Object[] {r.getLong(0), r.getUTF8String(1).clone(),
+                        r.getUTF8String(2).clone(), null, null, UTF8String.fromString(d[0]), UTF8String.fromString(d[1]),
+                        UTF8String.fromString(d[2]), r.getBoolean(8), r.getBoolean(9)});
+            }
+        };
+    }
+
+    /**
      * {@code rdd} (partitioned as these rows, e.g. {@link #apply}'s result) with neighbouring partitions merged into
      * about {@code bytesPerPartition} of text each, in order, and never fewer than {@code minPartitions} (when there
      * are that many non-empty ones): one output file per merged partition instead of one per read task. Each output
      * file and task has a fixed cost, on a local file system a few processes for permissions.
      */
-    JavaRDD<Row> mergedForWriting(JavaRDD<Row> rdd, long bytesPerPartition, int minPartitions) {
+    <T> JavaRDD<T> mergedForWriting(JavaRDD<T> rdd, long bytesPerPartition, int minPartitions) {
         int[] starts = groupStarts(parts, bytesPerPartition, minPartitions);
         if (starts.length == parts.size()) {
             return rdd;
         }
-        org.apache.spark.rdd.RDD<Row> merged = rdd.rdd().coalesce(starts.length, false,
+        org.apache.spark.rdd.RDD<T> merged = rdd.rdd().coalesce(starts.length, false,
                 scala.Option.apply(new ContiguousCoalescer(starts)), null);
-        return JavaRDD.fromRDD(merged, scala.reflect.ClassTag$.MODULE$.apply(Row.class));
+        return JavaRDD.fromRDD(merged, rdd.classTag());
     }
 
     /** First partition of each group: contiguous groups of at least {@code bytes} of text, at least {@code min} groups. */

@@ -125,6 +125,12 @@ class OrderedRowsTest {
             org.apache.spark.api.java.JavaRDD<Row> merged = ordered.mergedForWriting(ordered.apply(decisions), 1L << 40, 1);
             assertEquals(1, merged.getNumPartitions());
             assertEquals(out, merged.collect());
+            // The writers' form on Spark's internal rows: the same rows in the same order, and without the text and
+            // metadata when asked.
+            org.apache.spark.api.java.JavaPairRDD<Long, String[]> routed = ordered.route(decisions);
+            assertEquals(out, ordered.appliedForWriting(routed, true, 1L << 40, 1).collectAsList());
+            assertEquals(out.stream().map(OrderedRowsTest::withoutText).toList(),
+                    ordered.appliedForWriting(routed, false, 64, 2).collectAsList());
             assertEquals(120, out.size());
             long prev = Long.MIN_VALUE;
             int rejected = 0;
@@ -144,5 +150,9 @@ class OrderedRowsTest {
             assertEquals(2, rejected);
             ordered.release();
         }
+    }
+
+    private static Row withoutText(Row r) {
+        return RowFactory.create(r.get(0), r.get(1), r.get(2), null, null, r.get(5), r.get(6), r.get(7), r.get(8), r.get(9));
     }
 }
