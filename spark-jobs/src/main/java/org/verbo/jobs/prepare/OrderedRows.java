@@ -8,9 +8,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.unsafe.types.UTF8String;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.unsafe.types.UTF8String;
 import org.verbo.prep.io.Lookahead;
 import scala.Tuple2;
 
@@ -102,10 +102,12 @@ final class OrderedRows {
      * {@link #apply}'s rows with decisions already {@link #route routed} (two calls on one routed RDD share its
      * shuffle), merged for writing ({@link #mergedForWriting}), as a DataFrame of {@link DocRows#SCHEMA}; without
      * {@code withText} the rows carry no text and no metadata (nulls), which the columnar cache then never reads (for
-     * rejected/). Built on Spark's internal rows: the cached text goes to the writer as the UTF-8 bytes it is cached as. Through
-     * {@code Row}s, each text was decoded to a Java string and encoded back, two thirds of a 1 GB run's corpus write
-     * (JFR). {@code internalCreateDataFrame} is Spark's own (package-private in Scala, public to Java); the classic
-     * session is the only one prepare runs on.
+     * rejected/).
+     *
+     * <p>Built on Spark's internal rows: the cached text goes to the writer as the UTF-8 bytes it is cached as.
+     * Through {@code Row}s each text was decoded to a Java string and encoded back, two thirds of a 1 GB run's
+     * corpus write (JFR). {@code internalCreateDataFrame} is Spark's own (package-private in Scala, public to Java);
+     * the classic session is the only one prepare runs on.
      */
     Dataset<Row> appliedForWriting(JavaPairRDD<Long, String[]> routed, boolean withText, long bytesPerPartition,
                                    int minPartitions) {
