@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConnectedComponentsTest {
 
@@ -73,6 +74,21 @@ class ConnectedComponentsTest {
         assertArrayEquals(new long[] {2, 1, 3, 1, 5, 4, 7, 1, 9, 8, 10, 8}, ConnectedComponents.unionFind(pairs));
         assertArrayEquals(new long[0], ConnectedComponents.unionFind(new long[0]));
         assertThrows(IllegalArgumentException.class, () -> ConnectedComponents.unionFind(new long[] {1, 2, 3}));
+    }
+
+    @Test
+    void theDriversEdgeCapIsCheckedAtStart() {
+        assertEquals(0, settings("0").ccLocalEdges(), "0: always in Spark");
+        assertEquals(2_000_000, settings(null).ccLocalEdges(), "the default");
+        for (String bad : List.of("-1", "50000001")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> settings(bad));
+            assertTrue(e.getMessage().startsWith("prepare.dedup.cc_local_edges must be in [0, 50000000]"), e.getMessage());
+        }
+    }
+
+    private static PrepareSettings settings(String ccLocalEdges) {
+        String[] opts = ccLocalEdges == null ? new String[0] : new String[] {"prepare.dedup.cc_local_edges", ccLocalEdges};
+        return PrepareSettings.from(TestSpark.config(opts), List.of("in"), "out");
     }
 
     /** Independent reference: a sequential union-find, reporting node → smallest node of its set. */
