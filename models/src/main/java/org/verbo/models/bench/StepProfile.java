@@ -328,7 +328,7 @@ public final class StepProfile {
                 .warmupSteps(0).weightDecay(0.1).optimizer(TrainConfig.OptimizerKind.ADAMW).seed(1).build();
         LlamaModel model = LlamaModel.initialize(mc, 1);
         System.out.printf(Locale.ROOT, "kernel warm-up (as a Trainer does): %.2f s%n",
-                org.verbo.models.nn.Kernels.warmUp());
+                org.verbo.models.nn.Kernels.warmUp(org.verbo.models.nn.Kernels.Use.TRAINING));
         org.verbo.models.train.Optimizer opt = org.verbo.models.train.Optimizer.create(cfg, model.layout(), model.dataType());
         INDArray grads = model.gradients();
         String[] names = {"zero grads", "forward (logits)", "cross-entropy + dlogits", "forward + loss + backward",

@@ -77,10 +77,10 @@ public final class Kernels {
         }
     }
 
-    /** {@code -Dverbo.kernelWarmup=false} skips {@link #warmUp()}; {@code -Dverbo.kernelWarmupCalls=N} sizes it. */
+    /** {@code -Dverbo.kernelWarmup=false} skips {@link #warmUp(Use)}; {@code -Dverbo.kernelWarmupCalls=N} sizes it. */
     private static final boolean WARMUP = !"false".equals(System.getProperty("verbo.kernelWarmup"));
     private static final int WARMUP_CALLS = Integer.getInteger("verbo.kernelWarmupCalls", 1000);
-    private static double warmupSeconds = -1;
+    private static double warmupSeconds; // all uses together
     private static final java.util.EnumSet<Use> WARMED = java.util.EnumSet.noneOf(Use.class);
 
     /** What a JVM runs the kernels for, so that {@link #warmUp(Use)} compiles what that work calls and no more. */
@@ -108,24 +108,16 @@ public final class Kernels {
 
     /** Seconds this JVM spent in {@link #warmUp(Use)}, all uses (0 before or without it). */
     public static synchronized double warmupSeconds() {
-        return Math.max(0.0, warmupSeconds);
+        return warmupSeconds;
     }
 
     /**
-     * Compiles the kernels before first real use (see {@link KernelWarmup} for why), once per JVM; a no-op when the
-     * kernels are off. Returns the seconds this JVM spent on it (0 when skipped).
-     */
-    public static double warmUp() {
-        return warmUp(Use.TRAINING);
-    }
-
-    /**
-     * {@link #warmUp()} for one use: the kernels that use calls, once per use per JVM (a JVM that encodes and then
-     * trains warms the training set when its trainer is built). Returns the seconds this JVM spent warming up.
+     * Compiles the kernels before first real use (see {@link KernelWarmup} for why): those that {@code use} calls, once
+     * per use per JVM (a JVM that encodes and then trains warms the training set when its trainer is built); a no-op
+     * when the kernels are off. Returns the seconds this JVM spent warming up, all uses together.
      */
     public static synchronized double warmUp(Use use) {
-        if (!WARMED.contains(use)) {
-            WARMED.add(use);
+        if (WARMED.add(use)) {
             long t0 = System.nanoTime();
             if (WARMUP && enabled) {
                 boolean training = use == Use.TRAINING;
@@ -144,9 +136,9 @@ public final class Kernels {
                     KernelWarmup.run(Math.max(1, WARMUP_CALLS / 10), training);
                 }
             }
-            warmupSeconds = Math.max(0.0, warmupSeconds) + (System.nanoTime() - t0) / 1e9;
+            warmupSeconds += (System.nanoTime() - t0) / 1e9;
         }
-        return Math.max(0.0, warmupSeconds);
+        return warmupSeconds;
     }
 
     /**
