@@ -68,11 +68,9 @@ public final class NearDuplicates {
         final double t0 = c.threshold();
         final long seed = c.seed();
         Dataset<Row> sigs = spark.createDataFrame(docs.mapPartitions(rows ->
-                        signatures(rows, new MinHashConfig(ngram, b0, r0, t0, seed), batch, b0, r0)), SIGNATURES)
+                        signatures(rows, new MinHashConfig(ngram, b0, r0, t0, seed), batch)), SIGNATURES)
                 .persist(StorageLevel.MEMORY_AND_DISK());
 
-        final int bands = c.bands();
-        final int rowsPerBand = c.rows();
         // (band, bucket, doc_key) rows by Spark's own generator: a typed flatMap boxed every signature twice.
         Dataset<Row> keys = sigs.select(col("doc_key"), posexplode(col("bands")))
                 .select(col("pos").as("band"), col("col").as("bucket"), col("doc_key"));
@@ -110,7 +108,7 @@ public final class NearDuplicates {
         long verifiedCount = verified.count();
         candidates.unpersist(false);
         progress.accept(String.format("near-dup: %,d candidate edges from %d bands x %d rows, %,d verified at >= %.2f",
-                candidateCount, bands, rowsPerBand, verifiedCount, threshold));
+                candidateCount, c.bands(), c.rows(), verifiedCount, threshold));
 
         JavaPairRDD<Long, Long> edges = verified.javaRDD().mapToPair(r -> new Tuple2<>(r.getLong(0), r.getLong(1)));
         JavaPairRDD<Long, Long> components = ConnectedComponents.components(edges, verifiedCount, localEdges, maxRounds,
@@ -123,7 +121,7 @@ public final class NearDuplicates {
     }
 
     /** One kernel launch per batch of documents; documents with no shingle (no word) are skipped. */
-    private static Iterator<Row> signatures(Iterator<Row> rows, MinHashConfig c, int batchSize, int bands, int rowsPerBand) {
+    private static Iterator<Row> signatures(Iterator<Row> rows, MinHashConfig c, int batchSize) {
         MinHasher hasher = new MinHasher(c);
         org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
         if (task != null) {
@@ -147,7 +145,7 @@ public final class NearDuplicates {
             List<Row> out = new ArrayList<>(sigs.length);
             for (int i = 0; i < sigs.length; i++) {
                 // Primitive arrays: the row encoder copies them into Spark's array format without boxing an element.
-                out.add(RowFactory.create(keys.get(i), sigs[i], LshBanding.bandKeys(sigs[i], bands, rowsPerBand)));
+                out.add(RowFactory.create(keys.get(i), sigs[i], LshBanding.bandKeys(sigs[i], c.bands(), c.rows())));
             }
             return out.iterator();
         });

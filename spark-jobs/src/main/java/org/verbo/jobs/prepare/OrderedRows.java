@@ -87,7 +87,8 @@ final class OrderedRows {
 
     /**
      * The rows with {@code decisions} applied: a row whose {@code doc_key} has a decision becomes that rejection (text
-     * and metadata dropped, the read flags kept), every other row passes unchanged, in the same order.
+     * and metadata dropped, the read flags kept), every other row passes unchanged, in the same order. The writers use
+     * {@link #appliedForWriting}; this {@code Row} form is its reference twin (OrderedRowsTest compares the two).
      *
      * @param decisions rows {@code (doc_key long, stage, reason, detail)}, at most one per key
      */
@@ -146,17 +147,19 @@ final class OrderedRows {
 
     /**
      * One partition's rows, each passed with the decision routed to it for its key (null when none) to {@code apply},
-     * which gives the row to emit or null to drop it; streamed, in the rows' order.
+     * which gives the row to emit or null to drop it; streamed, in the rows' order. Rows are {@code Row}s or Spark's
+     * internal rows, so {@code key} reads a row's doc_key.
      */
-    private static Iterator<Row> decide(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided,
-                                        java.util.function.BiFunction<Row, String[], Row> apply) {
+    private static <T> Iterator<T> decide(Iterator<T> docs, Iterator<Tuple2<Long, String[]>> decided,
+                                          java.util.function.ToLongFunction<T> key,
+                                          java.util.function.BiFunction<T, String[], T> apply) {
         Map<Long, String[]> byKey = decisions(decided);
         return new Lookahead<>() {
             @Override
-            protected Row computeNext() {
+            protected T computeNext() {
                 while (docs.hasNext()) {
-                    Row r = docs.next();
-                    Row out = apply.apply(r, byKey.isEmpty() ? null : byKey.get(r.getLong(0)));
+                    T r = docs.next();
+                    T out = apply.apply(r, byKey.isEmpty() ? null : byKey.get(key.applyAsLong(r)));
                     if (out != null) {
                         return out;
                     }
@@ -180,13 +183,13 @@ final class OrderedRows {
 
     /** Rows of {@code (doc_key, text, reason)}: the documents no decision rejects, as {@code (doc_key, text)}. */
     private static Iterator<Row> left(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
-        return decide(docs, decided, (r, d) -> r.isNullAt(2) && d == null ? RowFactory.create(r.getLong(0), r.getString(1))
-                : null);
+        return decide(docs, decided, r -> r.getLong(0),
+                (r, d) -> r.isNullAt(2) && d == null ? RowFactory.create(r.getLong(0), r.getString(1)) : null);
     }
 
     /** Rows of {@link DocRows#SCHEMA} with their decisions applied. */
     private static Iterator<Row> merge(Iterator<Row> docs, Iterator<Tuple2<Long, String[]>> decided) {
-        return decide(docs, decided, (r, d) -> d == null ? r : DocRows.reject(r, d[0], d[1], d[2]));
+        return decide(docs, decided, r -> r.getLong(0), (r, d) -> d == null ? r : DocRows.reject(r, d[0], d[1], d[2]));
     }
 
     /**
@@ -195,23 +198,10 @@ final class OrderedRows {
      * shape with copies of its id and source.
      */
     private static Iterator<InternalRow> mergeInternal(Iterator<InternalRow> docs, Iterator<Tuple2<Long, String[]>> decided) {
-        Map<Long, String[]> byKey = decisions(decided);
-        return new Lookahead<>() {
-            @Override
-            protected InternalRow computeNext() {
-                if (!docs.hasNext()) {
-                    return null;
-                }
-                InternalRow r = docs.next();
-                String[] d = byKey.isEmpty() ? null : byKey.get(r.getLong(0));
-                if (d == null) {
-                    return r;
-                }
-                return new GenericInternalRow(new Object[] {r.getLong(0), r.getUTF8String(1).clone(),
-                        r.getUTF8String(2).clone(), null, null, UTF8String.fromString(d[0]), UTF8String.fromString(d[1]),
-                        UTF8String.fromString(d[2]), r.getBoolean(8), r.getBoolean(9)});
-            }
-        };
+        return decide(docs, decided, r -> r.getLong(0), (r, d) -> d == null ? r
+                : new GenericInternalRow(new Object[] {r.getLong(0), r.getUTF8String(1).clone(), r.getUTF8String(2).clone(),
+                        null, null, UTF8String.fromString(d[0]), UTF8String.fromString(d[1]), UTF8String.fromString(d[2]),
+                        r.getBoolean(8), r.getBoolean(9)}));
     }
 
     /**
