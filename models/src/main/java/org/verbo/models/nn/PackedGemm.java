@@ -42,6 +42,8 @@ public final class PackedGemm {
     private static final int MR = 6;
     /** Floats of a per cache chunk of rows: 128 KB, in L2 while every panel passes over it (21 blocks at k = 256). */
     private static final int CHUNK_FLOATS = 32 * 1024;
+    /** Floats of a thread's packed rows of a^T (4 MB): groups of chunks packed at once (see packRowsT). */
+    private static final int GROUP_FLOATS = 1 << 20;
     /**
      * The longest k of one pass: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2
      * while the row blocks pass. Longer products (training's weight gradients, k = the batch's tokens; the LM head's
@@ -151,22 +153,31 @@ public final class PackedGemm {
         });
         int blocks = (m + MR - 1) / MR;
         int chunkBlocks = Math.max(1, CHUNK_FLOATS / (MR * kb));
+        // transA: a thread packs its rows of a once per group of chunks (see packRowsT), not per chunk
+        int groupBlocks = transA ? chunkBlocks * Math.max(1, GROUP_FLOATS / (chunkBlocks * MR * kb)) : chunkBlocks;
         Kernels.parallel(blocks, 8, (part, from, to) -> {
             float[] tile = new float[MR * NR];
             // a chunk's rows of a and of c live in heap arrays, moved in and out in bulk: a heap array's loads and
             // stores are plain, where a direct buffer's carry a bounds and a scope check each (the kernel ran at
             // 110-130 GFLOP/s on buffers, and storing through one cost a tenth of the product's time)
-            float[] rowsOfA = scratch(CHUNK_A, chunkBlocks * MR * kb);
+            float[] rowsOfA = scratch(CHUNK_A, (groupBlocks * MR + 16) * kb);
             float[] rowsOfC = scratch(CHUNK_C, chunkBlocks * MR * n);
             float[] oldC = accumulate ? scratch(CHUNK_OLD_C, chunkBlocks * MR * n) : null;
             float[] rowsOfH = swiglu ? scratch(CHUNK_H, chunkBlocks * MR * (n / 2)) : null;
             FloatBuffer af = a.asFloatBuffer();
             FloatBuffer cf = c.asFloatBuffer();
+            int g0 = from;
+            int stride = 0;
             for (int c0 = from; c0 < to; c0 += chunkBlocks) {
                 int c1 = Math.min(to, c0 + chunkBlocks);
                 int r0 = c0 * MR;
                 int rows = Math.min(m, c1 * MR) - r0;
-                rowsOfA(af, transA, m, k, k0, kb, r0, rows, rowsOfA);
+                if (!transA) {
+                    rowsOfA(af, k, k0, kb, r0, rows, rowsOfA);
+                } else if ((c0 - from) % groupBlocks == 0) {
+                    g0 = c0;
+                    stride = packRowsT(af, m, k0, kb, g0, Math.min(to, g0 + groupBlocks), rowsOfA);
+                }
                 for (int q = 0; q < panels; q++) {
                     int j0 = q * NR;
                     int cols = Math.min(NR, n - j0);
@@ -174,26 +185,23 @@ public final class PackedGemm {
                     for (int blk = c0; blk < c1; blk++) {
                         int ri = blk * MR - r0;                      // the block's first row within the chunk
                         int rb = Math.min(MR, rows - ri);
-                        // transA: rowsOfA is [kb, rows], the block's row ri + r at step kk is rowsOfA[kk rows + ri + r]
-                        if (rb == MR && cols == NR) {
-                            if (transA) {
-                                blockT(rowsOfA, ri, rows, kb, p, pOff, rowsOfC, ri * n + j0, n);
-                            } else {
-                                block(rowsOfA, ri * kb, kb, p, pOff, rowsOfC, ri * n + j0, n);
+                        if (transA) {
+                            // the group's [kb, stride] rows, a last partial block's missing rows zero: the 6-row kernel
+                            int a0 = (blk - g0) * MR;
+                            if (rb == MR && cols == NR) {
+                                blockT(rowsOfA, a0, stride, kb, p, pOff, rowsOfC, ri * n + j0, n);
+                                continue;
                             }
+                            blockT(rowsOfA, a0, stride, kb, p, pOff, tile, 0, NR);
+                        } else if (rb == MR && cols == NR) {
+                            block(rowsOfA, ri * kb, kb, p, pOff, rowsOfC, ri * n + j0, n);
                             continue;
-                        }
-                        // a last panel narrower than NR, or the last rows: through the tile, valid columns only
-                        if (rb == MR) {
-                            if (transA) {
-                                blockT(rowsOfA, ri, rows, kb, p, pOff, tile, 0, NR);
-                            } else {
-                                block(rowsOfA, ri * kb, kb, p, pOff, tile, 0, NR);
-                            }
-                        } else if (transA) {
-                            rows(rowsOfA, ri, 1, rows, rb, kb, p, pOff, tile);
+                        } else if (rb == MR) {
+                            // a last panel narrower than NR: through the tile, valid columns only
+                            block(rowsOfA, ri * kb, kb, p, pOff, tile, 0, NR);
                         } else {
-                            rows(rowsOfA, ri * kb, kb, 1, rb, kb, p, pOff, tile);
+                            // the last rows
+                            rows(rowsOfA, ri * kb, rb, kb, p, pOff, tile);
                         }
                         for (int i = 0; i < rb; i++) {
                             System.arraycopy(tile, i * NR, rowsOfC, (ri + i) * n + j0, cols);
@@ -217,27 +225,39 @@ public final class PackedGemm {
         });
     }
 
-    /**
-     * Rows r0..r0+rows of op(a), columns k0..k0+kb, into dst. a [m, k]: dst [rows, kb], one bulk copy (one per row
-     * when the pass is part of k). a [k, m] (transA): dst [kb, rows], one bulk copy per step of k, no transpose
-     * ({@link #blockT} reads that layout; a transpose into [rows, kb] ran the weight gradients at half of OpenBLAS's
-     * speed, its writes 4 KB apart).
-     */
-    private static void rowsOfA(FloatBuffer af, boolean transA, int m, int k, int k0, int kb, int r0, int rows,
-                                float[] dst) {
-        if (!transA) {
-            if (kb == k) {
-                af.get(r0 * k, dst, 0, rows * k);
-            } else {
-                for (int i = 0; i < rows; i++) {
-                    af.get((r0 + i) * k + k0, dst, i * kb, kb);
-                }
+    /** Rows r0..r0+rows of a [m, k], columns k0..k0+kb, into dst [rows, kb]: one bulk copy (one per row for part of k). */
+    private static void rowsOfA(FloatBuffer af, int k, int k0, int kb, int r0, int rows, float[] dst) {
+        if (kb == k) {
+            af.get(r0 * k, dst, 0, rows * k);
+        } else {
+            for (int i = 0; i < rows; i++) {
+                af.get((r0 + i) * k + k0, dst, i * kb, kb);
             }
-            return;
         }
+    }
+
+    /**
+     * Blocks g0..g1 of op(a) = a^T for a [k, m] (training's weight gradients), steps k0..k0+kb, as {@link #blockT}
+     * reads them: dst [kb, stride], step kk's run of the group's rows at kk stride, the rows of a last partial block
+     * zero (so it runs in the 6-row kernel too). One bulk copy per step of the whole group's run (a group's rows share
+     * a thread): copying each chunk's 30-row run per step instead (1,024 short copies a chunk) held the o projection's
+     * dW (256 x 2048 x 256, two threads) to 130 GFLOP/s against 190 now, and the qkv one to 190 against 250-265
+     * (`StepProfile packed`). A transpose into [rows, kb] ran the weight gradients at half of OpenBLAS's speed, its
+     * writes 4 KB apart. Returns the stride: the group's rows rounded up to whole blocks, plus 16 floats
+     * where that is a multiple of 256 floats (1 KB), so that successive steps do not fall into the same cache sets.
+     */
+    private static int packRowsT(FloatBuffer af, int m, int k0, int kb, int g0, int g1, float[] dst) {
+        int r0 = g0 * MR;
+        int rows = Math.min(m, g1 * MR) - r0;
+        int padded = (g1 - g0) * MR;
+        int stride = padded % 256 == 0 ? padded + 16 : padded;
         for (int kk = 0; kk < kb; kk++) {
-            af.get((k0 + kk) * m + r0, dst, kk * rows, rows);
+            af.get((k0 + kk) * m + r0, dst, kk * stride, rows);
+            if (rows < padded) {
+                java.util.Arrays.fill(dst, kk * stride + rows, kk * stride + padded, 0f);
+            }
         }
+        return stride;
     }
 
     /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, a panel's rows of b. */
@@ -484,21 +504,19 @@ public final class PackedGemm {
     }
 
     /**
-     * The last rows (fewer than 6): one row at a time, the same fma chain per element as {@link #block} and
-     * {@link #blockT} (so a value does not depend on which path computed it), into tile (row stride NR). Row i at step
-     * kk is a[a0 + i rowStride + kk kStep]: (k, 1) for a's rows, (1, chunk rows) for blockT's layout. General strides
-     * are fine here: this path takes at most 5 rows a panel.
+     * The last rows of a [m, k] (fewer than 6): one row at a time (row i at step kk is a[a0 + i k + kk]), the same fma
+     * chain per element as {@link #block} (so a value does not depend on which path computed it), into tile (row
+     * stride NR). a^T's last rows go through {@link #blockT} on zero-padded rows instead.
      */
-    private static void rows(float[] a, int a0, int rowStride, int kStep, int rows, int k, float[] p, int pOff,
-                             float[] tile) {
+    private static void rows(float[] a, int a0, int rows, int k, float[] p, int pOff, float[] tile) {
         for (int i = 0; i < rows; i++) {
             FloatVector x0 = FloatVector.zero(S);
             FloatVector x1 = x0;
             FloatVector x2 = x0;
             FloatVector x3 = x0;
-            int ai = a0 + i * rowStride;
+            int ai = a0 + i * k;
             int bi = pOff;
-            for (int kk = 0; kk < k; kk++, bi += NR, ai += kStep) {
+            for (int kk = 0; kk < k; kk++, bi += NR, ai++) {
                 FloatVector av = FloatVector.broadcast(S, a[ai]);
                 x0 = av.fma(FloatVector.fromArray(S, p, bi), x0);
                 x1 = av.fma(FloatVector.fromArray(S, p, bi + L), x1);
