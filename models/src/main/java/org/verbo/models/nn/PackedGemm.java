@@ -42,8 +42,11 @@ public final class PackedGemm {
     private static final int MR = 6;
     /** Floats of a per cache chunk of rows: 128 KB, in L2 while every panel passes over it (21 blocks at k = 256). */
     private static final int CHUNK_FLOATS = 32 * 1024;
-    /** Floats of a thread's packed rows of a^T (4 MB): groups of chunks packed at once (see packRowsT). */
-    private static final int GROUP_FLOATS = 1 << 20;
+    /**
+     * Floats of a thread's rows of a^T copied at once (1 MB, a group of chunks; see packRowsT): runs of 250+ rows at
+     * k = 1024, where the copies' cost no longer shows, in 1 MB of scratch per thread.
+     */
+    private static final int GROUP_FLOATS = 1 << 18;
     /**
      * The longest k of one pass: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2
      * while the row blocks pass. Longer products (training's weight gradients, k = the batch's tokens; the LM head's

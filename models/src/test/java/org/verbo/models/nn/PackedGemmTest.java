@@ -59,7 +59,7 @@ class PackedGemmTest {
             "61, 20, 70, true, false, true",
             "13, 70, 1600, false, true, true",
             // a^T packed per group of chunks: 768 rows in one group (a stride padded off 1 KB multiples on one thread),
-            // and 700 rows at k = 1536 in two groups on one thread, the second ending in a partial block
+            // and 700 rows at k = 1536 in five groups on one thread, the last ending in a partial block
             "768, 20, 16, false, true, true",
             "700, 20, 1536, false, true, true",
             "20, 33, 3100, false, false, false",
