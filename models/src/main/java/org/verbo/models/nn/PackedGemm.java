@@ -149,11 +149,17 @@ public final class PackedGemm {
                              int k, int k0, int kb, boolean accumulate, boolean swiglu) {
         int panels = (n + NR - 1) / NR;
         float[] p = scratch(PANELS, panels * kb * NR);
-        Kernels.parallel(panels, 4, (part, from, to) -> {
-            for (int q = from; q < to; q++) {
-                pack(b, transB, n, k, k0, kb, q, p);
-            }
-        });
+        if (transB) {
+            Kernels.parallel(panels, 4, (part, from, to) -> {
+                for (int q = from; q < to; q++) {
+                    packTransposed(b, n, k, k0, kb, q, p);
+                }
+            });
+        } else {
+            // split along k: at 256 columns there are only 4 panels, and one thread packed all of b (2-8 MB in the
+            // weight gradients and the LM head's dx) while the other waited
+            Kernels.parallel(kb, 64, (part, from, to) -> packRows(b, n, k0, kb, from, to, p));
+        }
         int blocks = (m + MR - 1) / MR;
         int chunkBlocks = Math.max(1, CHUNK_FLOATS / (MR * kb));
         // transA: a thread packs its rows of a once per group of chunks (see packRowsT), not per chunk
@@ -263,7 +269,7 @@ public final class PackedGemm {
         return stride;
     }
 
-    /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, a panel's rows of b. */
+    /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, rows of b being packed. */
     private static final ThreadLocal<float[]> PANELS = new ThreadLocal<>();
     private static final ThreadLocal<float[]> CHUNK_A = new ThreadLocal<>();
     private static final ThreadLocal<float[]> CHUNK_C = new ThreadLocal<>();
@@ -271,36 +277,54 @@ public final class PackedGemm {
     private static final ThreadLocal<float[]> CHUNK_H = new ThreadLocal<>();
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
 
-    /** Panel q of the pass k0..k0+kb: rows kk = 0..kb-1 of NR floats, op(b)[k0 + kk, q NR + j], zero past column n. */
-    private static void pack(ByteBuffer b, boolean transB, int n, int k, int k0, int kb, int q, float[] p) {
+    /**
+     * Panel q of the pass k0..k0+kb for b [n, k] (op(b) = b^T): rows kk = 0..kb-1 of NR floats, b[q NR + j, k0 + kk],
+     * zero past column n.
+     */
+    private static void packTransposed(ByteBuffer b, int n, int k, int k0, int kb, int q, float[] p) {
         int j0 = q * NR;
         int cols = Math.min(NR, n - j0);
         int base = q * kb * NR;
         FloatBuffer bf = b.asFloatBuffer();
-        if (transB) {
-            // b [n, k]: column j of op(b) is row j of b, read along k
-            float[] rows = scratch(ROWS, cols * kb);
-            if (kb == k) {
-                bf.get(j0 * k, rows, 0, cols * k);
-            } else {
-                for (int j = 0; j < cols; j++) {
-                    bf.get((j0 + j) * k + k0, rows, j * kb, kb);
-                }
-            }
-            for (int j = 0; j < cols; j++) {
-                for (int kk = 0; kk < kb; kk++) {
-                    p[base + kk * NR + j] = rows[j * kb + kk];
-                }
-            }
+        // column j of op(b) is row j of b, read along k
+        float[] rows = scratch(ROWS, cols * kb);
+        if (kb == k) {
+            bf.get(j0 * k, rows, 0, cols * k);
         } else {
-            // b [k, n]: row kk of the panel is a run of b's row k0 + kk
+            for (int j = 0; j < cols; j++) {
+                bf.get((j0 + j) * k + k0, rows, j * kb, kb);
+            }
+        }
+        for (int j = 0; j < cols; j++) {
             for (int kk = 0; kk < kb; kk++) {
-                bf.get((k0 + kk) * n + j0, p, base + kk * NR, cols);
+                p[base + kk * NR + j] = rows[j * kb + kk];
             }
         }
         if (cols < NR) {
             for (int kk = 0; kk < kb; kk++) {
                 java.util.Arrays.fill(p, base + kk * NR + cols, base + (kk + 1) * NR, 0f);
+            }
+        }
+    }
+
+    /**
+     * Rows from..to of every panel of the pass k0..k0+kb for b [k, n]: row kk of panel q is the run of b's row k0 + kk
+     * at column q NR (zero past column n). One bulk copy of b's row, then a heap copy per panel.
+     */
+    private static void packRows(ByteBuffer b, int n, int k0, int kb, int from, int to, float[] p) {
+        FloatBuffer bf = b.asFloatBuffer();
+        float[] row = scratch(ROWS, n);
+        int panels = (n + NR - 1) / NR;
+        for (int kk = from; kk < to; kk++) {
+            bf.get((k0 + kk) * n, row, 0, n);
+            for (int q = 0; q < panels; q++) {
+                int j0 = q * NR;
+                int cols = Math.min(NR, n - j0);
+                int dst = q * kb * NR + kk * NR;
+                System.arraycopy(row, j0, p, dst, cols);
+                if (cols < NR) {
+                    java.util.Arrays.fill(p, dst + cols, dst + NR, 0f);
+                }
             }
         }
     }
