@@ -48,6 +48,7 @@ public final class StepProfile {
         int reps = 10;
         boolean ops = false;
         boolean abFused = false;
+        long abSpin = -1;
         String sizes = "256,512,1024,2048";
         for (int i = 1; i < args.length; i++) {
             String[] kv = args[i].replaceFirst("^--", "").split("=", 2);
@@ -59,6 +60,7 @@ public final class StepProfile {
                 case "sizes" -> sizes = kv[1];
                 case "ops" -> ops = true;
                 case "ab-fused-attention" -> abFused = true;
+                case "ab-spin" -> abSpin = kv.length > 1 ? Long.parseLong(kv[1]) : 200;
                 case "blas-threads" -> Nd4j.factory().blas().setMaxThreads(Integer.parseInt(kv[1]));
                 case "nd4j-threads" -> Nd4j.getEnvironment().setMaxThreads(Integer.parseInt(kv[1]));
                 default -> {
@@ -72,7 +74,7 @@ public final class StepProfile {
             case "gemm" -> gemm(sizes, reps);
             case "shapes" -> shapes(ModelConfig.preset(preset), batch, reps);
             case "packed" -> packed(ModelConfig.preset(preset), reps);
-            case "step" -> step(ModelConfig.preset(preset), batch, steps, ops);
+            case "step" -> step(ModelConfig.preset(preset), batch, steps, ops, abSpin);
             case "infer" -> infer(ModelConfig.preset(preset), batch, steps);
             case "phases" -> phases(ModelConfig.preset(preset), batch, steps, abFused);
             default -> {
@@ -286,7 +288,13 @@ public final class StepProfile {
         return n;
     }
 
-    static void step(ModelConfig mc, int batch, int steps, boolean ops) {
+    /**
+     * Timed training steps. With abSpin >= 0 (`--ab-spin[=MICROS]`, default 200), steps alternate in pairs whose order
+     * also alternates between kernel helpers that poll for MICROS and helpers that park at once
+     * ({@link org.verbo.models.nn.Kernels#setSpinMicros}), so both see the same load on a shared machine; the medians
+     * of both are printed at the end.
+     */
+    static void step(ModelConfig mc, int batch, int steps, boolean ops, long abSpin) {
         int t = mc.contextLength();
         List<int[]> blocks = TrainBench.markovBlocks(mc.vocabSize(), t + 1, (steps + 2) * batch, 42);
         TrainConfig cfg = TrainConfig.builder().steps(steps + 2).microBatchSize(batch).lr(1e-3).minLr(1e-4)
@@ -296,10 +304,24 @@ public final class StepProfile {
         trainer.trainStep(it);
         long gc0 = gcMillis();
         long gcn0 = gcCount();
+        List<List<Double>> ab = List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>());
         for (int i = 0; i < steps; i++) {
+            int variant = ((i % 2) ^ ((i / 2) % 2));          // pairs (0, 1), (1, 0), (0, 1), ...
+            if (abSpin >= 0) {
+                org.verbo.models.nn.Kernels.setSpinMicros(variant == 1 ? abSpin : 0);
+            }
             Trainer.StepResult r = trainer.trainStep(it);
-            System.out.printf(Locale.ROOT, "step %d %.3f s, %.0f tokens/s, loss %.4f%n", r.step(), r.seconds(),
-                    batch * t / r.seconds(), r.loss());
+            System.out.printf(Locale.ROOT, "step %d %.3f s, %.0f tokens/s, loss %.4f%s%n", r.step(), r.seconds(),
+                    batch * t / r.seconds(), r.loss(), abSpin >= 0 ? (variant == 1 ? " (spin " + abSpin + " µs)" : " (park)") : "");
+            ab.get(variant).add(r.seconds());
+        }
+        if (abSpin >= 0) {
+            for (int v = 0; v < 2; v++) {
+                List<Double> xs = new java.util.ArrayList<>(ab.get(v));
+                java.util.Collections.sort(xs);
+                System.out.printf(Locale.ROOT, "median step, %s: %.4f s over %d steps%n",
+                        v == 1 ? "helpers poll " + abSpin + " µs" : "helpers park", xs.get(xs.size() / 2), xs.size());
+            }
         }
         System.out.printf(Locale.ROOT, "gc during %d steps: %d collections, %d ms%n", steps, gcCount() - gcn0,
                 gcMillis() - gc0);

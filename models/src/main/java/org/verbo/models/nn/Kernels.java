@@ -12,6 +12,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * When and how the fused SIMD kernels of {@link VectorKernels} run. Why they exist: one ND4J elementwise op is one
@@ -35,7 +38,17 @@ public final class Kernels {
 
     /** Threads per kernel call: OMP_NUM_THREADS when set (the budget ND4J's and OpenBLAS's pools use), else the cores. */
     private static volatile int threads = defaultThreads();
-    /** Helpers for the parts beyond the caller's own; idle ones exit after a minute. */
+    /**
+     * How long an idle {@link Helper} keeps polling for its next part before it parks, and how long a caller polls
+     * for a helper's part before it blocks: {@code -Dverbo.kernelSpinMicros}, default 200, 0 = park at once (and no
+     * helpers, only the pool below). Why: a bench-7m training step makes about 180 parallel calls of 0.2-5 ms each,
+     * and a part handed to a parked thread started 100-200 µs later on this project's 2-core VMs (20-40 ms a step,
+     * measured inside this class), while the cores sat idle. Steps alternating in one JVM (`StepProfile step
+     * --steps=40 --ab-spin=MICROS`, six runs with 50-1000 µs) had a median 2-6 % shorter with polling than parked, in
+     * every run (docs/PERFORMANCE.md).
+     */
+    private static volatile long spinNanos = Math.max(0L, Long.getLong("verbo.kernelSpinMicros", 200L)) * 1000L;
+    /** Overflow helpers when the polling ones are busy (nested calls, concurrent tasks); idle ones exit after a minute. */
     private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "verbo-kernels");
         t.setDaemon(true);
@@ -375,6 +388,14 @@ public final class Kernels {
         threads = n;
     }
 
+    /** Sets the helpers' and callers' polling time (A/B benchmarks: `StepProfile step --ab-spin`); 0 parks at once. */
+    public static void setSpinMicros(long micros) {
+        if (micros < 0) {
+            throw new IllegalArgumentException("spin time must be >= 0 µs, got " + micros);
+        }
+        spinNanos = micros * 1000L;
+    }
+
     /** A range task over [from, to). */
     @FunctionalInterface
     interface Range {
@@ -402,7 +423,17 @@ public final class Kernels {
             int part = p;
             int from = (int) ((long) n * p / parts);
             int to = (int) ((long) n * (p + 1) / parts);
-            futures.add(POOL.submit(() -> body.run(part, from, to)));
+            FutureTask<Void> task = new FutureTask<>(() -> {
+                try {
+                    body.run(part, from, to);
+                } finally {
+                    Helper.release();                 // idle again before the caller sees the part done
+                }
+            }, null);
+            if (!Helper.offer(task)) {
+                POOL.execute(task);
+            }
+            futures.add(task);
         }
         RuntimeException failure = null;
         try {
@@ -412,6 +443,10 @@ public final class Kernels {
         }
         for (Future<?> f : futures) {
             try {
+                long until = System.nanoTime() + spinNanos;
+                while (!f.isDone() && System.nanoTime() - until < 0) {
+                    Thread.onSpinWait();
+                }
                 f.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -426,5 +461,92 @@ public final class Kernels {
             throw failure;
         }
         return parts;
+    }
+
+    /**
+     * A kernel helper thread that, after each part, polls for the next one for {@link #spinNanos} before it parks.
+     * One per core beyond the caller's (the JVM's default thread count - 1), daemons, started on the first parallel
+     * call. A part goes to an idle one, else to {@link #POOL}; which thread runs a part changes no result.
+     */
+    private static final class Helper extends Thread {
+        private static volatile Helper[] all;
+        private final AtomicReference<Runnable> slot = new AtomicReference<>();
+        private volatile boolean parked;
+
+        private Helper(int i) {
+            super("verbo-kernels-" + i);
+            setDaemon(true);
+        }
+
+        /** Hands task to an idle helper (waking it if it parked); false when none is idle or polling is off. */
+        static boolean offer(Runnable task) {
+            if (spinNanos == 0) {
+                return false;
+            }
+            for (Helper h : helpers()) {
+                if (h.slot.compareAndSet(null, task)) {
+                    if (h.parked) {
+                        LockSupport.unpark(h);
+                    }
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /**
+         * Called by a part as its last action: the helper running it takes the next part from then on. Before the
+         * part's future completes, so a caller that goes straight to its next parallel call finds this helper idle
+         * (cleared after the future instead, that call often went to the pool). Not earlier: a part that itself
+         * calls {@link Kernels#parallel} must not be handed its own sub-part.
+         */
+        static void release() {
+            if (Thread.currentThread() instanceof Helper h) {
+                h.slot.set(null);
+            }
+        }
+
+        private static Helper[] helpers() {
+            Helper[] hs = all;
+            if (hs == null) {
+                synchronized (Helper.class) {
+                    hs = all;
+                    if (hs == null) {
+                        hs = new Helper[Math.max(0, defaultThreads() - 1)];
+                        for (int i = 0; i < hs.length; i++) {
+                            hs[i] = new Helper(i);
+                            hs[i].start();
+                        }
+                        all = hs;
+                    }
+                }
+            }
+            return hs;
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            while (true) {
+                Runnable task = slot.get();
+                if (task != null) {
+                    try {
+                        task.run();                                  // a FutureTask: failures go to its caller
+                    } finally {
+                        slot.compareAndSet(task, null);             // if the task did not release() itself
+                    }
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < spinNanos) {
+                    Thread.onSpinWait();
+                } else {
+                    parked = true;                                   // offer() unparks after its CAS if this is set
+                    if (slot.get() == null) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
     }
 }
