@@ -165,7 +165,9 @@ final class DecodeKernels {
                        int tmax, float scale, ByteBuffer out, float[][] scores) {
         int g = heads / kvHeads;
         int rows = heads * t;
-        int perPart = Math.max(1, (1 << 15) / Math.max(1, (pos + t) * d));   // rows worth about 32k multiply-adds
+        // rows worth about 32k multiply-adds a part; one decode token's H rows stay on this thread (a helper's
+        // hand-off costs more than their microseconds, and one polling for it took a core from OpenBLAS's sgemv)
+        int perPart = t == 1 ? rows : Math.max(1, (1 << 15) / Math.max(1, (pos + t) * d));
         Kernels.parallel(rows, perPart, scores.length, (part, from, to) -> {
             float[] s = scores[part];
             for (int r = from; r < to; r++) {

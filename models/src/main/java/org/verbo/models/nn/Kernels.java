@@ -40,14 +40,19 @@ public final class Kernels {
     private static volatile int threads = defaultThreads();
     /**
      * How long an idle {@link Helper} keeps polling for its next part before it parks, and how long a caller polls
-     * for a helper's part before it blocks: {@code -Dverbo.kernelSpinMicros}, default 200, 0 = park at once (and no
-     * helpers, only the pool below). Why: a bench-7m training step makes about 180 parallel calls of 0.2-5 ms each,
-     * and a part handed to a parked thread started 100-200 µs later on this project's 2-core VMs (20-40 ms a step,
-     * measured inside this class), while the cores sat idle. Steps alternating in one JVM (`StepProfile step
-     * --steps=40 --ab-spin=MICROS`, six runs with 50-1000 µs) had a median 2-6 % shorter with polling than parked, in
-     * every run (docs/PERFORMANCE.md).
+     * for a helper's part before it blocks: {@code -Dverbo.kernelSpinMicros=N}, or by default 200 µs where
+     * {@link PackedGemm#chosen()} (the JVM's kernels take every product of a step) and 0 elsewhere; 0 parks at once
+     * and hands parts to the pool below, as before. Why: a bench-7m training step makes about 180 parallel calls of
+     * 0.2-5 ms each, and a part handed to a parked thread started 100-200 µs later on this project's 2-core VMs (20-40
+     * ms a step, measured inside this class), while the cores sat idle. Steps alternating in one JVM
+     * (`StepProfile step --steps=40 --ab-spin=MICROS`): with the packed GEMM, a median 2-7 % shorter polling than
+     * parked in eight runs of eight (50-1000 µs); with OpenBLAS taking the products (OPENBLAS_CORETYPE unset), 6 %
+     * longer in two runs of two, a polling helper taking a core from OpenBLAS's threads; hence the rule.
      */
-    private static volatile long spinNanos = Math.max(0L, Long.getLong("verbo.kernelSpinMicros", 200L)) * 1000L;
+    private static final long SPIN_MICROS_SET = spinProperty();
+    /** The polling time in ns; -1 until the first parallel call decides it. */
+    private static volatile long spinNanos = -1;
+
     /** Overflow helpers when the polling ones are busy (nested calls, concurrent tasks); idle ones exit after a minute. */
     private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "verbo-kernels");
@@ -396,6 +401,33 @@ public final class Kernels {
         spinNanos = micros * 1000L;
     }
 
+    /** -Dverbo.kernelSpinMicros as a number of µs, or -1 when unset (the rule decides). */
+    private static long spinProperty() {
+        String v = System.getProperty("verbo.kernelSpinMicros");
+        if (v == null || v.isBlank()) {
+            return -1;
+        }
+        try {
+            long micros = Long.parseLong(v.trim());
+            if (micros >= 0) {
+                return micros;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("-Dverbo.kernelSpinMicros takes microseconds >= 0, got " + v);
+    }
+
+    /** The polling time in ns (see {@link #spinNanos}'s field). */
+    static long spinNanos() {
+        long s = spinNanos;
+        if (s < 0) {
+            s = SPIN_MICROS_SET >= 0 ? SPIN_MICROS_SET * 1000L : PackedGemm.chosen() ? 200_000L : 0L;
+            spinNanos = s;
+        }
+        return s;
+    }
+
     /** A range task over [from, to). */
     @FunctionalInterface
     interface Range {
@@ -443,7 +475,7 @@ public final class Kernels {
         }
         for (Future<?> f : futures) {
             try {
-                long until = System.nanoTime() + spinNanos;
+                long until = System.nanoTime() + spinNanos();
                 while (!f.isDone() && System.nanoTime() - until < 0) {
                     Thread.onSpinWait();
                 }
@@ -480,7 +512,7 @@ public final class Kernels {
 
         /** Hands task to an idle helper (waking it if it parked); false when none is idle or polling is off. */
         static boolean offer(Runnable task) {
-            if (spinNanos == 0) {
+            if (spinNanos() == 0) {
                 return false;
             }
             for (Helper h : helpers()) {
@@ -536,7 +568,7 @@ public final class Kernels {
                         slot.compareAndSet(task, null);             // if the task did not release() itself
                     }
                     idleSince = System.nanoTime();
-                } else if (System.nanoTime() - idleSince < spinNanos) {
+                } else if (System.nanoTime() - idleSince < spinNanos()) {
                     Thread.onSpinWait();
                 } else {
                     parked = true;                                   // offer() unparks after its CAS if this is set
