@@ -47,6 +47,8 @@ public final class PackedGemm {
      * k = 1024, where the copies' cost no longer shows, in 1 MB of scratch per thread.
      */
     private static final int GROUP_FLOATS = 1 << 18;
+    /** Floats added to a^T's row stride where it would be a multiple of 1 KB (see strideT). */
+    private static final int STRIDE_PAD = 16;
     /**
      * The longest k of one pass: a panel is k x NR floats (256 KB at k = 1024 with AVX-512) and has to stay in L2
      * while the row blocks pass. Longer products (training's weight gradients, k = the batch's tokens; the LM head's
@@ -169,7 +171,8 @@ public final class PackedGemm {
             // a chunk's rows of a and of c live in heap arrays, moved in and out in bulk: a heap array's loads and
             // stores are plain, where a direct buffer's carry a bounds and a scope check each (the kernel ran at
             // 110-130 GFLOP/s on buffers, and storing through one cost a tenth of the product's time)
-            float[] rowsOfA = scratch(CHUNK_A, (groupBlocks * MR + 16) * kb);
+            // transA: a group's stride is at most its rows + STRIDE_PAD (strideT), whatever the group's size
+            float[] rowsOfA = scratch(CHUNK_A, (transA ? groupBlocks * MR + STRIDE_PAD : chunkBlocks * MR) * kb);
             float[] rowsOfC = scratch(CHUNK_C, chunkBlocks * MR * n);
             float[] oldC = accumulate ? scratch(CHUNK_OLD_C, chunkBlocks * MR * n) : null;
             float[] rowsOfH = swiglu ? scratch(CHUNK_H, chunkBlocks * MR * (n / 2)) : null;
@@ -252,14 +255,13 @@ public final class PackedGemm {
      * a thread): copying each chunk's 30-row run per step instead (1,024 short copies a chunk) held the o projection's
      * dW (256 x 2048 x 256, two threads) to 130 GFLOP/s against 190 now, and the qkv one to 190 against 250-265
      * (`StepProfile packed`). A transpose into [rows, kb] ran the weight gradients at half of OpenBLAS's speed, its
-     * writes 4 KB apart. Returns the stride: the group's rows rounded up to whole blocks, plus 16 floats
-     * where that is a multiple of 256 floats (1 KB), so that successive steps do not fall into the same cache sets.
+     * writes 4 KB apart. Returns the stride ({@link #strideT} of the group's rows rounded up to whole blocks).
      */
     private static int packRowsT(FloatBuffer af, int m, int k0, int kb, int g0, int g1, float[] dst) {
         int r0 = g0 * MR;
         int rows = Math.min(m, g1 * MR) - r0;
         int padded = (g1 - g0) * MR;
-        int stride = padded % 256 == 0 ? padded + 16 : padded;
+        int stride = strideT(padded);
         for (int kk = 0; kk < kb; kk++) {
             af.get((k0 + kk) * m + r0, dst, kk * stride, rows);
             if (rows < padded) {
@@ -267,6 +269,14 @@ public final class PackedGemm {
             }
         }
         return stride;
+    }
+
+    /**
+     * packRowsT's row stride for a group of {@code padded} rows (whole blocks): plus {@link #STRIDE_PAD} floats where
+     * that is a multiple of 256 floats (1 KB), so that successive steps of k do not fall into the same cache sets.
+     */
+    private static int strideT(int padded) {
+        return padded % 256 == 0 ? padded + STRIDE_PAD : padded;
     }
 
     /** Per thread, reused (grown when short): the caller's packed panels, a worker's rows of a, rows of b being packed. */
