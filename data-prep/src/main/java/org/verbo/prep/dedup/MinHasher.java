@@ -33,14 +33,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code %}. Minima use the signed {@code int} order in both twins. The parameters come from
  * {@code new SplittableRandom(config.seed())}: {@code a_0, b_0, a_1, b_1, ...}.
  *
- * <h2>Two twins</h2>
+ * <h2>Twins and where they run</h2>
  *
- * {@link #signature(int[])} is the plain-Java reference. {@link #signatures(List)} runs {@link
- * MinHashKernel} over a whole batch with Aparapi: on an OpenCL GPU when one works, otherwise on
- * Aparapi's Java thread pool (JTP). If the preferred device throws, or returns a signature that
- * disagrees with the reference on the spot-checked documents of a launch, the batch is recomputed on
- * JTP and every later launch in this JVM uses JTP ({@code -Dverbo.minhash.device=jtp} forces that
- * from the start). {@link #executionMode()} says what ran.
+ * {@link #signature(int[])} is the plain-Java reference. {@link #signatures(List)} computes a whole
+ * batch, by {@code -Dverbo.minhash.device}:
+ *
+ * <ul>
+ *   <li>{@code auto} (the default): with Aparapi on an OpenCL device when Aparapi finds one, otherwise
+ *       on the calling thread;
+ *   <li>{@code thread}: on the calling thread, with the JDK Vector API ({@link MinHashVectors}, mode
+ *       {@code "SIMD"}) when the JVM has the module {@code jdk.incubator.vector}, else with the
+ *       reference loop (mode {@code "JAVA"});
+ *   <li>{@code jtp}: {@link MinHashKernel} on Aparapi's Java thread pool (JTP).
+ * </ul>
+ *
+ * Why the calling thread and not JTP on a machine without OpenCL: a Spark executor already runs one
+ * task per core, and JTP's pool then cost about 1.5x the CPU of the plain loop on one thread, while
+ * the Vector API loop does 8 permutations per multiply (docs/BENCHMARKS.md). On Aparapi, if the
+ * preferred device throws, or returns a signature that disagrees with the reference on the
+ * spot-checked documents of a launch, the batch is recomputed on JTP and every later launch in this
+ * JVM uses JTP. {@link #executionMode()} says what ran.
  *
  * <h2>Empty documents</h2>
  *
@@ -64,9 +76,14 @@ public final class MinHasher implements AutoCloseable {
   /** Largest number of shingles per kernel launch (64 MiB of ints); longer batches are split. */
   static final int MAX_SHINGLES_PER_LAUNCH = 1 << 24;
 
+  /** {@code -Dverbo.minhash.device}: auto, thread or jtp (see the class comment). */
+  private static final String DEVICE = deviceProperty();
+
   /** Once a preferred device failed or disagreed, all launches in this JVM use JTP. */
-  private static volatile boolean forceJtp =
-      "jtp".equalsIgnoreCase(System.getProperty("verbo.minhash.device", "auto"));
+  private static volatile boolean forceJtp = "jtp".equals(DEVICE);
+
+  /** Whether the Vector API twin can run: the module is in this JVM. */
+  static final boolean SIMD = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
   /** Modes and fallbacks already logged in this JVM: each is logged once, not per batch. */
   private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
@@ -80,21 +97,40 @@ public final class MinHasher implements AutoCloseable {
   private long launches; // kernel launches so far, also picks the spot-checked document
   private final int maxDocsPerLaunch;
   private final int maxShinglesPerLaunch;
+  private final boolean onThread; // signatures on the calling thread, not with Aparapi
 
   // Test seams: make the next launch on the preferred device throw, or return one wrong value.
   boolean failNextPreferredLaunch;
   boolean corruptNextPreferredLaunch;
 
-  /** Derives the {@code config.numPermutations()} hash functions from {@code config.seed()}. */
+  /**
+   * Derives the {@code config.numPermutations()} hash functions from {@code config.seed()}; {@link
+   * #signatures} runs where {@code -Dverbo.minhash.device} says (the class comment).
+   */
   public MinHasher(MinHashConfig config) {
-    this(config, MAX_DOCS_PER_LAUNCH, MAX_SHINGLES_PER_LAUNCH);
+    this(config, MAX_DOCS_PER_LAUNCH, MAX_SHINGLES_PER_LAUNCH, runsOnThread());
   }
 
-  /** As {@link #MinHasher(MinHashConfig)} with smaller launch limits (tests of batch splitting). */
+  /** With Aparapi whatever the device setting, and smaller launch limits (tests of the kernel and batch splitting). */
   MinHasher(MinHashConfig config, int maxDocsPerLaunch, int maxShinglesPerLaunch) {
+    this(config, maxDocsPerLaunch, maxShinglesPerLaunch, false);
+  }
+
+  /** With Aparapi whatever the device setting (tests of the kernel). */
+  static MinHasher onAparapi(MinHashConfig config) {
+    return new MinHasher(config, MAX_DOCS_PER_LAUNCH, MAX_SHINGLES_PER_LAUNCH, false);
+  }
+
+  /** On the calling thread whatever the device setting (tests of the thread twins). */
+  static MinHasher onThread(MinHashConfig config) {
+    return new MinHasher(config, MAX_DOCS_PER_LAUNCH, MAX_SHINGLES_PER_LAUNCH, true);
+  }
+
+  private MinHasher(MinHashConfig config, int maxDocsPerLaunch, int maxShinglesPerLaunch, boolean onThread) {
     if (maxDocsPerLaunch < 1 || maxShinglesPerLaunch < 1) {
       throw new IllegalArgumentException("launch limits must be >= 1");
     }
+    this.onThread = onThread;
     this.maxDocsPerLaunch = maxDocsPerLaunch;
     this.maxShinglesPerLaunch = maxShinglesPerLaunch;
     this.config = config;
@@ -164,6 +200,25 @@ public final class MinHasher implements AutoCloseable {
   public int[][] signatures(List<int[]> batch) {
     int n = batch.size();
     int[][] out = new int[n][];
+    if (onThread) {
+      boolean simd = SIMD;
+      for (int d = 0; d < n; d++) {
+        if (simd) {
+          out[d] = new int[a.length];
+          MinHashVectors.signature(batch.get(d), a, b, out[d]);
+        } else {
+          out[d] = signature(batch.get(d));
+        }
+      }
+      if (n > 0 && "NONE".equals(mode)) {
+        mode = simd ? "SIMD" : "JAVA";
+        device = simd
+            ? "SIMD (Vector API, " + MinHashVectors.lanes() + " permutations a multiply, calling thread)"
+            : "JAVA (reference loop, calling thread; add --add-modules=jdk.incubator.vector for SIMD)";
+        logOnce(System.Logger.Level.INFO, "mode:" + mode, "MinHash signatures run as " + device);
+      }
+      return out;
+    }
     int p = a.length;
     int maxDocs = Math.min(maxDocsPerLaunch, (Integer.MAX_VALUE - MinHashKernel.LOCAL_SIZE) / p);
     int from = 0;
@@ -185,9 +240,10 @@ public final class MinHasher implements AutoCloseable {
   }
 
   /**
-   * What the kernel ran on in the last {@link #signatures} launch: {@code "GPU"}, {@code "CPU"} or
-   * {@code "ACC"} (an OpenCL device), {@code "JTP"} (Aparapi's Java thread pool), {@code "SEQ"}, or
-   * {@code "NONE"} before the first launch.
+   * What ran the last {@link #signatures} call: {@code "GPU"}, {@code "CPU"} or {@code "ACC"} (an
+   * OpenCL device), {@code "JTP"} (Aparapi's Java thread pool), {@code "SEQ"}, {@code "SIMD"} or
+   * {@code "JAVA"} (the calling thread, with the Vector API or the reference loop), or {@code "NONE"}
+   * before the first call.
    */
   public String executionMode() {
     return mode;
@@ -329,9 +385,26 @@ public final class MinHasher implements AutoCloseable {
             || Arrays.equals(out[from + rotating], signature(batch.get(from + rotating))));
   }
 
+  private static String deviceProperty() {
+    String d = System.getProperty("verbo.minhash.device", "auto").trim().toLowerCase(Locale.ROOT);
+    if (!d.equals("auto") && !d.equals("thread") && !d.equals("jtp")) {
+      throw new IllegalArgumentException("verbo.minhash.device must be auto, thread or jtp, got " + d);
+    }
+    return d;
+  }
+
+  /** Where {@code -Dverbo.minhash.device} puts {@link #signatures}: true for the calling thread. */
+  private static boolean runsOnThread() {
+    return switch (DEVICE) {
+      case "thread" -> true;
+      case "jtp" -> false;
+      default -> !AparapiRuntime.ensureStarted() || AparapiRuntime.OPENCL_DEVICES == 0;
+    };
+  }
+
   /** Forgets an earlier switch to JTP (tests only; the system property still applies). */
   static void resetDeviceChoice() {
-    forceJtp = "jtp".equalsIgnoreCase(System.getProperty("verbo.minhash.device", "auto"));
+    forceJtp = "jtp".equals(DEVICE);
     if (!forceJtp) {
       AparapiRuntime.ensureStarted();
       MinHashKernel k = MinHashKernel.acquire();

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Throughput of shingling and of the two MinHash twins on ~200-word documents (not a test; run with
+ * Throughput of shingling and of the MinHash twins (reference loop, calling thread, Aparapi kernel) on ~200-word documents (not a test; run with
  * {@code java -cp <test classpath> org.verbo.prep.dedup.MinHashBench [docs] [seconds]}). Prints
  * documents per second; the numbers depend on the machine, so nothing is asserted.
  */
@@ -37,9 +37,20 @@ public final class MinHashBench {
         shingles.size(), meanShingles, config.numPermutations(),
         Runtime.getRuntime().availableProcessors());
     System.out.printf(Locale.ROOT, "shingling (1 thread):      %,10.0f docs/s%n", shingleRate);
-    try (MinHasher mh = new MinHasher(config)) {
+    double hashRate =
+        rate(seconds, corpus.docs().size(), () -> {
+          for (PlantedDuplicates.Doc d : corpus.docs()) {
+            Shingler.ngramHashes(d.text(), config.ngram());
+          }
+        });
+    System.out.printf(Locale.ROOT, "n-gram hashes, unsorted:   %,10.0f docs/s%n", hashRate);
+    try (MinHasher mh = MinHasher.onAparapi(config); MinHasher thread = MinHasher.onThread(config)) {
       double ref = rate(seconds, shingles.size(), () -> mh.referenceSignatures(shingles));
       System.out.printf(Locale.ROOT, "reference (1 thread):      %,10.0f signatures/s%n", ref);
+      double simd = rate(seconds, shingles.size(), () -> thread.signatures(shingles));
+      System.out.printf(
+          Locale.ROOT, "%s (1 thread):           %,10.0f signatures/s   [%s]%n",
+          thread.executionMode(), simd, thread.executionDevice());
       double kernel = rate(seconds, shingles.size(), () -> mh.signatures(shingles));
       System.out.printf(
           Locale.ROOT, "kernel (%s, batch %d): %,10.0f signatures/s   [%s]%n",

@@ -57,7 +57,7 @@ class MinHashKernelParityTest {
   @Test
   void kernelMatchesReferenceOnALargeBatch() {
     List<int[]> docs = randomDocs(300, 1L);
-    try (MinHasher mh = new MinHasher(MinHashConfig.defaults())) {
+    try (MinHasher mh = MinHasher.onAparapi(MinHashConfig.defaults())) {
       assertEquals("NONE", mh.executionMode());
       int[][] sigs = mh.signatures(docs);
       assertParity(mh, docs, sigs);
@@ -80,7 +80,7 @@ class MinHashKernelParityTest {
   @Test
   void kernelMatchesReferenceOneDocumentPerBatch() {
     List<int[]> docs = randomDocs(40, 2L);
-    try (MinHasher mh = new MinHasher(new MinHashConfig(5, 9, 7, 0.8, 7L))) {
+    try (MinHasher mh = MinHasher.onAparapi(new MinHashConfig(5, 9, 7, 0.8, 7L))) {
       for (int[] doc : docs) {
         int[][] sigs = mh.signatures(List.of(doc));
         assertEquals(1, sigs.length);
@@ -95,7 +95,7 @@ class MinHashKernelParityTest {
   void kernelMatchesReferenceOnRealTexts() {
     PlantedDuplicates.Corpus corpus =
         PlantedDuplicates.generate(30, 200, new double[] {0.05, 0.2}, 3L);
-    try (MinHasher mh = new MinHasher(MinHashConfig.defaults())) {
+    try (MinHasher mh = MinHasher.onAparapi(MinHashConfig.defaults())) {
       List<int[]> docs = new ArrayList<>();
       for (PlantedDuplicates.Doc d : corpus.docs()) {
         docs.add(mh.shingles(d.text()));
@@ -112,14 +112,14 @@ class MinHashKernelParityTest {
       assertParity(mh, docs, sigs);
       assertTrue(mh.launches() >= 5, "launches: " + mh.launches());
     }
-    assertEquals(0, new MinHasher(MinHashConfig.defaults()).signatures(List.of()).length);
+    assertEquals(0, MinHasher.onAparapi(MinHashConfig.defaults()).signatures(List.of()).length);
   }
 
   @Test
   void pooledKernelsAreReusedAcrossConfigsAndInstances() {
     List<int[]> docs = randomDocs(80, 4L);
-    MinHasher a = new MinHasher(new MinHashConfig(5, 14, 8, 0.8, 1L));
-    MinHasher b = new MinHasher(new MinHashConfig(5, 10, 5, 0.8, 2L));
+    MinHasher a = MinHasher.onAparapi(new MinHashConfig(5, 14, 8, 0.8, 1L));
+    MinHasher b = MinHasher.onAparapi(new MinHashConfig(5, 10, 5, 0.8, 2L));
     for (int round = 0; round < 3; round++) {
       assertParity(a, docs, a.signatures(docs));
       assertParity(b, docs, b.signatures(docs));

@@ -24,7 +24,7 @@ class MinHasherFallbackTest {
   @Test
   void aThrowingPreferredDeviceFallsBackToJtp() {
     List<int[]> docs = MinHashKernelParityTest.randomDocs(50, 21L);
-    try (MinHasher mh = new MinHasher(MinHashConfig.defaults())) {
+    try (MinHasher mh = MinHasher.onAparapi(MinHashConfig.defaults())) {
       mh.failNextPreferredLaunch = true;
       int[][] sigs = mh.signatures(docs);
       assertEquals("JTP", mh.executionMode());
@@ -33,7 +33,7 @@ class MinHasherFallbackTest {
         assertArrayEquals(mh.signature(docs.get(d)), sigs[d]);
       }
       // Sticky for the JVM: the next instance goes straight to JTP.
-      try (MinHasher next = new MinHasher(MinHashConfig.defaults())) {
+      try (MinHasher next = MinHasher.onAparapi(MinHashConfig.defaults())) {
         next.signatures(docs.subList(0, 3));
         assertEquals("JTP", next.executionMode());
       }
@@ -43,7 +43,7 @@ class MinHasherFallbackTest {
   @Test
   void aWrongResultIsCaughtBySpotCheck() {
     List<int[]> docs = MinHashKernelParityTest.randomDocs(30, 22L);
-    try (MinHasher mh = new MinHasher(MinHashConfig.defaults())) {
+    try (MinHasher mh = MinHasher.onAparapi(MinHashConfig.defaults())) {
       mh.signatures(docs.subList(0, 2)); // learn the preferred device
       mh.corruptNextPreferredLaunch = true;
       if (mh.executionMode().equals("JTP")) {
@@ -73,7 +73,7 @@ class MinHasherFallbackTest {
                   List<int[]> docs = MinHashKernelParityTest.randomDocs(60, seed);
                   boolean ok = true;
                   for (int round = 0; round < 3; round++) {
-                    try (MinHasher mh = new MinHasher(new MinHashConfig(5, 14, 8, 0.8, seed))) {
+                    try (MinHasher mh = MinHasher.onAparapi(new MinHashConfig(5, 14, 8, 0.8, seed))) {
                       int[][] sigs = mh.signatures(docs);
                       for (int d = 0; d < docs.size(); d++) {
                         ok &= java.util.Arrays.equals(mh.signature(docs.get(d)), sigs[d]);

@@ -29,8 +29,8 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.posexplode;
 
 /**
- * Near-duplicate detection: word n-gram shingles → MinHash signatures (data-prep's Aparapi kernel, batched
- * per partition) → LSH banding (b bands × r rows, AND within a band, OR across bands) → candidate edges as
+ * Near-duplicate detection: word n-gram shingles → MinHash signatures (data-prep's {@link MinHasher}, batched
+ * per partition: Aparapi on an OpenCL device, else the Vector API loop on the task's thread) → LSH banding (b bands × r rows, AND within a band, OR across bands) → candidate edges as
  * stars (every member of a band bucket to the bucket's smallest doc_key, never all pairs) → each candidate
  * edge verified on the full signature (estimated Jaccard ≥ threshold) → connected components (in Spark, or on the
  * driver for a small graph) →
@@ -120,7 +120,7 @@ public final class NearDuplicates {
         return new Result(dups, candidateCount, verifiedCount);
     }
 
-    /** One kernel launch per batch of documents; documents with no shingle (no word) are skipped. */
+    /** One {@link MinHasher#signatures} call per batch of documents; documents with no shingle (no word) are skipped. */
     private static Iterator<Row> signatures(Iterator<Row> rows, MinHashConfig c, int batchSize) {
         MinHasher hasher = new MinHasher(c);
         org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
@@ -135,7 +135,8 @@ public final class NearDuplicates {
             List<int[]> shingles = new ArrayList<>(batchSize);
             while (rows.hasNext() && keys.size() < batchSize) {
                 Row r = rows.next();
-                int[] s = Shingler.shingles(r.getString(1), c.ngram());
+                // Every n-gram's hash, unsorted and with repeats: the signature is the same as the sorted set's.
+                int[] s = Shingler.ngramHashes(r.getString(1), c.ngram());
                 if (s.length > 0) {
                     keys.add(r.getLong(0));
                     shingles.add(s);

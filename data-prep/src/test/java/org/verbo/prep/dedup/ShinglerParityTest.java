@@ -1,0 +1,97 @@
+package org.verbo.prep.dedup;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Shingler}'s scan (ASCII table, per-code-point lower-casing, reused buffers) against its reference twin
+ * {@link ReferenceShingler} (the class rules taken literally), and {@link Shingler#ngramHashes} against {@link
+ * Shingler#shingles}: exact equality.
+ */
+class ShinglerParityTest {
+
+  /**
+   * Pieces chosen for the scan's edge cases: ASCII in both cases, Latin-1 and other accents, decomposed marks after
+   * a letter and at a word's start, Greek capital sigma in and at the end of words (lower-cased by context), the
+   * dotted capital I (one code point to two), the Kelvin sign (lower-cases to ASCII k), Roman numerals (letters
+   * numbers, not letters), supplementary letters, CJK, other scripts' digits, a lone surrogate, punctuation and
+   * every kind of space.
+   */
+  private static final String[] PIECES = {
+    "the", "The", "CAT", "a1b2", "x", "9", "Ação", "CAFÉ", "já", "olá", "Ñandú", "straße", "ÆØÅ", "e\u0301",
+    "\u0301x", "Cafe\u0301", "ΣΟΦΙΑ", "ΟΔΟΣ", "σοφός", "\u03A3", "İstanbul", "\u0130", "\u212Aelvin", "\u2160\u2161",
+    "\ud835\udd1e\ud835\udd1f", "\ud801\udc00", "日本語", "中文", "\u0663\u0664", "\ud800", "!", ",", "...", "--",
+    "(R$ 10)", "—", "“aspas”", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2003", "-", "'"
+  };
+
+  private static String randomText(SplittableRandom rnd) {
+    int pieces = rnd.nextInt(60);
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < pieces; i++) {
+      if (rnd.nextInt(3) == 0) {
+        sb.append(PIECES[rnd.nextInt(PIECES.length)]);
+      } else {
+        // Mostly plain words, as real text is.
+        int len = 1 + rnd.nextInt(9);
+        for (int k = 0; k < len; k++) {
+          sb.append((char) ((rnd.nextInt(4) == 0 ? 'A' : 'a') + rnd.nextInt(26)));
+        }
+      }
+      sb.append(rnd.nextInt(5) == 0 ? "" : " ");
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void theScanMatchesTheLiteralRules() {
+    SplittableRandom rnd = new SplittableRandom(20261202L);
+    for (int t = 0; t < 20_000; t++) {
+      String text = randomText(rnd);
+      assertEquals(ReferenceShingler.wordList(text), Shingler.wordList(text), text);
+      for (int n : new int[] {1, 2, 5}) {
+        assertArrayEquals(ReferenceShingler.shingles(text, n), Shingler.shingles(text, n), n + ": " + text);
+      }
+    }
+  }
+
+  @Test
+  void everyPieceAloneAndBetweenWords() {
+    for (String p : PIECES) {
+      for (String text : List.of(p, "a " + p + " b", p + p, "X" + p + "Y", p + "\u03A3")) {
+        assertEquals(ReferenceShingler.wordList(text), Shingler.wordList(text), text);
+        assertArrayEquals(ReferenceShingler.shingles(text, 2), Shingler.shingles(text, 2), text);
+      }
+    }
+  }
+
+  @Test
+  void aLongTextAfterAShortOneReusesNothingStale() {
+    String longText = "palavra ".repeat(300_000) + "fim"; // grows the thread's buffers past what it keeps
+    assertArrayEquals(ReferenceShingler.shingles(longText, 5), Shingler.shingles(longText, 5));
+    assertEquals(List.of("só", "duas"), Shingler.wordList("Só duas"));
+    assertArrayEquals(ReferenceShingler.shingles("Só duas", 5), Shingler.shingles("Só duas", 5));
+  }
+
+  @Test
+  void ngramHashesAreTheShinglesWithRepeatsInTextOrder() {
+    SplittableRandom rnd = new SplittableRandom(7L);
+    MinHasher mh = MinHasher.onThread(MinHashConfig.defaults());
+    for (int t = 0; t < 2_000; t++) {
+      String text = randomText(rnd) + " a b a b a b"; // repeats
+      int[] all = Shingler.ngramHashes(text, 2);
+      int[] sorted = all.clone();
+      Arrays.sort(sorted);
+      assertArrayEquals(Shingler.shingles(text, 2), Arrays.stream(sorted).distinct().toArray(), text);
+      List<String> words = ReferenceShingler.wordList(text);
+      assertEquals(Math.max(1, words.size() - 1), all.length, text); // one per 2-gram, in order
+      assertEquals(Shingler.hash(words.get(0) + " " + words.get(1)), all[0], text);
+      assertArrayEquals(mh.signature(Shingler.shingles(text, 5)), mh.signature(Shingler.ngramHashes(text, 5)), text);
+    }
+    assertEquals(0, Shingler.ngramHashes(" ... ", 5).length);
+  }
+}
