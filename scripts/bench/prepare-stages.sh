@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Per-stage, single-thread throughput of prepare's per-byte work (decode, HTML extraction, normalise, quality
-# filters, shingling, and DocumentReader + normalise + quality together), in one JVM without Spark, on the
+# filters, shingling, MinHash signatures, and DocumentReader + normalise + quality together), in one JVM without Spark, on the
 # in-memory files of a directory; best of --repeats round-robin passes after a warm-up. Prints MB/s of input
 # bytes per stage and a digest of each stage's outputs (equal digests = equal results across builds).
 #
@@ -26,8 +26,12 @@ mvn_q -pl data-prep -Dverbo.build.dir="$BUILD" -DskipTests compile
 mvn_q -pl data-prep -Dverbo.build.dir="$BUILD" dependency:build-classpath \
   -Dmdep.outputFile="$BUILD/bench-classpath.txt" -Dmdep.includeScope=runtime
 
+# The Vector API module, as scripts/verbo passes it: the signatures stage's MinHash loop uses it.
+MODULES="$(sed -n 's:.*<verbo.jvm.modules>\(.*\)</verbo.jvm.modules>.*:\1:p' "$ROOT/pom.xml")"
+
 run() {
-  java -Xmx6g -cp "$BUILD/classes:$(cat "$BUILD/bench-classpath.txt")" \
+  # shellcheck disable=SC2086
+  java -Xmx6g $MODULES -cp "$BUILD/classes:$(cat "$BUILD/bench-classpath.txt")" \
     org.verbo.prep.quality.bench.PrepareStagesBench "$@"
 }
 

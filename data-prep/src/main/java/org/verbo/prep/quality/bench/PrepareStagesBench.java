@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.verbo.prep.dedup.MinHashConfig;
+import org.verbo.prep.dedup.MinHasher;
 import org.verbo.prep.dedup.Shingler;
 import org.verbo.prep.io.DocumentReader;
 import org.verbo.prep.io.InputFormat;
@@ -47,6 +49,8 @@ import org.verbo.prep.text.TextNormalizer;
  *   <li>{@code quality}: {@link QualityFilters#apply} with the reference.conf defaults (stop words pt + en) on
  *       the normalised documents;
  *   <li>{@code shingle}: {@link Shingler#shingles} (n = 5, the dedup.minhash.ngram default) on the kept texts;
+ *   <li>{@code signatures}: {@link Shingler#ngramHashes} and {@link MinHasher#signatures} (14 bands x 8 rows, in
+ *       batches of 1,000 as the dedup job sends them) on the kept texts;
  *   <li>{@code read + normalise + quality}: {@link DocumentReader#read} from the bytes, then normalise and
  *       quality as the job's {@code PrepareJob.clean} does: the stage the Spark job reports.
  * </ul>
@@ -191,6 +195,26 @@ public final class PrepareStagesBench {
     stages.put("shingle (n=" + n + ")", d -> {
       for (String t : kept) {
         d.add(Shingler.shingles(t, n));
+      }
+    });
+    // What the dedup job's signature stage does per document: every n-gram's hash, then MinHash in batches as
+    // NearDuplicates sends them (on this thread with the Vector API where Aparapi finds no OpenCL device).
+    MinHashConfig minHash = new MinHashConfig(n, 14, 8, 0.8, 42L);
+    stages.put("signatures (n=" + n + ", 112 perms)", d -> {
+      try (MinHasher hasher = new MinHasher(minHash)) {
+        List<int[]> batch = new ArrayList<>();
+        for (int i = 0; i < kept.size(); i++) {
+          int[] h = Shingler.ngramHashes(kept.get(i), n);
+          if (h.length > 0) {
+            batch.add(h);
+          }
+          if (batch.size() == 1000 || (i == kept.size() - 1 && !batch.isEmpty())) {
+            for (int[] sig : hasher.signatures(batch)) {
+              d.add(sig);
+            }
+            batch.clear();
+          }
+        }
       }
     });
     stages.put("read + normalise + quality", d -> {
