@@ -69,6 +69,23 @@ class ShinglerParityTest {
     }
   }
 
+  /** The written-out MurmurHash3_x86_32 against Commons Codec's (the reference's values) at every tail length. */
+  @Test
+  void murmurHashMatchesCommonsCodec() {
+    SplittableRandom rnd = new SplittableRandom(3L);
+    byte[] data = new byte[300];
+    for (int t = 0; t < 20_000; t++) {
+      rnd.nextBytes(data);
+      int off = rnd.nextInt(40);
+      int len = rnd.nextInt(data.length - off);
+      assertEquals(
+          org.apache.commons.codec.digest.MurmurHash3.hash32x86(data, off, len, 0), Shingler.hash(data, off, len),
+          "off " + off + " len " + len);
+    }
+    assertEquals(org.apache.commons.codec.digest.MurmurHash3.hash32x86(new byte[0], 0, 0, 0),
+        Shingler.hash(new byte[0], 0, 0));
+  }
+
   @Test
   void aLongTextAfterAShortOneReusesNothingStale() {
     String longText = "palavra ".repeat(300_000) + "fim"; // grows the thread's buffers past what it keeps
