@@ -386,15 +386,24 @@ public final class MinHasher implements AutoCloseable {
   }
 
   private static String deviceProperty() {
-    String d = System.getProperty("verbo.minhash.device", "auto").trim().toLowerCase(Locale.ROOT);
-    if (!d.equals("auto") && !d.equals("thread") && !d.equals("jtp")) {
-      throw new IllegalArgumentException("verbo.minhash.device must be auto, thread or jtp, got " + d);
+    return System.getProperty("verbo.minhash.device", "auto").trim().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Checks {@code -Dverbo.minhash.device} (jobs call this at start, so a typo fails there with one line).
+   *
+   * @throws IllegalArgumentException when it is not auto, thread or jtp
+   */
+  public static void requireValidDeviceSetting() {
+    if (!DEVICE.equals("auto") && !DEVICE.equals("thread") && !DEVICE.equals("jtp")) {
+      throw new IllegalArgumentException(
+          "-Dverbo.minhash.device must be auto, thread or jtp, got \"" + DEVICE + "\"");
     }
-    return d;
   }
 
   /** Where {@code -Dverbo.minhash.device} puts {@link #signatures}: true for the calling thread. */
   private static boolean runsOnThread() {
+    requireValidDeviceSetting();
     return switch (DEVICE) {
       case "thread" -> true;
       case "jtp" -> false;

@@ -46,6 +46,9 @@ public final class PrepareJob {
 
     /** Checks inputs and outputs before Spark starts: a wrong path fails in a second, with one line. */
     public static List<InputFile> preflight(PrepareSettings s, Configuration conf) {
+        if (s.nearDedup()) {
+            org.verbo.prep.dedup.MinHasher.requireValidDeviceSetting();
+        }
         HadoopFiles.refuseExisting(outputs(s), s.overwrite(), conf);
         List<InputFile> files = listInputs(s, conf);
         InputOptions.requireApplicable(s, files);
