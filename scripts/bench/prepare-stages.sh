@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Per-stage, single-thread throughput of prepare's per-byte work (decode, HTML extraction, normalise, quality
-# filters, shingling, MinHash signatures, and DocumentReader + normalise + quality together), in one JVM without Spark, on the
-# in-memory files of a directory; best of --repeats round-robin passes after a warm-up. Prints MB/s of input
-# bytes per stage and a digest of each stage's outputs (equal digests = equal results across builds).
+# filters, shingling, MinHash signatures, and DocumentReader + normalise + quality together), in one JVM without
+# Spark, on the in-memory files of a directory; best of --repeats round-robin passes after a warm-up. Prints MB/s of
+# input bytes per stage and a digest of each stage's outputs (equal digests = equal results across builds).
 #
 #   scripts/bench.sh prepare-stages                                  # the three bench corpora below, if present
 #   scripts/bench.sh prepare-stages --input DIR [--format auto|text|jsonl|html] [--text-split line] [--repeats 5]

@@ -29,13 +29,13 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.posexplode;
 
 /**
- * Near-duplicate detection: word n-gram shingles → MinHash signatures (data-prep's {@link MinHasher}, batched
- * per partition: Aparapi on an OpenCL device, else the Vector API loop on the task's thread) → LSH banding (b bands × r rows, AND within a band, OR across bands) → candidate edges as
- * stars (every member of a band bucket to the bucket's smallest doc_key, never all pairs) → each candidate
- * edge verified on the full signature (estimated Jaccard ≥ threshold) → connected components (in Spark, or on the
- * driver for a small graph) →
- * the smallest doc_key of each component is kept. Not MLlib's MinHashLSH: it has no AND-amplification and
- * its similarity join explodes on common hashes.
+ * Near-duplicate detection: word n-gram shingles → MinHash signatures (data-prep's {@link MinHasher}, batched per
+ * partition: Aparapi on an OpenCL device, else the Vector API loop on the task's thread) → LSH banding (b bands × r
+ * rows, AND within a band, OR across bands) → candidate edges as stars (every member of a band bucket to the
+ * bucket's smallest doc_key, never all pairs) → each candidate edge verified on the full signature (estimated
+ * Jaccard ≥ threshold) → connected components (in Spark, or on the driver for a small graph) → the smallest doc_key
+ * of each component is kept. Not MLlib's MinHashLSH: it has no AND-amplification and its similarity join explodes
+ * on common hashes.
  */
 public final class NearDuplicates {
 
