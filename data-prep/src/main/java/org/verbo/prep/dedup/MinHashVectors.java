@@ -69,13 +69,10 @@ final class MinHashVectors {
       }
       store(m0, lane, sig, j);
     }
-    for (int i = whole; i < p; i++) { // the permutations past the last whole vector, as the reference does them
+    for (int i = whole; i < p; i++) { // the permutations past the last whole vector, with the reference's function
       int min = Integer.MAX_VALUE;
       for (int x : shingles) {
-        int h = (int) ((a[i] * (x & 0xFFFFFFFFL) + b[i]) >> 32);
-        if (h < min) {
-          min = h;
-        }
+        min = Math.min(min, MinHasher.hash(a[i], b[i], x));
       }
       sig[i] = min;
     }

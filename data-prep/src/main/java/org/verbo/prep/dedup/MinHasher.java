@@ -166,15 +166,22 @@ public final class MinHasher implements AutoCloseable {
     int[] sig = new int[p];
     Arrays.fill(sig, Integer.MAX_VALUE);
     for (int x : shingles) {
-      long u = x & 0xFFFFFFFFL;
       for (int i = 0; i < p; i++) {
-        int h = (int) ((a[i] * u + b[i]) >> 32);
+        int h = hash(a[i], b[i], x);
         if (h < sig[i]) {
           sig[i] = h;
         }
       }
     }
     return sig;
+  }
+
+  /**
+   * {@code h(x) = (int) ((a * (x & 0xFFFFFFFFL) + b) >> 32)}: one function of the family (the class comment), the
+   * scalar form both the reference and {@link MinHashVectors}' tail use.
+   */
+  static int hash(long a, long b, int shingle) {
+    return (int) ((a * (shingle & 0xFFFFFFFFL) + b) >> 32);
   }
 
   /** Reference signature of a text: {@code signature(shingles(text))}. */

@@ -49,7 +49,7 @@ import org.verbo.prep.text.TextNormalizer;
  *   <li>{@code quality}: {@link QualityFilters#apply} with the reference.conf defaults (stop words pt + en) on
  *       the normalised documents;
  *   <li>{@code shingle}: {@link Shingler#shingles} (n = 5, the dedup.minhash.ngram default) on the kept texts;
- *   <li>{@code signatures}: {@link Shingler#ngramHashes} and {@link MinHasher#signatures} (14 bands x 8 rows, in
+ *   <li>{@code signatures}: {@link Shingler#ngramHashes} and {@link MinHasher#signatures} (the default bands and rows, in
  *       batches of 1,000 as the dedup job sends them) on the kept texts;
  *   <li>{@code read + normalise + quality}: {@link DocumentReader#read} from the bytes, then normalise and
  *       quality as the job's {@code PrepareJob.clean} does: the stage the Spark job reports.
@@ -199,8 +199,9 @@ public final class PrepareStagesBench {
     });
     // What the dedup job's signature stage does per document: every n-gram's hash, then MinHash in batches as
     // NearDuplicates sends them (on this thread with the Vector API where Aparapi finds no OpenCL device).
-    MinHashConfig minHash = new MinHashConfig(n, 14, 8, 0.8, 42L);
-    stages.put("signatures (n=" + n + ", 112 perms)", d -> {
+    MinHashConfig defaults = MinHashConfig.defaults();
+    MinHashConfig minHash = new MinHashConfig(n, defaults.bands(), defaults.rows(), defaults.threshold(), defaults.seed());
+    stages.put("signatures (n=" + n + ", " + minHash.numPermutations() + " perms)", d -> {
       try (MinHasher hasher = new MinHasher(minHash)) {
         List<int[]> batch = new ArrayList<>();
         for (int i = 0; i < kept.size(); i++) {
