@@ -59,17 +59,31 @@ final class C4QualityFilter implements Serializable {
     this.c = c;
   }
 
-  /**
-   * The steps of the class comment on each line, found by position: the words are counted by a scan for
-   * {@code \\s} (ASCII whitespace, as {@code Pattern.compile("\\s+").split} cut them), citations are only
-   * looked for in a line that holds a {@code '['}, and sentences are counted by {@link #sentenceCount}'s
-   * scan. ReferenceQualityFilters keeps the regular-expression version; QualityFiltersParityTest compares.
-   */
+  /** {@link #apply(String, char[], boolean)} on a text not known to be normalised. */
   Verdict apply(String text) {
-    StringBuilder kept = new StringBuilder(text.length());
+    return apply(text, text.toCharArray(), false);
+  }
+
+  /**
+   * The steps of the class comment on each line, found by position in {@code chars} (the chars of {@code
+   * text}): one scan per line counts its words (runs of {@code \\s}, ASCII whitespace, as {@code
+   * Pattern.compile("\\s+").split} cut them) and its sentences ({@link #sentenceCount}'s rule, which the scan
+   * repeats only for a line that lost a citation); citations are only looked for in a line that holds a {@code
+   * '['}. ReferenceQualityFilters keeps the regular-expression version; QualityFiltersParityTest compares.
+   *
+   * <p>The output is the kept lines normalised again. While every line is kept as it is and the lines sit in
+   * the text joined exactly as the output joins them, the output would be the text itself: nothing is copied
+   * then, and when the caller vouches that {@code text} is already normalised ({@code normalized}; normalising
+   * is idempotent) it is returned as it is. On prose most documents lose no line, and copying and normalising
+   * them again was a quarter of this filter's time.
+   */
+  Verdict apply(String text, char[] chars, boolean normalized) {
+    StringBuilder kept = null; // the output so far, made once a line is dropped or changed
+    int same = 0; // while kept is null: the output so far is text[0, same)
     boolean paragraphBreak = false;
     int sentences = 0;
     int n = text.length();
+    int max = c.maxWordLength();
     for (int from = 0; from <= n; ) {
       int nl = text.indexOf('\n', from);
       int to = nl < 0 ? n : nl;
@@ -80,36 +94,60 @@ final class C4QualityFilter implements Serializable {
         paragraphBreak = true;
         continue;
       }
-      // Words: maximal runs of non-\s chars. The stripped line starts and ends with one (every \s char is
-      // whitespace to strip()), so the regex split gives exactly these runs.
+      // Words: maximal runs of non-\s chars (the stripped line starts and ends with one: every \s char is
+      // whitespace to strip(), so the regex split gives exactly these runs). Sentences: the pieces between the
+      // \s runs that follow a terminal mark, counted when not blank.
       int words = 0;
       boolean longWord = false;
+      int lineSentences = 0;
+      int pieceStart = a;
       for (int i = a; i < b; ) {
-        while (i < b && isRegexSpace(text.charAt(i))) {
-          i++;
-        }
         int w = i;
-        while (i < b && !isRegexSpace(text.charAt(i))) {
+        while (i < b && !isRegexSpace(chars[i])) {
           i++;
         }
         if (i > w) {
           words++;
-          int max = c.maxWordLength();
-          longWord |= max > 0 && i - w > max && text.codePointCount(w, i) > max;
+          longWord |= max > 0 && i - w > max && Character.codePointCount(chars, w, i - w) > max;
         }
+        if (i == b) {
+          break;
+        }
+        int runEnd = i;
+        while (runEnd < b && isRegexSpace(chars[runEnd])) {
+          runEnd++;
+        }
+        if (followsTerminal(chars, a, i)) {
+          if (!isBlank(text, pieceStart, i)) {
+            lineSentences++;
+          }
+          pieceStart = runEnd;
+        }
+        i = runEnd;
+      }
+      if (!isBlank(text, pieceStart, b)) {
+        lineSentences++;
       }
       if (longWord) {
+        kept = started(kept, text, same);
         continue;
       }
       String line = text.substring(a, b);
       if (c.removeCitations() && line.indexOf('[') >= 0) {
-        line = CITATION.matcher(line).replaceAll("");
+        String cleaned = CITATION.matcher(line).replaceAll("");
+        if (!cleaned.equals(line)) {
+          line = cleaned;
+          lineSentences = sentenceCount(line);
+          kept = started(kept, text, same);
+        }
       }
       if (c.filterNoTerminalPunct()
           && (!TextStats.endsWithAny(line, END_PUNCTUATION) || line.endsWith("..."))) {
+        kept = started(kept, text, same);
         continue;
       }
       if (words < c.minWordsPerLine()) {
+        kept = started(kept, text, same);
         continue;
       }
       String lower = line.toLowerCase(Locale.ROOT);
@@ -117,22 +155,33 @@ final class C4QualityFilter implements Serializable {
         return Verdict.reject(text, NAME + ".lorem_ipsum", "line contains \"lorem ipsum\"");
       }
       if (c.filterJavascript() && lower.contains("javascript")) {
+        kept = started(kept, text, same);
         continue;
       }
       if (c.filterCurlyBracket() && line.indexOf('{') >= 0) {
         return Verdict.reject(text, NAME + ".curly_bracket", "line contains \"{\"");
       }
       if (c.filterPolicy() && containsPolicy(lower)) {
+        kept = started(kept, text, same);
         continue;
       }
-      sentences += sentenceCount(line);
-      if (kept.length() > 0) {
-        kept.append(paragraphBreak ? "\n\n" : "\n");
+      sentences += lineSentences;
+      // A kept line can be empty (all citations), and the output joins only after a non-empty one.
+      int length = kept != null ? kept.length() : same;
+      String separator = length > 0 ? (paragraphBreak ? "\n\n" : "\n") : "";
+      if (kept == null && text.startsWith(separator, same) && same + separator.length() == a) {
+        same = b; // the line and what joins it to the last kept one are the text's own chars
+      } else {
+        kept = started(kept, text, same).append(separator).append(line);
       }
-      kept.append(line);
       paragraphBreak = false;
     }
-    String out = TextNormalizer.normalize(kept.toString());
+    String out;
+    if (kept == null && same == n) {
+      out = normalized ? text : TextNormalizer.normalize(text);
+    } else {
+      out = TextNormalizer.normalize(started(kept, text, same).toString());
+    }
     if (sentences < c.minNumSentences()) {
       return Verdict.reject(
           out, NAME + ".num_sentences", "sentences=" + sentences + " < " + c.minNumSentences());
@@ -141,6 +190,11 @@ final class C4QualityFilter implements Serializable {
       return Verdict.reject(out, NAME + ".empty", "all lines removed");
     }
     return Verdict.keep(out);
+  }
+
+  /** The output being built: {@code kept}, or the text's first {@code same} chars when none is yet. */
+  private static StringBuilder started(StringBuilder kept, String text, int same) {
+    return kept != null ? kept : new StringBuilder(text.length()).append(text, 0, same);
   }
 
   /**
@@ -178,6 +232,19 @@ final class C4QualityFilter implements Serializable {
       count++;
     }
     return count;
+  }
+
+  /** {@link #followsTerminal(String, int)} in {@code chars}, the line starting at {@code lineStart}. */
+  private static boolean followsTerminal(char[] chars, int lineStart, int pos) {
+    int m = 0;
+    while (m < 4 && pos - 1 - m >= lineStart && isCloser(chars[pos - 1 - m])) {
+      m++;
+    }
+    if (m > 3 || pos - 1 - m < lineStart) {
+      return false;
+    }
+    char t = chars[pos - 1 - m];
+    return t == '.' || t == '!' || t == '?' || t == '\u2026';
   }
 
   /** The look-behind {@code [.!?…]["'”’»)\]]{0,3}} ending at {@code pos}. */

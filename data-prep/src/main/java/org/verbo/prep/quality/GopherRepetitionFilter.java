@@ -61,11 +61,15 @@ final class GopherRepetitionFilter implements Serializable {
    * re.split} on {@code \n{2,}} and {@code \n+}), compared in place by a {@link SpanSet}.
    */
   Verdict apply(String text, WordTokenizer.Spans tokens) {
+    return apply(text, text.toCharArray(), tokens);
+  }
+
+  /** {@link #apply(String, WordTokenizer.Spans)} given the text's chars. */
+  Verdict apply(String text, char[] chars, WordTokenizer.Spans tokens) {
     int textChars = TextStats.chars(text);
     int from = TextStats.stripStart(text, 0, text.length());
     int to = TextStats.stripEnd(text, from, text.length());
 
-    char[] chars = text.toCharArray();
     TextStats.Ranges paragraphs = TextStats.splitOnLineFeeds(text, from, to, 2);
     long[] dupPara = TextStats.duplicates(text, chars, paragraphs);
     double paraFrac = TextStats.ratio(dupPara[0], paragraphs.count());

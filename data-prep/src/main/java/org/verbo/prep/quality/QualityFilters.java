@@ -58,10 +58,20 @@ public final class QualityFilters implements Serializable {
    * @return kept (with the possibly shortened text) or the first failing rule with its measurement
    */
   public Verdict apply(String normalizedText) {
-    String text = Objects.requireNonNull(normalizedText, "normalizedText");
+    return apply(normalizedText, false);
+  }
+
+  /**
+   * {@link #apply(String)}; {@code normalized} says that {@code text} is an output of {@link
+   * org.verbo.prep.text.TextNormalizer#normalize} (as every text of a prepare run is), so C4, which normalises
+   * what it keeps, need not check again a text it kept whole. The verdict is the same either way.
+   */
+  public Verdict apply(String text, boolean normalized) {
+    Objects.requireNonNull(text, "text");
     // Both Gopher filters read the same tokens, and FineWeb counts them again when C4 left the text as it was
-    // (the common case): tokenise once.
+    // (the common case): tokenise once. The repetition filter and C4 scan the same chars.
     WordTokenizer.Spans tokens = null;
+    char[] chars = null;
     if (config.gopherQuality().enabled()) {
       tokens = WordTokenizer.spans(text);
       Verdict v = gopherQuality.apply(text, tokens);
@@ -73,13 +83,14 @@ public final class QualityFilters implements Serializable {
       if (tokens == null) {
         tokens = WordTokenizer.spans(text);
       }
-      Verdict v = gopherRepetition.apply(text, tokens);
+      chars = text.toCharArray();
+      Verdict v = gopherRepetition.apply(text, chars, tokens);
       if (!v.kept()) {
         return v;
       }
     }
     if (config.c4().enabled()) {
-      Verdict v = c4.apply(text);
+      Verdict v = c4.apply(text, chars != null ? chars : text.toCharArray(), normalized);
       if (!v.kept()) {
         return v;
       }

@@ -288,7 +288,7 @@ public final class PrepareJob {
                 if (text.isEmpty()) {
                     return DocRows.reject(r, DocRows.STAGE_NORMALISE, "empty", "no text after normalisation");
                 }
-                Verdict v = filters.apply(text);
+                Verdict v = filters.apply(text, true); // normalised: by the reader, or just above
                 if (!v.kept()) {
                     return DocRows.reject(r, DocRows.STAGE_QUALITY, v.rejectReason(), v.detail());
                 }

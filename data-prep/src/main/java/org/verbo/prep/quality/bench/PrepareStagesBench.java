@@ -189,7 +189,7 @@ public final class PrepareStagesBench {
     });
     stages.put("quality", d -> {
       for (String t : normalised) {
-        add(d, filters.apply(t));
+        add(d, filters.apply(t, true)); // the reader hands out normalised text, as in prepare
       }
     });
     stages.put("shingle (n=" + n + ")", d -> {
@@ -230,7 +230,7 @@ public final class PrepareStagesBench {
           d.add("empty");
           continue;
         }
-        add(d, filters.apply(text));
+        add(d, filters.apply(text, true));
       }
     });
 
