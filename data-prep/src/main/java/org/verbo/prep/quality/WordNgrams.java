@@ -11,9 +11,10 @@ import org.verbo.prep.text.WordTokenizer;
  * induction two n-grams have the same id exactly when their words are equal, as their space-joined strings
  * were ({@link WordTokenizer} tokens hold no whitespace).
  *
- * <p>Only repeats matter to both measures, and an n-gram can only repeat if its (n-1)-gram prefix does: an
- * n-gram that occurs once gets no id (-1), and the next level looks up only the positions whose prefix has
- * one. In prose most 3-grams are already unique, so the long n-grams cost little; once no n-gram repeats, no
+ * <p>Only repeats matter to both measures, and an n-gram can only repeat if both its (n-1)-gram prefix and
+ * its (n-1)-gram suffix do (a second occurrence of the n-gram holds a second occurrence of each): an n-gram
+ * that occurs once gets no id (-1), and the next level looks up only the positions whose prefix and suffix
+ * have one. In prose most 3-grams are already unique, so the long n-grams cost little; once no n-gram repeats, no
  * longer one does and the remaining levels are not built. The string versions stay in {@link
  * GopherRepetitionFilter} as the reference twin; WordNgramsTest compares the two.
  */
@@ -155,7 +156,7 @@ final class WordNgrams {
       int[] next = new int[prev.length - 1];
       int lookups = 0;
       for (int i = 0; i < next.length; i++) {
-        lookups += prev[i] >= 0 ? 1 : 0;
+        lookups += prev[i] >= 0 && prev[i + 1] >= 0 ? 1 : 0;
       }
       if (pairs == null) {
         pairs = PAIRS.get();
@@ -168,7 +169,7 @@ final class WordNgrams {
       }
       pairs.clear();
       for (int i = 0; i < next.length; i++) {
-        next[i] = prev[i] < 0 ? -1 : pairs.intern(prev[i], words[i + k]);
+        next[i] = prev[i] < 0 || prev[i + 1] < 0 ? -1 : pairs.intern(prev[i], words[i + k]);
       }
       int[] count = new int[pairs.size];
       for (int id : next) {
