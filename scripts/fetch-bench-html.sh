@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# Fetches the prepare benchmark's real HTML corpus (about 117 MB, 2,700 documentation pages in English and Portuguese)
-# from Debian packages and prints the directory that holds it. Needs apt-get and dpkg-deb (Debian or Ubuntu).
-# Only the .html pages are kept (no images, scripts or style sheets); each package's copyright file is copied
-# beside its pages. Package versions are whatever the machine's apt sources hold (Debian 12: Python 3.11 docs).
-#   scripts/fetch-bench-html.sh [DEST]      default DEST: target/bench-html
+# Fetches the prepare benchmark's real HTML corpus from Debian packages and prints the directory that holds it.
+# Needs apt-get and dpkg-deb (Debian or Ubuntu). Only the .html pages are kept (no images, scripts or style sheets);
+# each package's copyright file is copied beside its pages. Package versions are whatever the machine's apt sources
+# hold (Debian 12: Python 3.11 docs).
+#   scripts/fetch-bench-html.sh [DEST]           about 117 MB, 2,700 pages in English and Portuguese
+#                                                (default DEST: target/bench-html)
+#   scripts/fetch-bench-html.sh --large [DEST]   the same plus seven more packages: about 870 MB, 32,700 pages
+#                                                (default DEST: target/bench-html-large): the Linux kernel's and
+#                                                the Debian Administrator's Handbook (in its 16 languages, Brazilian
+#                                                Portuguese among them), LibreOffice help in Brazilian Portuguese and
+#                                                English, SciPy, libstdc++ and the OpenJDK 17 API
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEST="${1:-$ROOT/target/bench-html}"
 PACKAGES=(python3.11-doc python-django-doc postgresql-doc-15 git-doc debian-reference-en debian-reference-pt
           focalinux-html)
+if [[ "${1:-}" == "--large" ]]; then
+  shift
+  DEST="${1:-$ROOT/target/bench-html-large}"
+  PACKAGES+=(linux-doc-6.1 debian-handbook libreoffice-help-pt-br libreoffice-help-en-us python-scipy-doc
+             libstdc++-12-doc openjdk-17-doc)
+else
+  DEST="${1:-$ROOT/target/bench-html}"
+fi
 
 if [[ -f "$DEST/corpus/.complete" ]]; then
   echo "$DEST/corpus"

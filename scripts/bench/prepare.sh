@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # prepare throughput, embedded Spark local[*], per stage, on three corpora:
 #   html   real HTML: 117 MB of Debian documentation pages, 2,575 files (scripts/fetch-bench-html.sh)
+#   html-large (only when named) real HTML: 874 MB, 32,534 files, the html pages and seven more packages
+#          (scripts/fetch-bench-html.sh --large): the fixed costs of a run (JVM and Spark start, the JIT, some twenty
+#          small dedup jobs) weigh less, as on a real corpus
 #   jsonl  generated JSONL: 100 MB, ~26,000 documents of sentences from the sample, 2% exact and 5% near
 #          duplicates planted (scripts/bench/gen_corpus.py), ids from the "id" field
 #   text   the same documents as plain text, one a line (--prepare.reader.text_split=line)
@@ -23,6 +26,7 @@ for r in "${RUNS[@]}"; do
   [[ "${REPORT_ONLY:-0}" == 1 ]] && break
   case "$r" in
     html) args=(--input="$("$ROOT/scripts/fetch-bench-html.sh")") ;;
+    html-large) args=(--input="$("$ROOT/scripts/fetch-bench-html.sh" --large)") ;;
     jsonl|text)
       GEN="$ROOT/target/bench-gen"
       if [[ ! -f "$GEN/planted.tsv" ]]; then
@@ -33,7 +37,7 @@ for r in "${RUNS[@]}"; do
       else
         args=(--input="$GEN/text" --prepare.reader.text_split=line)
       fi ;;
-    *) echo "prepare bench: unknown corpus $r (html|jsonl|text)" >&2; exit 2 ;;
+    *) echo "prepare bench: unknown corpus $r (html|html-large|jsonl|text)" >&2; exit 2 ;;
   esac
   rm -rf "$OUT/$r"
   /usr/bin/time -f "%U %S %e %M" -o "$OUT/$r.time" "$VERBO" prepare "${args[@]}" --out="$OUT/$r" > "$OUT/$r.log" 2>"$OUT/$r.err"
