@@ -55,6 +55,11 @@ final class GopherQualityFilter implements Serializable {
    * WordTokenizer#hasLetter} and the code point count; ASCII chars are answered inline.
    */
   Verdict apply(String text, WordTokenizer.Spans tokens) {
+    return apply(text, text.toCharArray(), tokens);
+  }
+
+  /** {@link #apply(String, WordTokenizer.Spans)} given the text's chars, which the per-token scans read. */
+  Verdict apply(String text, char[] chars, WordTokenizer.Spans tokens) {
     int nTokens = tokens.count();
     int nWords = 0;
     long wordChars = 0;
@@ -67,7 +72,7 @@ final class GopherQualityFilter implements Serializable {
       boolean letter = false;
       int codePoints = 0;
       for (int i = start; i < end; codePoints++) {
-        char ch = text.charAt(i);
+        char ch = chars[i];
         if (ch < 0x80) {
           boolean isLetter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
           word |= isLetter || (ch >= '0' && ch <= '9');
@@ -75,7 +80,7 @@ final class GopherQualityFilter implements Serializable {
           i++;
         } else {
           // A token never ends inside a surrogate pair (the tokenizer steps by code points).
-          int cp = text.codePointAt(i);
+          int cp = Character.codePointAt(chars, i);
           word = word || WordTokenizer.isWordChar(cp);
           letter = letter || Character.isAlphabetic(cp);
           i += Character.charCount(cp);
@@ -88,7 +93,7 @@ final class GopherQualityFilter implements Serializable {
       if (letter) {
         alpha++;
       }
-      if (stopWords.containsLowerCase(text, start, end)) {
+      if (stopWords.containsLowerCase(chars, start, end)) {
         stops++;
       }
     }

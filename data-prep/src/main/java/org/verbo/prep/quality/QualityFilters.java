@@ -73,17 +73,18 @@ public final class QualityFilters implements Serializable {
     WordTokenizer.Spans tokens = null;
     char[] chars = null;
     if (config.gopherQuality().enabled()) {
-      tokens = WordTokenizer.spans(text);
-      Verdict v = gopherQuality.apply(text, tokens);
+      chars = text.toCharArray();
+      tokens = WordTokenizer.spans(chars);
+      Verdict v = gopherQuality.apply(text, chars, tokens);
       if (!v.kept()) {
         return v;
       }
     }
     if (config.gopherRepetition().enabled()) {
       if (tokens == null) {
-        tokens = WordTokenizer.spans(text);
+        chars = text.toCharArray();
+        tokens = WordTokenizer.spans(chars);
       }
-      chars = text.toCharArray();
       Verdict v = gopherRepetition.apply(text, chars, tokens);
       if (!v.kept()) {
         return v;

@@ -47,21 +47,27 @@ final class StopWordSet implements Serializable {
 
   /** {@code words.contains(text.substring(start, end).toLowerCase(Locale.ROOT))}. */
   boolean containsLowerCase(String text, int start, int end) {
+    return containsLowerCase(text.toCharArray(), start, end);
+  }
+
+  /** {@code words.contains(new String(text, start, end - start).toLowerCase(Locale.ROOT))}. */
+  boolean containsLowerCase(char[] text, int start, int end) {
     int len = end - start;
+    if (len > maxLength) {
+      // Lower-casing never shortens a text (every char maps to one char, U+0130 to two): too long for any word.
+      return false;
+    }
     int h = 0;
     for (int i = start; i < end; i++) {
-      char c = text.charAt(i);
+      char c = text[i];
       int lower;
       if (c < 0x80) {
         lower = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
       } else if (Character.isSurrogate(c) || c == '\u0130' || c == '\u03A3'
           || (lower = Character.toLowerCase((int) c)) > 0xFFFF) {
-        return words.contains(text.substring(start, end).toLowerCase(Locale.ROOT));
+        return words.contains(new String(text, start, len).toLowerCase(Locale.ROOT));
       }
       h = 31 * h + lower;
-    }
-    if (len > maxLength) {
-      return false; // the lower case has the token's length here, longer than every stop word
     }
     for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
       String w = table[slot];
@@ -75,9 +81,9 @@ final class StopWordSet implements Serializable {
   }
 
   /** True when {@code w} equals the lower case of {@code text[start, start + w.length())}, char by char. */
-  private static boolean equalsLowerCase(String w, String text, int start) {
+  private static boolean equalsLowerCase(String w, char[] text, int start) {
     for (int i = 0; i < w.length(); i++) {
-      char c = text.charAt(start + i);
+      char c = text[start + i];
       char lower = c < 0x80 ? (c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c) : (char) Character.toLowerCase(
           (int) c);
       if (w.charAt(i) != lower) {
