@@ -57,7 +57,25 @@ public final class Shingler {
     if (n < 1) {
       throw new IllegalArgumentException("shingle size n must be >= 1, got " + n);
     }
-    Words w = Words.of(text);
+    return hashes(Words.of(text), n);
+  }
+
+  /**
+   * {@link #ngramHashes(String, int)} of the text whose UTF-8 bytes are {@code utf8[off, off + len)}, read as they
+   * are: the prepare job's texts are cached as UTF-8, and decoding each to a {@code String} first was a third of
+   * the signature stage. Malformed UTF-8 gives what the {@code String} the JDK decodes from it gives.
+   *
+   * @throws IllegalArgumentException if {@code n < 1}
+   */
+  public static int[] ngramHashes(byte[] utf8, int off, int len, int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("shingle size n must be >= 1, got " + n);
+    }
+    java.util.Objects.checkFromIndexSize(off, len, utf8.length);
+    return hashes(Words.of(utf8, off, len), n);
+  }
+
+  private static int[] hashes(Words w, int n) {
     if (w.count == 0) {
       return new int[0];
     }
@@ -200,6 +218,103 @@ public final class Shingler {
       }
       w.fill(text);
       return w;
+    }
+
+    static Words of(byte[] utf8, int off, int len) {
+      Words w = LOCAL.get();
+      if (w.utf8.length > RETAINED_BYTES) {
+        w = new Words();
+        LOCAL.set(w);
+      }
+      if (!w.fill(utf8, off, len)) {
+        w.fill(new String(utf8, off, len, StandardCharsets.UTF_8));
+      }
+      return w;
+    }
+
+    /**
+     * {@link #fill(String)} from UTF-8 bytes: the same words, code point by code point, as the decoded text gives.
+     * False, with nothing decided, when the bytes are malformed or hold U+03A3 or U+0130 (whose lower case needs
+     * the whole text): the caller then decodes them to a {@code String}.
+     */
+    private boolean fill(byte[] b, int off, int n) {
+      count = 0;
+      len = 0;
+      // Lower-casing a code point can lengthen its UTF-8 by half at most (U+023A, 2 bytes, becomes U+2C65, 3), and
+      // a joining space follows a separator that gave no byte.
+      if (utf8.length < 2 * n + 4) {
+        utf8 = new byte[2 * n + 4];
+      }
+      boolean inWord = false;
+      int i = off;
+      int end = off + n;
+      while (i < end) {
+        int c = b[i];
+        if (c >= 0) {
+          byte lower = ASCII_WORD[c];
+          if (lower != 0) {
+            if (!inWord) {
+              beginWord();
+              inWord = true;
+            }
+            utf8[len++] = lower;
+          } else if (inWord) {
+            endWord();
+            inWord = false;
+          }
+          i++;
+          continue;
+        }
+        // A multi-byte sequence, strictly as the JDK's decoder reads it (the ranges of Unicode table 3-7);
+        // anything else goes back to the decoded String, whose replacement characters are the rule.
+        int lead = c & 0xFF;
+        int cp;
+        int size;
+        if (lead >= 0xC2 && lead <= 0xDF && i + 1 < end && isContinuation(b[i + 1])) {
+          cp = ((lead & 0x1F) << 6) | (b[i + 1] & 0x3F);
+          size = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF && i + 2 < end && isContinuation(b[i + 1])
+            && isContinuation(b[i + 2])) {
+          cp = ((lead & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F);
+          if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return false; // overlong or a surrogate
+          }
+          size = 3;
+        } else if (lead >= 0xF0 && lead <= 0xF4 && i + 3 < end && isContinuation(b[i + 1])
+            && isContinuation(b[i + 2]) && isContinuation(b[i + 3])) {
+          cp = ((lead & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6) | (b[i + 3] & 0x3F);
+          if (cp < 0x10000 || cp > 0x10FFFF) {
+            return false; // overlong or beyond Unicode
+          }
+          size = 4;
+        } else {
+          return false;
+        }
+        if (cp == 0x03A3 || cp == 0x0130) {
+          return false;
+        }
+        int lower = Character.toLowerCase(cp);
+        boolean wordChar = Character.isLetterOrDigit(lower) || (inWord && isMark(lower));
+        if (wordChar) {
+          if (!inWord) {
+            beginWord();
+            inWord = true;
+          }
+          append(lower);
+        } else if (inWord) {
+          endWord();
+          inWord = false;
+        }
+        i += size;
+      }
+      if (inWord) {
+        endWord();
+      }
+      return true;
+    }
+
+    private static boolean isContinuation(byte b) {
+      return (b & 0xC0) == 0x80;
     }
 
     private void fill(String text) {

@@ -111,4 +111,42 @@ class ShinglerParityTest {
     }
     assertEquals(0, Shingler.ngramHashes(" ... ", 5).length);
   }
+
+  /**
+   * The UTF-8 path is the String path on the decoded text: valid texts (with the contextual U+03A3 and U+0130 that
+   * send it back to the String, lone surrogates that UTF-8 writes as '?', and U+023A, whose lower case is a byte
+   * longer), and random bytes, malformed ones included, whose decoding holds replacement characters. Read from an
+   * offset inside a larger array.
+   */
+  @Test
+  void utf8BytesGiveTheDecodedTextsHashes() {
+    SplittableRandom rnd = new SplittableRandom(11L);
+    String[] extra = {"\u023A\u023A\u023A", "\u023Ab", "ȾÈ"};
+    for (int t = 0; t < 20_000; t++) {
+      byte[] bytes;
+      if (t % 4 == 3) {
+        bytes = new byte[rnd.nextInt(80)];
+        for (int k = 0; k < bytes.length; k++) {
+          // ASCII letters and spaces, lead bytes of every length, continuation bytes, and bytes no UTF-8 holds
+          int kind = rnd.nextInt(6);
+          bytes[k] = (byte) (kind < 3 ? (rnd.nextBoolean() ? ' ' : 'a' + rnd.nextInt(26))
+              : kind == 3 ? 0x80 + rnd.nextInt(64) : kind == 4 ? 0xC0 + rnd.nextInt(53) : 0xF5 + rnd.nextInt(11));
+        }
+      } else {
+        String text = randomText(rnd) + (t % 7 == 0 ? extra[rnd.nextInt(extra.length)] : "");
+        bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      }
+      int off = rnd.nextInt(5);
+      byte[] padded = new byte[off + bytes.length + rnd.nextInt(5)];
+      Arrays.fill(padded, (byte) 'Z');
+      System.arraycopy(bytes, 0, padded, off, bytes.length);
+      String decoded = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+      for (int n : new int[] {1, 2, 5}) {
+        int[] fromBytes = Shingler.ngramHashes(padded, off, bytes.length, n);
+        assertArrayEquals(Shingler.ngramHashes(decoded, n), fromBytes, n + ": " + decoded);
+        assertArrayEquals(ReferenceShingler.shingles(decoded, n), Arrays.stream(fromBytes).sorted().distinct().toArray(),
+            n + ": " + decoded);
+      }
+    }
+  }
 }

@@ -53,7 +53,7 @@ public final class NearDuplicates {
     }
 
     /**
-     * @param docs rows {@code (doc_key long, text)}
+     * @param docs rows {@code (doc_key long, text as UTF-8 bytes)}
      * @return {@code duplicates}: rows {@code (doc_key, rep_key)} for every document that is not its
      *     cluster's representative
      */
@@ -136,7 +136,8 @@ public final class NearDuplicates {
             while (rows.hasNext() && keys.size() < batchSize) {
                 Row r = rows.next();
                 // Every n-gram's hash, unsorted and with repeats: the signature is the same as the sorted set's.
-                int[] s = Shingler.ngramHashes(r.getString(1), c.ngram());
+                byte[] text = (byte[]) r.get(1);
+                int[] s = Shingler.ngramHashes(text, 0, text.length, c.ngram());
                 if (s.length > 0) {
                     keys.add(r.getLong(0));
                     shingles.add(s);
