@@ -27,9 +27,10 @@ import java.util.Objects;
  *       A fallback that can't map the bytes either (e.g. US-ASCII) is a failure.
  *   <li>The decoded text is checked for binary content ({@link #binaryReason(CharSequence)}): a NUL
  *       character, or more than {@value #MAX_CONTROL_FRACTION} of the characters being control
- *       characters other than tab, line feed, carriage return and form feed. Counting after
- *       decoding means the C1 controls (U+0080..U+009F) that random bytes produce under a Latin-1
- *       fallback count too.
+ *       characters other than tab, line feed, carriage return and form feed. The count is of
+ *       decoded characters, so the C1 controls (U+0080..U+009F) that random bytes produce under a
+ *       Latin-1 fallback count too. (For valid UTF-8 the count is taken on the bytes during the
+ *       validity scan, {@link #utf8Controls}, with the same result.)
  * </ol>
  *
  * <p>Instances cache their two decoders and are not thread-safe; use one per thread (per Spark
@@ -86,10 +87,24 @@ public final class TextDecoder {
       offset += 3;
       length -= 3;
     }
+    // Strict UTF-8 without the strict decoder: when the scan (utf8Controls) finds the bytes well-formed,
+    // new String(bytes, UTF_8) (an intrinsic; on valid input it gives what the strict decoder gives) decodes
+    // them; otherwise the strict CharsetDecoder runs and reports the error. The scan replaced encoding the
+    // text back and comparing bytes (8% of the HTML profile). It also counts the control characters the
+    // text will hold, so that the text is not read again char by char for them (binaryReason was 3.6% of
+    // prepare's executor CPU on 1 GB of text). binaryReason stays the reference twin:
+    // TextDecoderControlsTest compares the two on seeded random bytes.
+    int controls = utf8Controls(bytes, offset, offset + length);
+    if (controls != NOT_UTF8) {
+      String text = new String(bytes, offset, length, StandardCharsets.UTF_8);
+      // A NUL's message gives its char offset, which the byte scan does not know: rare, so ask the twin.
+      String binary = controls == HAS_NUL ? binaryReason(text) : tooManyControls(controls, text.length());
+      return binary != null ? new Decoded(null, false, binary) : new Decoded(text, false, null);
+    }
     String text;
     boolean usedFallback = false;
     try {
-      text = utf8(bytes, offset, length);
+      text = run(utf8, bytes, offset, length); // reports the error (the scan and the strict decoder agree)
     } catch (CharacterCodingException notUtf8) {
       try {
         text = run(fallbackDecoder, bytes, offset, length);
@@ -98,6 +113,7 @@ public final class TextDecoder {
         return new Decoded(null, false, "neither valid UTF-8 nor decodable as " + fallback.name());
       }
     }
+    // Chars, not bytes, here: a Latin-1 fallback turns bytes 80..9F into the C1 controls U+0080..U+009F.
     String binary = binaryReason(text);
     if (binary != null) {
       return new Decoded(null, usedFallback, binary);
@@ -128,6 +144,11 @@ public final class TextDecoder {
         controls++;
       }
     }
+    return tooManyControls(controls, n);
+  }
+
+  /** The threshold of {@link #binaryReason}: its message when {@code controls} of {@code n} chars is too many. */
+  private static String tooManyControls(int controls, int n) {
     if (n > 0 && controls > MAX_CONTROL_FRACTION * n) {
       return String.format(
           Locale.ROOT,
@@ -146,21 +167,6 @@ public final class TextDecoder {
         .onUnmappableCharacter(CodingErrorAction.REPORT);
   }
 
-  /**
-   * Strict UTF-8: when {@link #isValidUtf8} accepts the bytes, {@code new String(bytes, UTF_8)} (an intrinsic;
-   * on valid input it gives what the strict decoder gives) decodes them; otherwise the strict {@link
-   * CharsetDecoder} runs and reports the error. The validity scan replaced encoding the decoded text back and
-   * comparing bytes (8% of the HTML profile): it reads 8 ASCII bytes a step and walks the multi-byte
-   * sequences only where they are. The strict decoder is the reference: TextDecoderStrictnessTest and
-   * Utf8ValidityTest compare.
-   */
-  private String utf8(byte[] bytes, int offset, int length) throws CharacterCodingException {
-    if (isValidUtf8(bytes, offset, offset + length)) {
-      return new String(bytes, offset, length, StandardCharsets.UTF_8);
-    }
-    return run(utf8, bytes, offset, length);
-  }
-
   private static final VarHandle LONGS =
       MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
@@ -168,14 +174,54 @@ public final class TextDecoder {
    * True when {@code bytes[from, to)} is well-formed UTF-8: the byte sequences of the Unicode Standard, table
    * 3-7 (RFC 3629), which are what the JDK's strict decoder accepts: no overlong forms (C0, C1, E0 below A0,
    * F0 below 90), no surrogates (ED above 9F), nothing above U+10FFFF (F4 above 8F, F5..FF), no stray or
-   * missing continuation bytes. Hand-written because the JDK has no validity check that does not decode; the
-   * ASCII runs, most of a page, are checked 8 bytes at a time.
+   * missing continuation bytes. Hand-written because the JDK has no validity check that does not decode.
+   * Utf8ValidityTest compares it with the JDK's strict decoder.
    */
   static boolean isValidUtf8(byte[] bytes, int from, int to) {
+    return utf8Controls(bytes, from, to) != NOT_UTF8;
+  }
+
+  /** {@link #utf8Controls}: the bytes are not well-formed UTF-8. */
+  static final int NOT_UTF8 = -1;
+
+  /** {@link #utf8Controls}: the bytes are well-formed UTF-8 and hold a NUL (byte 00). */
+  static final int HAS_NUL = -2;
+
+  private static final long HIGH_BITS = 0x8080808080808080L;
+  private static final long ONES = 0x0101010101010101L;
+
+  /**
+   * Validates {@code bytes[from, to)} as UTF-8 (as {@link #isValidUtf8}) and counts, in the same pass, what
+   * {@link #binaryReason} counts in the decoded text: the control characters (category Cc) other than {@code
+   * \t \n \r \f}. In well-formed UTF-8 those are the bytes 00..1F and 7F and the two-byte sequences C2
+   * 80..C2 9F (U+0080..U+009F); no other code point is Cc (Utf8ValidityTest checks every one against {@link
+   * Character#getType(int)}), and the surrogate halves of a four-byte sequence are not either.
+   *
+   * <p>The ASCII runs, most of a page, are read 8 bytes at a time as a little-endian long; a word with no
+   * control byte costs one add and a mask more than validation alone.
+   *
+   * @return {@link #NOT_UTF8}; {@link #HAS_NUL} when well-formed with a NUL; otherwise the number of controls
+   */
+  static int utf8Controls(byte[] bytes, int from, int to) {
+    int controls = 0;
+    boolean nul = false;
     int i = from;
     while (i < to) {
       // ASCII runs: 8 bytes a step while no byte has its high bit set.
-      while (i + 8 <= to && ((long) LONGS.get(bytes, i) & 0x8080808080808080L) == 0) {
+      while (i + 8 <= to) {
+        long w = (long) LONGS.get(bytes, i);
+        if ((w & HIGH_BITS) != 0) {
+          break;
+        }
+        long cc = asciiControls(w);
+        if (cc != 0) { // rare in text: a line break, a tab, an escape
+          nul |= zeroBytes(w) != 0;
+          long textControls = zeroBytes(w ^ 0x0909090909090909L) // \t
+              | zeroBytes(w ^ 0x0A0A0A0A0A0A0A0AL) // \n
+              | zeroBytes(w ^ 0x0C0C0C0C0C0C0C0CL) // \f
+              | zeroBytes(w ^ 0x0D0D0D0D0D0D0D0DL); // \r
+          controls += Long.bitCount(cc & ~textControls);
+        }
         i += 8;
       }
       if (i >= to) {
@@ -183,6 +229,12 @@ public final class TextDecoder {
       }
       int b = bytes[i] & 0xFF;
       if (b < 0x80) {
+        if (b < 0x20 || b == 0x7F) {
+          nul |= b == 0;
+          if (b != '\t' && b != '\n' && b != '\r' && b != '\f') {
+            controls++;
+          }
+        }
         i++;
         continue;
       }
@@ -206,23 +258,44 @@ public final class TextDecoder {
           hi = 0x8F;
         }
       } else {
-        return false; // 80..C1 (continuation or overlong lead), F5..FF
+        return NOT_UTF8; // 80..C1 (continuation or overlong lead), F5..FF
       }
       if (i + need >= to) {
-        return false; // truncated: fewer than need bytes after the lead
+        return NOT_UTF8; // truncated: fewer than need bytes after the lead
       }
       int second = bytes[i + 1] & 0xFF;
       if (second < lo || second > hi) {
-        return false;
+        return NOT_UTF8;
       }
       for (int k = 2; k <= need; k++) {
         if ((bytes[i + k] & 0xC0) != 0x80) {
-          return false;
+          return NOT_UTF8;
         }
+      }
+      if (b == 0xC2 && second <= 0x9F) {
+        controls++; // U+0080..U+009F, the C1 controls
       }
       i += need + 1;
     }
-    return true;
+    return nul ? HAS_NUL : controls;
+  }
+
+  /**
+   * The high bit of each byte of {@code w} that is a control (00..1F or 7F), for a word of ASCII bytes (all
+   * high bits clear). Exact per byte, because no byte sum carries into the next: x + 0x60 reaches 0x80 iff x
+   * >= 0x20 (and stays below 0x100), x + 0x01 reaches 0x80 iff x == 0x7F.
+   */
+  private static long asciiControls(long w) {
+    return (~(w + 0x6060606060606060L) | (w + ONES)) & HIGH_BITS;
+  }
+
+  /**
+   * The high bit of each zero byte of {@code w}, for a word of bytes below 0x80: y + 0x7F stays below 0x100
+   * and reaches 0x80 iff y != 0. (The general has-zero-byte test, for any bytes, can also flag a byte above a
+   * zero one; this one is exact, so its bits can be counted.)
+   */
+  private static long zeroBytes(long w) {
+    return ~(w + 0x7F7F7F7F7F7F7F7FL) & HIGH_BITS;
   }
 
   private static String run(CharsetDecoder decoder, byte[] bytes, int offset, int length)
