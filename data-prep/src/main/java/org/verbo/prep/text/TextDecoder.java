@@ -147,7 +147,10 @@ public final class TextDecoder {
     return tooManyControls(controls, n);
   }
 
-  /** The threshold of {@link #binaryReason}: its message when {@code controls} of {@code n} chars is too many. */
+  /**
+   * The threshold of {@link #binaryReason}, shared with the byte-level count of {@link #decode} so that the
+   * message is the same: why {@code controls} of {@code n} chars are too many, or null.
+   */
   private static String tooManyControls(int controls, int n) {
     if (n > 0 && controls > MAX_CONTROL_FRACTION * n) {
       return String.format(
@@ -194,11 +197,12 @@ public final class TextDecoder {
    * Validates {@code bytes[from, to)} as UTF-8 (as {@link #isValidUtf8}) and counts, in the same pass, what
    * {@link #binaryReason} counts in the decoded text: the control characters (category Cc) other than {@code
    * \t \n \r \f}. In well-formed UTF-8 those are the bytes 00..1F and 7F and the two-byte sequences C2
-   * 80..C2 9F (U+0080..U+009F); no other code point is Cc (Utf8ValidityTest checks every one against {@link
-   * Character#getType(int)}), and the surrogate halves of a four-byte sequence are not either.
+   * 80..C2 9F (U+0080..U+009F); no other code point is Cc, nor is a surrogate half of a four-byte sequence
+   * (TextDecoderControlsTest checks every one against {@link Character#getType}).
    *
    * <p>The ASCII runs, most of a page, are read 8 bytes at a time as a little-endian long; a word with no
-   * control byte costs one add and a mask more than validation alone.
+   * control byte costs two adds, an or and a test more than validation alone, and only a word with one is
+   * looked at further (still 8 bytes at a time, see {@link #asciiControls} and {@link #zeroBytes}).
    *
    * @return {@link #NOT_UTF8}; {@link #HAS_NUL} when well-formed with a NUL; otherwise the number of controls
    */

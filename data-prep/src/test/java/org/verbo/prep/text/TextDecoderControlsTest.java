@@ -48,7 +48,8 @@ class TextDecoderControlsTest {
       text = strict(fallback, b, off, len);
       usedFallback = true;
       if (text == null) {
-        return new TextDecoder.Decoded(null, false, "neither valid UTF-8 nor decodable as " + fallback.name());
+        String error = "neither valid UTF-8 nor decodable as " + fallback.name();
+        return new TextDecoder.Decoded(null, false, error);
       }
     }
     String reason = TextDecoder.binaryReason(text);
@@ -83,7 +84,9 @@ class TextDecoderControlsTest {
     {0xE0, 0xA0, 0x80}, {0xE2, 0x82, 0xAC}, {0xED, 0x9F, 0xBF}, {0xEF, 0xBF, 0xBD}, {0xE6, 0x97, 0xA5}, // 3
     {0xF0, 0x90, 0x80, 0x80}, {0xF0, 0x9F, 0x98, 0x80}, {0xF4, 0x8F, 0xBF, 0xBF}, // 4: surrogate pairs
   };
-  private static final int[] INVALID = {0x80, 0x9F, 0xBF, 0xC0, 0xC1, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF};
+  private static final int[] INVALID = {
+    0x80, 0x9F, 0xBF, 0xC0, 0xC1, 0xC2, 0xE0, 0xED, 0xF0, 0xF4, 0xF5, 0xFF // stray, overlong, cut, too high
+  };
 
   /**
    * A document of about {@code target} bytes: ASCII text with controls (all of 00..1F and 7F, \t \n \r \f
@@ -131,7 +134,8 @@ class TextDecoderControlsTest {
     }
     if (rnd.nextInt(5) == 0 && b.length > 0) {
       for (int k = 1 + rnd.nextInt(2); k > 0; k--) {
-        b[rnd.nextInt(b.length)] = (byte) (rnd.nextBoolean() ? INVALID[rnd.nextInt(INVALID.length)] : rnd.nextInt(256));
+        int x = rnd.nextBoolean() ? INVALID[rnd.nextInt(INVALID.length)] : rnd.nextInt(256);
+        b[rnd.nextInt(b.length)] = (byte) x;
       }
     }
     return b;
@@ -244,7 +248,8 @@ class TextDecoderControlsTest {
   void asciiControlsAtTheThreshold() {
     // 11 of 111 chars: 11 > 11.1 is false, text.
     byte[] eleven = concat(repeat(100, 'a'), repeat(11, 0x01));
-    assertEquals(new TextDecoder.Decoded(new String(eleven, StandardCharsets.US_ASCII), false, null), decode(eleven));
+    assertEquals(
+        new TextDecoder.Decoded(new String(eleven, StandardCharsets.US_ASCII), false, null), decode(eleven));
     // 12 of 112 chars: 12 > 11.2, binary; 12 / 112 = 0.10714.
     assertEquals(new TextDecoder.Decoded(null, false,
             "binary content: 12 of 112 characters are control characters (0.107 > 0.100)"),
@@ -270,8 +275,8 @@ class TextDecoderControlsTest {
     // U+00A0 (C2 A0), next to the C1 controls, is not one: 10 of 20 chars, text.
     assertTrue(decode(concat(repeat(10, 'a'), repeat(10, 0xC2, 0xA0))).ok());
     // A BOM is not a char of the text: 1 of 10 chars, 1 > 1.0 is false, text.
-    assertEquals("aaaaaaaaa\u001B",
-        decode(concat(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, repeat(9, 'a'), repeat(1, 0x1B))).text());
+    byte[] bom = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+    assertEquals("aaaaaaaaa\u001B", decode(concat(bom, repeat(9, 'a'), repeat(1, 0x1B))).text());
   }
 
   @Test
