@@ -71,19 +71,27 @@ final class GopherQualityFilter implements Serializable {
       boolean word = false;
       boolean letter = false;
       int codePoints = 0;
+      int lowerHash = 0; // the stop-word lookup's hash of the token's lower case (StopWordSet.lowerChar)
+      boolean plain = true;
       for (int i = start; i < end; codePoints++) {
         char ch = chars[i];
         if (ch < 0x80) {
-          boolean isLetter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+          boolean upper = ch >= 'A' && ch <= 'Z';
+          boolean isLetter = upper || (ch >= 'a' && ch <= 'z');
           word |= isLetter || (ch >= '0' && ch <= '9');
           letter |= isLetter;
+          lowerHash = 31 * lowerHash + (upper ? ch + ('a' - 'A') : ch);
           i++;
         } else {
           // A token never ends inside a surrogate pair (the tokenizer steps by code points).
           int cp = Character.codePointAt(chars, i);
           word = word || WordTokenizer.isWordChar(cp);
           letter = letter || Character.isAlphabetic(cp);
-          i += Character.charCount(cp);
+          for (int k = Character.charCount(cp); k > 0; k--, i++) {
+            int lower = StopWordSet.lowerChar(chars[i]);
+            plain &= lower >= 0;
+            lowerHash = 31 * lowerHash + lower;
+          }
         }
       }
       if (word) {
@@ -93,7 +101,7 @@ final class GopherQualityFilter implements Serializable {
       if (letter) {
         alpha++;
       }
-      if (stopWords.containsLowerCase(chars, start, end)) {
+      if (stopWords.containsLowerCase(chars, start, end, lowerHash, plain)) {
         stops++;
       }
     }

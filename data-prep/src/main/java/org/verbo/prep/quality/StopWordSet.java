@@ -20,7 +20,7 @@ final class StopWordSet implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final Set<String> words;
-  private final String[] table; // [capacity] null = empty
+  private final char[][] table; // [capacity] the word's chars, null = empty
   private final int[] hashes; // [capacity] hashCode of the word in each slot
   private final int mask;
   private final int maxLength;
@@ -28,7 +28,7 @@ final class StopWordSet implements Serializable {
   StopWordSet(Set<String> words) {
     this.words = Set.copyOf(words);
     int cap = Integer.highestOneBit(Math.max(4, words.size()) * 2 - 1) << 2; // load <= 1/4
-    table = new String[cap];
+    table = new char[cap][];
     hashes = new int[cap];
     mask = cap - 1;
     int max = 0;
@@ -38,7 +38,7 @@ final class StopWordSet implements Serializable {
       while (table[slot] != null) {
         slot = (slot + 1) & mask;
       }
-      table[slot] = w;
+      table[slot] = w.toCharArray();
       hashes[slot] = h;
       max = Math.max(max, w.length());
     }
@@ -52,41 +52,60 @@ final class StopWordSet implements Serializable {
 
   /** {@code words.contains(new String(text, start, end - start).toLowerCase(Locale.ROOT))}. */
   boolean containsLowerCase(char[] text, int start, int end) {
+    int h = 0;
+    boolean plain = true;
+    for (int i = start; i < end && plain; i++) {
+      int lower = lowerChar(text[i]);
+      plain = lower >= 0;
+      h = 31 * h + lower;
+    }
+    return containsLowerCase(text, start, end, h, plain);
+  }
+
+  /**
+   * {@link #containsLowerCase(char[], int, int)} given what a caller's own scan of the token computed: {@code
+   * hash}, {@code h = 31 * h + lowerChar(c)} over its chars (the lower case's {@link String#hashCode}), and
+   * {@code plain}, false when a char's {@link #lowerChar} was -1 (then {@code hash} is not used).
+   */
+  boolean containsLowerCase(char[] text, int start, int end, int hash, boolean plain) {
     int len = end - start;
     if (len > maxLength) {
       // Lower-casing never shortens a text (every char maps to one char, U+0130 to two): too long for any word.
       return false;
     }
-    int h = 0;
-    for (int i = start; i < end; i++) {
-      char c = text[i];
-      int lower;
-      if (c < 0x80) {
-        lower = c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-      } else if (Character.isSurrogate(c) || c == '\u0130' || c == '\u03A3'
-          || (lower = Character.toLowerCase((int) c)) > 0xFFFF) {
-        return words.contains(new String(text, start, len).toLowerCase(Locale.ROOT));
-      }
-      h = 31 * h + lower;
+    if (!plain) {
+      return words.contains(new String(text, start, len).toLowerCase(Locale.ROOT));
     }
-    for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
-      String w = table[slot];
+    for (int slot = (hash ^ (hash >>> 16)) & mask; ; slot = (slot + 1) & mask) {
+      char[] w = table[slot];
       if (w == null) {
         return false;
       }
-      if (hashes[slot] == h && w.length() == len && equalsLowerCase(w, text, start)) {
+      if (hashes[slot] == hash && w.length == len && equalsLowerCase(w, text, start)) {
         return true;
       }
     }
   }
 
-  /** True when {@code w} equals the lower case of {@code text[start, start + w.length())}, char by char. */
-  private static boolean equalsLowerCase(String w, char[] text, int start) {
-    for (int i = 0; i < w.length(); i++) {
-      char c = text[start + i];
-      char lower = c < 0x80 ? (c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c) : (char) Character.toLowerCase(
-          (int) c);
-      if (w.charAt(i) != lower) {
+  /**
+   * The char {@code String.toLowerCase(Locale.ROOT)} gives for {@code c} when it maps chars one to one there, else
+   * -1: surrogates, U+0130 (two chars), U+03A3 (by context) and a lower case outside the BMP.
+   */
+  static int lowerChar(char c) {
+    if (c < 0x80) {
+      return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+    }
+    if (Character.isSurrogate(c) || c == '\u0130' || c == '\u03A3') {
+      return -1;
+    }
+    int lower = Character.toLowerCase((int) c);
+    return lower > 0xFFFF ? -1 : lower;
+  }
+
+  /** True when {@code w} equals the lower case of {@code text[start, start + w.length)}, char by char. */
+  private static boolean equalsLowerCase(char[] w, char[] text, int start) {
+    for (int i = 0; i < w.length; i++) {
+      if (w[i] != lowerChar(text[start + i])) {
         return false;
       }
     }
