@@ -31,4 +31,24 @@ class HtmlBoilerplateNameTest {
       assertEquals(HtmlTextExtractor.namesBoilerplateByRegex(t), HtmlTextExtractor.namesBoilerplate(t), t);
     }
   }
+
+  /** Class attributes: the runs {@link HtmlTextExtractor#classNamesBoilerplate} reads against jsoup's own split. */
+  @Test
+  void classNamesAgreeWithJsoupsSplit() {
+    String[] spaces = {" ", "  ", "\t", "\n", "\u000B", "\f", "\r", "\u001C", "\u00A0", ""};
+    Random rnd = new Random(20261213L);
+    for (int trial = 0; trial < 50_000; trial++) {
+      StringBuilder sb = new StringBuilder();
+      for (int i = rnd.nextInt(5); i > 0; i--) {
+        sb.append(spaces[rnd.nextInt(spaces.length)]).append(PIECES[rnd.nextInt(PIECES.length)]);
+      }
+      sb.append(spaces[rnd.nextInt(spaces.length)]);
+      org.jsoup.nodes.Element e = new org.jsoup.nodes.Element("div").attr("class", sb.toString());
+      boolean reference = false;
+      for (String cls : e.classNames()) {
+        reference |= HtmlTextExtractor.namesBoilerplate(cls);
+      }
+      assertEquals(reference, HtmlTextExtractor.classNamesBoilerplate(e.className()), sb.toString());
+    }
+  }
 }
