@@ -79,7 +79,11 @@ final class SpanSet {
    * {@link #size()} tells which: a new element gets index {@code size() - 1}.
    */
   int add(int start, int end) {
-    int h = hash(text, start, end);
+    return add(start, end, hash(text, start, end));
+  }
+
+  /** {@link #add(int, int)} given {@code h}, the range's {@link #hash} (computed by the caller's own scan). */
+  int add(int start, int end, int h) {
     int len = end - start;
     for (int slot = (h ^ (h >>> 16)) & mask; ; slot = (slot + 1) & mask) {
       int e = slots[slot] - 1;

@@ -40,11 +40,18 @@ final class WordNgrams {
     words = new int[w];
     this.chars = new int[w];
     SpanSet vocab = SpanSet.forThread(chars, w / 2);
-    for (int i = 0; i < w; i++) {
-      int s = tokens.start(i);
-      int e = tokens.end(i);
-      words[i] = vocab.add(s, e);
-      this.chars[i] = Character.codePointCount(chars, s, e - s);
+    if (tokens.hasCounts()) { // the tokenizer hashed and counted each token on its way
+      for (int i = 0; i < w; i++) {
+        words[i] = vocab.add(tokens.start(i), tokens.end(i), tokens.hash(i));
+        this.chars[i] = tokens.codePoints(i);
+      }
+    } else {
+      for (int i = 0; i < w; i++) {
+        int s = tokens.start(i);
+        int e = tokens.end(i);
+        words[i] = vocab.add(s, e);
+        this.chars[i] = Character.codePointCount(chars, s, e - s);
+      }
     }
     int[] count = new int[vocab.size()];
     for (int id : words) {

@@ -103,6 +103,13 @@ public final class WordTokenizer {
         continue;
       }
       int start = i;
+      // Along the scan, each token's String.hashCode polynomial and its code points, which the repetition filter's
+      // word table and character counts would otherwise read the chars again for.
+      int h = ch;
+      int cps = 1;
+      if (Character.charCount(cp) == 2) {
+        h = 31 * h + text[i + 1];
+      }
       i += Character.charCount(cp);
       if (isWordCharFast(cp)) {
         int prev = cp;
@@ -111,6 +118,11 @@ public final class WordTokenizer {
           int c = Character.isSurrogate(cc) ? Character.codePointAt(text, i) : cc;
           if (isWordCharFast(c)) {
             prev = c;
+            h = 31 * h + cc;
+            if (Character.charCount(c) == 2) {
+              h = 31 * h + text[i + 1];
+            }
+            cps++;
             i += Character.charCount(c);
             continue;
           }
@@ -125,6 +137,8 @@ public final class WordTokenizer {
           if (!joiner) {
             break;
           }
+          h = 31 * h + cc;
+          cps++;
           i += 1;
           prev = c;
         }
@@ -135,10 +149,15 @@ public final class WordTokenizer {
           if (isWordCharFast(c) || isSpace(c)) {
             break;
           }
+          h = 31 * h + cc;
+          if (Character.charCount(c) == 2) {
+            h = 31 * h + text[i + 1];
+          }
+          cps++;
           i += Character.charCount(c);
         }
       }
-      out.add(start, i);
+      out.add(start, i, h, cps);
     }
     return out;
   }
@@ -147,11 +166,15 @@ public final class WordTokenizer {
   public static final class Spans {
     private int[] start;
     private int[] end;
+    private int[] hash; // [count] String.hashCode of each token's chars; null for Spans.of
+    private int[] codePoints; // [count] code points of each token; null for Spans.of
     private int count;
 
     Spans(int capacity) {
       start = new int[capacity];
       end = new int[capacity];
+      hash = new int[capacity];
+      codePoints = new int[capacity];
     }
 
     /** Given boundaries (for tests and tools): token {@code i} is {@code [start[i], end[i])}. */
@@ -162,8 +185,25 @@ public final class WordTokenizer {
       Spans s = new Spans(0);
       s.start = start.clone();
       s.end = end.clone();
+      s.hash = null;
+      s.codePoints = null;
       s.count = start.length;
       return s;
+    }
+
+    /** True when {@link #hash} and {@link #codePoints} are known (spans from {@link #spans}, not {@link #of}). */
+    public boolean hasCounts() {
+      return hash != null;
+    }
+
+    /** {@link String#hashCode} of token {@code i}'s chars (when {@link #hasCounts}). */
+    public int hash(int i) {
+      return hash[i];
+    }
+
+    /** Code points of token {@code i} (when {@link #hasCounts}). */
+    public int codePoints(int i) {
+      return codePoints[i];
     }
 
     /** Number of tokens. */
@@ -181,12 +221,16 @@ public final class WordTokenizer {
       return end[i];
     }
 
-    void add(int s, int e) {
+    void add(int s, int e, int h, int cps) {
       if (count == start.length) {
         start = java.util.Arrays.copyOf(start, Math.max(16, count * 2));
         end = java.util.Arrays.copyOf(end, Math.max(16, count * 2));
+        hash = java.util.Arrays.copyOf(hash, Math.max(16, count * 2));
+        codePoints = java.util.Arrays.copyOf(codePoints, Math.max(16, count * 2));
       }
       start[count] = s;
+      hash[count] = h;
+      codePoints[count] = cps;
       end[count++] = e;
     }
   }

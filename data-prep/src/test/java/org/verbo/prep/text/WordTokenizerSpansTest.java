@@ -25,7 +25,11 @@ class WordTokenizerSpansTest {
     WordTokenizer.Spans s = WordTokenizer.spans(text);
     List<String> out = new ArrayList<>(s.count());
     for (int i = 0; i < s.count(); i++) {
-      out.add(text.substring(s.start(i), s.end(i)));
+      String token = text.substring(s.start(i), s.end(i));
+      out.add(token);
+      // What the scan computes on its way for the repetition filter: the token's String hash and code points.
+      assertEquals(token.hashCode(), s.hash(i), token);
+      assertEquals(token.codePointCount(0, token.length()), s.codePoints(i), token);
     }
     return out;
   }
