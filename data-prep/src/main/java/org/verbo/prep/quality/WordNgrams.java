@@ -27,6 +27,7 @@ final class WordNgrams {
   private final List<int[]> levels = new ArrayList<>(); // levels[n-1]: [words - n + 1] id, or -1 when unique;
   // NO_REPEAT when every n-gram is unique
   private final List<Integer> ids = new ArrayList<>(); // ids[n-1]: the level's ids are < ids[n-1]
+  private final List<int[]> counts = new ArrayList<>(); // counts[n-1]: [ids[n-1]] occurrences of each id, or null
   // One pair table per thread, reused by every level of every document: allocating one per document was a
   // tenth of the filters' time. A generation stamp empties it.
   private static final ThreadLocal<PairTable> PAIRS = ThreadLocal.withInitial(() -> new PairTable(1024));
@@ -66,6 +67,7 @@ final class WordNgrams {
     }
     levels.add(repeat ? level1 : NO_REPEAT);
     ids.add(vocab.size());
+    counts.add(repeat ? count : null);
   }
 
   /** A list of words (for tests and tools): the same as the tokens of their concatenation. */
@@ -98,12 +100,7 @@ final class WordNgrams {
     int bestCount = 1;
     int[] level = level(n);
     if (level != NO_REPEAT) {
-      int[] count = new int[ids.get(n - 1)];
-      for (int id : level) {
-        if (id >= 0) {
-          count[id]++;
-        }
-      }
+      int[] count = counts.get(n - 1);
       // Scanning positions in order meets each n-gram first at its first occurrence, so a strict ">" keeps the
       // n-gram seen first among equal counts (Counter.most_common's order).
       for (int i = 0; i < level.length; i++) {
@@ -158,6 +155,7 @@ final class WordNgrams {
       if (prev == NO_REPEAT) {
         levels.add(NO_REPEAT);
         ids.add(0);
+        counts.add(null);
         continue;
       }
       int[] next = new int[prev.length - 1];
@@ -178,12 +176,7 @@ final class WordNgrams {
       for (int i = 0; i < next.length; i++) {
         next[i] = prev[i] < 0 || prev[i + 1] < 0 ? -1 : pairs.intern(prev[i], words[i + k]);
       }
-      int[] count = new int[pairs.size];
-      for (int id : next) {
-        if (id >= 0) {
-          count[id]++;
-        }
-      }
+      int[] count = pairs.counts(); // the table counted each id's occurrences as it interned them
       boolean repeat = false;
       for (int i = 0; i < next.length; i++) {
         if (next[i] >= 0) {
@@ -196,6 +189,7 @@ final class WordNgrams {
       }
       levels.add(repeat ? next : NO_REPEAT);
       ids.add(pairs.size);
+      counts.add(repeat ? count : null);
     }
     return levels.get(n - 1);
   }
@@ -208,6 +202,7 @@ final class WordNgrams {
     final long[] keys;
     final int[] values;
     final int[] stamp;
+    final int[] occurrences; // [entries] by id: how often intern met it since the last clear
     final int mask;
     int generation;
     int size;
@@ -222,7 +217,13 @@ final class WordNgrams {
       keys = new long[cap];
       values = new int[cap];
       stamp = new int[cap];
+      occurrences = new int[cap];
       mask = cap - 1;
+    }
+
+    /** Occurrences of ids 0 .. size - 1 since the last clear, a copy. */
+    int[] counts() {
+      return java.util.Arrays.copyOf(occurrences, size);
     }
 
     void clear() {
@@ -241,10 +242,13 @@ final class WordNgrams {
           stamp[slot] = generation;
           keys[slot] = key;
           values[slot] = size;
+          occurrences[size] = 1;
           return size++;
         }
         if (keys[slot] == key) {
-          return values[slot];
+          int id = values[slot];
+          occurrences[id]++;
+          return id;
         }
       }
     }
