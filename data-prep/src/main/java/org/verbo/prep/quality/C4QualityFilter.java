@@ -236,6 +236,10 @@ final class C4QualityFilter implements Serializable {
 
   /** {@link #followsTerminal(String, int)} in {@code chars}, the line starting at {@code lineStart}. */
   private static boolean followsTerminal(char[] chars, int lineStart, int pos) {
+    char last = pos > lineStart ? chars[pos - 1] : 0;
+    if ((last >= 'a' && last <= 'z') || (last >= 'A' && last <= 'Z') || (last >= '0' && last <= '9')) {
+      return false; // most words end in a letter or digit: neither a closer nor a terminal mark
+    }
     int m = 0;
     while (m < 4 && pos - 1 - m >= lineStart && isCloser(chars[pos - 1 - m])) {
       m++;
