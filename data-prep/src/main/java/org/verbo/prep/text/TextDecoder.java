@@ -30,7 +30,8 @@ import java.util.Objects;
  *       characters other than tab, line feed, carriage return and form feed. The count is of
  *       decoded characters, so the C1 controls (U+0080..U+009F) that random bytes produce under a
  *       Latin-1 fallback count too. (For valid UTF-8 the count is taken on the bytes during the
- *       validity scan, {@link #utf8Controls}, with the same result.)
+ *       validity scan, {@link #utf8Controls}, with the same result; bytes that {@link
+ *       TextNormalizer#isNormalizedUtf8} finds normalised are well-formed without controls, and skip that scan.)
  * </ol>
  *
  * <p>Instances cache their two decoders and are not thread-safe; use one per thread (per Spark
@@ -47,12 +48,23 @@ public final class TextDecoder {
    * @param text the decoded text (BOM removed, otherwise untouched), null when decoding failed
    * @param usedFallbackCharset true when the bytes were not valid UTF-8 and the fallback was used
    * @param error why decoding failed, null on success
+   * @param normalized true when the bytes were valid UTF-8 that {@link TextNormalizer#isNormalizedUtf8} found
+   *     already normalised: {@link TextNormalizer#normalize} would return {@link #text()} unchanged. False says
+   *     nothing (the check is conservative, and is not made for the fallback charset).
    */
-  public record Decoded(String text, boolean usedFallbackCharset, String error) {
+  public record Decoded(String text, boolean usedFallbackCharset, String error, boolean normalized) {
     public Decoded {
       if ((text == null) == (error == null)) {
         throw new IllegalArgumentException("exactly one of text and error must be set");
       }
+      if (normalized && text == null) {
+        throw new IllegalArgumentException("only a decoded text can be normalised");
+      }
+    }
+
+    /** A result whose text (if any) is not known to be normalised. */
+    public Decoded(String text, boolean usedFallbackCharset, String error) {
+      this(text, usedFallbackCharset, error, false);
     }
 
     /** True when {@link #text()} holds the document. */
@@ -86,6 +98,12 @@ public final class TextDecoder {
         && bytes[offset + 2] == (byte) 0xBF) {
       offset += 3;
       length -= 3;
+    }
+    // Most documents are normalised already, and saying so here, from the bytes, spares normalize its scan of the
+    // String (isNormalized was 4.5% of prepare's executor CPU on 1 GB of text). The check takes only well-formed
+    // UTF-8 without control characters, so it stands for the scan below too (TextNormalizerUtf8Test).
+    if (TextNormalizer.isNormalizedUtf8(bytes, offset, offset + length)) {
+      return new Decoded(new String(bytes, offset, length, StandardCharsets.UTF_8), false, null, true);
     }
     // Strict UTF-8 without the strict decoder: when the scan (utf8Controls) finds the bytes well-formed,
     // new String(bytes, UTF_8) (an intrinsic; on valid input it gives what the strict decoder gives) decodes

@@ -3,6 +3,7 @@ package org.verbo.prep.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,30 @@ class TextDecoderTest {
   void utf8BomIsStripped() {
     byte[] b = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'o', 'i'};
     assertEquals("oi", decode(b).text());
+  }
+
+  @Test
+  void normalisedFlagIsSetOnlyForUtf8TheByteCheckTakes() {
+    // The BOM is skipped before the check, and the text is decoded all the same.
+    TextDecoder.Decoded bom = decode(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'o', 'i'});
+    assertEquals(new TextDecoder.Decoded("oi", false, null, true), bom);
+    assertEquals(new TextDecoder.Decoded("ação — “é”", false, null, true),
+        decode("ação — “é”".getBytes(StandardCharsets.UTF_8)));
+    // Not normalised: decoded untouched, the flag false.
+    assertEquals(new TextDecoder.Decoded("a  b", false, null, false), decode(utf8("a  b")));
+    assertEquals(new TextDecoder.Decoded(" oi", false, null, false),
+        decode(new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, ' ', 'o', 'i'}));
+    // Normalised, but beyond what the byte check claims (NFC needs the Normalizer): false, normalize decides.
+    assertEquals(new TextDecoder.Decoded("日本", false, null, false), decode(utf8("日本")));
+    // The fallback charset's texts are not checked.
+    TextDecoder.Decoded latin1 = decode(new byte[] {'a', (byte) 0xE7, (byte) 0xE3, 'o'});
+    assertEquals(new TextDecoder.Decoded("ação", true, null, false), latin1);
+    assertFalse(decode(new byte[0]).normalized());
+    assertThrows(IllegalArgumentException.class, () -> new TextDecoder.Decoded(null, false, "binary", true));
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   @Test

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link TextNormalizer#isNormalizedUtf8}, the byte-level check, against its reference twin {@link
  * TextNormalizer#isNormalized} on the strictly decoded String: true only when the reference is true (and the bytes
- * are UTF-8 without a control character: {@link TextDecoder#utf8Controls} finds none), and
+ * are UTF-8 without a control character, as {@link TextDecoder#decode} assumes when it skips its own scan), and
  * exactly the reference on texts of code points below U+0300 and of the NFC-inert punctuation and currency ranges
  * it claims (U+200C..U+205E, U+20A0..U+20BF). Seeded random byte sequences are built from pieces
  * around every rule (spaces and line feeds in pairs and triples and at the ends, the chars pass 1 maps or removes,
@@ -153,7 +153,7 @@ class TextNormalizerUtf8Test {
       if (got) {
         trueCount++;
         assertTrue(expected, () -> "taken as normalised: " + escape(s));
-        // Well-formed and without a control character: the validity and control scan would find nothing.
+        // TextDecoder.decode skips its validity and control scan when the check is true: nothing for it to find.
         assertEquals(0, TextDecoder.utf8Controls(b, off, off + doc.length), () -> hex(doc));
       } else if (exactRange(s)) {
         assertFalse(expected, () -> "normalised, missed: " + escape(s));
