@@ -96,19 +96,37 @@ public final class DocumentReader {
    */
   public static Iterator<RawDocument> read(
       InputStream in, InputFormat format, ReaderOptions options) {
+    return read(in, format, options, true);
+  }
+
+  /**
+   * {@link #read(InputStream, InputFormat, ReaderOptions)}; with {@code trustDecoder} false every decoded text goes
+   * through {@link TextNormalizer#normalize}, even when {@link TextDecoder.Decoded#normalized()} says it is normalised
+   * already: the reference the shortcut is tested against (the documents must be the same).
+   */
+  static Iterator<RawDocument> read(
+      InputStream in, InputFormat format, ReaderOptions options, boolean trustDecoder) {
     Objects.requireNonNull(in, "in");
     Objects.requireNonNull(options, "options");
     return switch (Objects.requireNonNull(format, "format")) {
       case PARQUET -> throw new IllegalArgumentException(
           "PARQUET is read by Spark, not by DocumentReader");
-      case HTML -> new WholeFileIterator(in, options, true);
+      case HTML -> new WholeFileIterator(in, options, true, trustDecoder);
       case JSONL -> new JsonlIterator(in, options);
       case TEXT -> switch (options.textSplit()) {
-        case FILE -> new WholeFileIterator(in, options, false);
-        case LINE -> new LineIterator(in, options);
-        case PARAGRAPH -> new ParagraphIterator(in, options);
+        case FILE -> new WholeFileIterator(in, options, false, trustDecoder);
+        case LINE -> new LineIterator(in, options, trustDecoder);
+        case PARAGRAPH -> new ParagraphIterator(in, options, trustDecoder);
       };
     };
+  }
+
+  /**
+   * The normalised text of a decoded document: the text itself when the decoder found its bytes normalised already
+   * (most documents; that spares normalize's scan of the String), else {@link TextNormalizer#normalize}.
+   */
+  private static String normalized(TextDecoder.Decoded d, boolean trustDecoder) {
+    return trustDecoder && d.normalized() ? d.text() : TextNormalizer.normalize(d.text());
   }
 
   static String tooLongDetail(long size, int max) {
@@ -153,12 +171,14 @@ public final class DocumentReader {
     private final InputStream in;
     private final ReaderOptions options;
     private final boolean html;
+    private final boolean trustDecoder;
     private boolean read;
 
-    WholeFileIterator(InputStream in, ReaderOptions options, boolean html) {
+    WholeFileIterator(InputStream in, ReaderOptions options, boolean html, boolean trustDecoder) {
       this.in = in;
       this.options = options;
       this.html = html;
+      this.trustDecoder = trustDecoder;
     }
 
     @Override
@@ -202,7 +222,7 @@ public final class DocumentReader {
           meta = Map.of("title", x.title());
         }
       } else {
-        text = TextNormalizer.normalize(d.text());
+        text = normalized(d, trustDecoder);
       }
       if (text.isEmpty()) {
         return RawDocument.rejected(
@@ -255,13 +275,16 @@ public final class DocumentReader {
 
   /** LINE split: each non-blank line is a document. */
   private static final class LineIterator extends LineRecordIterator {
-    LineIterator(InputStream in, ReaderOptions options) {
+    private final boolean trustDecoder;
+
+    LineIterator(InputStream in, ReaderOptions options, boolean trustDecoder) {
       super(in, options);
+      this.trustDecoder = trustDecoder;
     }
 
     @Override
     protected RawDocument record(long index, TextDecoder.Decoded d) {
-      String text = TextNormalizer.normalize(d.text());
+      String text = normalized(d, trustDecoder);
       // a line of invisible characters is as blank as an empty one
       return text.isEmpty() ? null : RawDocument.ok(index, text, Map.of(), d.usedFallbackCharset());
     }
@@ -273,12 +296,14 @@ public final class DocumentReader {
     private final TextDecoder decoder;
     private final int max;
     private final ByteArrayOutputStream para = new ByteArrayOutputStream(1024);
+    private final boolean trustDecoder;
     private long ordinal;
 
-    ParagraphIterator(InputStream in, ReaderOptions options) {
+    ParagraphIterator(InputStream in, ReaderOptions options, boolean trustDecoder) {
       this.lines = new ByteLineReader(in, options.maxDocumentBytes());
       this.decoder = new TextDecoder(options.fallbackCharset());
       this.max = options.maxDocumentBytes();
+      this.trustDecoder = trustDecoder;
     }
 
     @Override
@@ -322,7 +347,7 @@ public final class DocumentReader {
         if (!d.ok()) {
           return RawDocument.rejected(index, DECODE, d.error(), d.usedFallbackCharset());
         }
-        String text = TextNormalizer.normalize(d.text());
+        String text = normalized(d, trustDecoder);
         if (text.isEmpty()) {
           ordinal--; // invisible-only "paragraph": as blank as an empty line
           if (!more) {
