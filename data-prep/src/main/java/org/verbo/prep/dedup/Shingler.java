@@ -251,17 +251,7 @@ public final class Shingler {
       while (i < end) {
         int c = b[i];
         if (c >= 0) {
-          byte lower = ASCII_WORD[c];
-          if (lower != 0) {
-            if (!inWord) {
-              beginWord();
-              inWord = true;
-            }
-            utf8[len++] = lower;
-          } else if (inWord) {
-            endWord();
-            inWord = false;
-          }
+          inWord = ascii(c, inWord);
           i++;
           continue;
         }
@@ -293,18 +283,7 @@ public final class Shingler {
         if (cp == 0x03A3 || cp == 0x0130) {
           return false;
         }
-        int lower = Character.toLowerCase(cp);
-        boolean wordChar = Character.isLetterOrDigit(lower) || (inWord && isMark(lower));
-        if (wordChar) {
-          if (!inWord) {
-            beginWord();
-            inWord = true;
-          }
-          append(lower);
-        } else if (inWord) {
-          endWord();
-          inWord = false;
-        }
+        inWord = codePoint(Character.toLowerCase(cp), inWord);
         i += size;
       }
       if (inWord) {
@@ -334,38 +313,51 @@ public final class Shingler {
       while (i < n) {
         char c = s.charAt(i);
         if (c < 0x80) {
-          byte lower = ASCII_WORD[c];
-          if (lower != 0) {
-            if (!inWord) {
-              beginWord();
-              inWord = true;
-            }
-            utf8[len++] = lower;
-          } else if (inWord) {
-            endWord();
-            inWord = false;
-          }
+          inWord = ascii(c, inWord);
           i++;
           continue;
         }
         int cp = s.codePointAt(i);
-        int lower = whole ? cp : Character.toLowerCase(cp);
-        boolean wordChar = Character.isLetterOrDigit(lower) || (inWord && isMark(lower));
-        if (wordChar) {
-          if (!inWord) {
-            beginWord();
-            inWord = true;
-          }
-          append(lower);
-        } else if (inWord) {
-          endWord();
-          inWord = false;
-        }
+        inWord = codePoint(whole ? cp : Character.toLowerCase(cp), inWord);
         i += Character.charCount(cp);
       }
       if (inWord) {
         endWord();
       }
+    }
+
+    /** One ASCII char of the scan: continues or starts a word when a letter or digit, else ends one; in a word after. */
+    private boolean ascii(int c, boolean inWord) {
+      byte lower = ASCII_WORD[c];
+      if (lower != 0) {
+        if (!inWord) {
+          beginWord();
+        }
+        utf8[len++] = lower;
+        return true;
+      }
+      if (inWord) {
+        endWord();
+      }
+      return false;
+    }
+
+    /**
+     * One lower-cased code point of the scan: a letter or digit continues or starts a word, a mark continues one,
+     * anything else ends one; in a word after.
+     */
+    private boolean codePoint(int lower, boolean inWord) {
+      if (Character.isLetterOrDigit(lower) || (inWord && isMark(lower))) {
+        if (!inWord) {
+          beginWord();
+        }
+        append(lower);
+        return true;
+      }
+      if (inWord) {
+        endWord();
+      }
+      return false;
     }
 
     private void beginWord() {
