@@ -207,20 +207,21 @@ final class C4QualityFilter implements Serializable {
    * and never counted.
    */
   static int sentenceCount(String line) {
-    int n = line.length();
+    char[] chars = line.toCharArray();
+    int n = chars.length;
     int count = 0;
     int pieceStart = 0;
     int i = 0;
     while (i < n) {
-      if (!isRegexSpace(line.charAt(i))) {
+      if (!isRegexSpace(chars[i])) {
         i++;
         continue;
       }
       int runEnd = i;
-      while (runEnd < n && isRegexSpace(line.charAt(runEnd))) {
+      while (runEnd < n && isRegexSpace(chars[runEnd])) {
         runEnd++;
       }
-      if (followsTerminal(line, i)) {
+      if (followsTerminal(chars, 0, i)) {
         if (!isBlank(line, pieceStart, i)) {
           count++;
         }
@@ -234,7 +235,10 @@ final class C4QualityFilter implements Serializable {
     return count;
   }
 
-  /** {@link #followsTerminal(String, int)} in {@code chars}, the line starting at {@code lineStart}. */
+  /**
+   * The look-behind {@code [.!?…]["'”’»)\]]{0,3}} ending at {@code pos} in {@code chars}, whose line starts at
+   * {@code lineStart}.
+   */
   private static boolean followsTerminal(char[] chars, int lineStart, int pos) {
     char last = pos > lineStart ? chars[pos - 1] : 0;
     if ((last >= 'a' && last <= 'z') || (last >= 'A' && last <= 'Z') || (last >= '0' && last <= '9')) {
@@ -248,19 +252,6 @@ final class C4QualityFilter implements Serializable {
       return false;
     }
     char t = chars[pos - 1 - m];
-    return t == '.' || t == '!' || t == '?' || t == '\u2026';
-  }
-
-  /** The look-behind {@code [.!?…]["'”’»)\]]{0,3}} ending at {@code pos}. */
-  private static boolean followsTerminal(String line, int pos) {
-    int m = 0;
-    while (m < 4 && pos - 1 - m >= 0 && isCloser(line.charAt(pos - 1 - m))) {
-      m++;
-    }
-    if (m > 3 || pos - 1 - m < 0) {
-      return false;
-    }
-    char t = line.charAt(pos - 1 - m);
     return t == '.' || t == '!' || t == '?' || t == '\u2026';
   }
 

@@ -25,7 +25,8 @@ class TextDecoderControlsTest {
 
   // ---- the reference: strict JDK decoders, then binaryReason on the chars ----
 
-  private static String strict(Charset cs, byte[] b, int off, int len) {
+  /** The JDK's strict decoding of {@code b[off, off + len)} in {@code cs}, or null when malformed or unmappable. */
+  static String strict(Charset cs, byte[] b, int off, int len) {
     try {
       return cs.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
