@@ -89,6 +89,7 @@ public final class TrainBench {
         // measured before and after the timed runs, the best kept: a first measurement in a fresh JVM swung from 184 to
         // 359 GFLOP/s between rounds with AVX-512 kernels (clock and thread-pool start-up), which would make MFU swing
         double[] peak = {sgemmPeak()};
+        PeakProbe probe = new PeakProbe();
         List<LossCurvePlot.Series> curves = new ArrayList<>();
         for (TrainConfig.OptimizerKind kind : TrainConfig.OptimizerKind.values()) {
             double rate = kind == TrainConfig.OptimizerKind.ADAMW ? lr : saiLr;
@@ -118,6 +119,8 @@ public final class TrainBench {
             long t0 = System.nanoTime();
             long tokens = 0;
             double[] stepSeconds = new double[steps];
+            double[] probeRates = new double[steps];
+            long probeNanos = 0;
             for (int i = 0; i < steps; i++) {
                 long s0 = System.nanoTime();
                 Trainer.StepResult r = trainer.trainStep(it);
@@ -125,9 +128,13 @@ public final class TrainBench {
                 tokens += (long) batch * t;
                 losses[warmup + i] = r.loss();
                 mem.sample();
-                System.out.printf(Locale.ROOT, "%s step %d loss %.4f %.2fs%n", kind.id(), r.step(), r.loss(), r.seconds());
+                long p0 = System.nanoTime();
+                probeRates[i] = probe.rate();
+                probeNanos += System.nanoTime() - p0;
+                System.out.printf(Locale.ROOT, "%s step %d loss %.4f %.2fs, peak probe %.1f GFLOP/s%n", kind.id(),
+                        r.step(), r.loss(), r.seconds(), probeRates[i] / 1e9);
             }
-            double secs = (System.nanoTime() - t0) / 1e9;
+            double secs = (System.nanoTime() - t0 - probeNanos) / 1e9;
             // median step time: robust to other jobs stealing the CPU for a few steps (shared machines)
             double[] sorted = stepSeconds.clone();
             java.util.Arrays.sort(sorted);
@@ -142,6 +149,17 @@ public final class TrainBench {
             double matmul = tps * mc.matmulTrainFlopsPerToken(t);
             o.put("matmul_gflops_per_s", matmul / 1e9);
             o.put("matmul_flops_per_s", matmul);
+            // MFU step by step against the peak probe that ran right after the step (median of the ratios), and the
+            // medians of both: the same moments in the numerator and the denominator, whatever the machine's speed did
+            // between them
+            double stepFlops = (double) batch * t * mc.matmulTrainFlopsPerToken(t);
+            double[] paired = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                paired[i] = stepFlops / stepSeconds[i] / probeRates[i];
+            }
+            o.put("mfu_paired", median(paired));
+            o.put("peak_probe_median_gflops", median(probeRates) / 1e9);
+            o.put("peak_probe_max_gflops", java.util.Arrays.stream(probeRates).max().orElse(0) / 1e9);
             if (warmup > 0) {
                 o.put("first_step_s", warmupSeconds[0]);
                 o.put("trainer_construct_s", constructSeconds);
@@ -247,6 +265,51 @@ public final class TrainBench {
             x.close();
         }
         return 2.0 * m * n * k / best;
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        int n = s.length;
+        return n == 0 ? Double.NaN : n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /**
+     * The peak product, best of three calls, after each timed step (the packed GEMM at 2048 x 1536 x 2048 where {@link
+     * PackedGemm#chosen()}, else cblas_sgemm at 2048^3; preallocated, warmed up by {@link #sgemmPeak}), so that the MFU
+     * can be taken against the peak of the same moment. Why: this VM's speed moves 10-25 % within minutes, and the
+     * best-of-20 peak of {@link #sgemmPeak} catches its fastest moment while the median step is a typical one.
+     */
+    private static final class PeakProbe {
+        private final int m = 2048;
+        private final int k = PackedGemm.chosen() ? PackedGemm.MAX_K : 2048;
+        private final int n = 2048;
+        private final org.nd4j.linalg.api.ndarray.INDArray a =
+                Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, k);
+        private final org.nd4j.linalg.api.ndarray.INDArray b =
+                Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, k, n);
+        private final org.nd4j.linalg.api.ndarray.INDArray c =
+                Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, n);
+
+        PeakProbe() {
+            for (int i = 0; i < 3; i++) {
+                rate();
+            }
+        }
+
+        /**
+         * FLOP/s of the best of three calls: a single call right after a step ran 10-15 % below the best-of-10 rate
+         * (helpers parked, caches holding the step's data), which would have lowered the peak, not measured it.
+         */
+        double rate() {
+            long best = Long.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                long s0 = System.nanoTime();
+                org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0);
+                best = Math.min(best, System.nanoTime() - s0);
+            }
+            return 2.0 * m * n * k / (best / 1e9);
+        }
     }
 
     /** This thread's ND4J workspaces and their sizes in MiB (what a step keeps allocated). */
