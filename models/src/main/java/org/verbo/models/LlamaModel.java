@@ -199,6 +199,12 @@ public final class LlamaModel {
     }
 
     private INDArray logits(int[] tokens, int batch, int len, boolean keepForBackward) {
+        INDArray h = finalHidden(tokens, batch, len, keepForBackward);   // [N, C]
+        return BatchedMatmul.gemm(h, lmHead.value(), null, false, true, 1.0, 0.0);   // [N, V]
+    }
+
+    /** The blocks and the final norm: [N, C], the LM head's input. */
+    private INDArray finalHidden(int[] tokens, int batch, int len, boolean keepForBackward) {
         if (tokens.length != batch * len) {
             throw new IllegalArgumentException("expected " + batch * len + " tokens, got " + tokens.length);
         }
@@ -218,7 +224,7 @@ public final class LlamaModel {
         if (keepForBackward) {
             finalHidden = h;
         }
-        return BatchedMatmul.gemm(h, lmHead.value(), null, false, true, 1.0, 0.0);   // [N, V]
+        return h;
     }
 
     /** Loss without gradients. */
@@ -233,8 +239,9 @@ public final class LlamaModel {
      */
     public CrossEntropyLoss.Result lossAndBackward(Batch batch, double gradScale) {
         gradients();
-        INDArray logits = logits(batch.inputs(), batch.batchSize(), batch.seqLen());
-        CrossEntropyLoss.Result r = CrossEntropyLoss.compute(logits, batch.targets(), gradScale);
+        INDArray h = finalHidden(batch.inputs(), batch.batchSize(), batch.seqLen(), true);   // [N, C]
+        // the LM head's product and the loss in one (the logits are never stored where the packed GEMM takes it)
+        CrossEntropyLoss.Result r = CrossEntropyLoss.headLoss(h, lmHead.value(), batch.targets(), gradScale);
         backward(r.dlogits());
         return new CrossEntropyLoss.Result(r.lossSum(), r.tokens(), null);
     }

@@ -49,6 +49,7 @@ public final class StepProfile {
         boolean ops = false;
         boolean abFused = false;
         long abSpin = -1;
+        boolean abHeadLoss = false;
         String sizes = "256,512,1024,2048";
         for (int i = 1; i < args.length; i++) {
             String[] kv = args[i].replaceFirst("^--", "").split("=", 2);
@@ -61,6 +62,7 @@ public final class StepProfile {
                 case "ops" -> ops = true;
                 case "ab-fused-attention" -> abFused = true;
                 case "ab-spin" -> abSpin = kv.length > 1 ? Long.parseLong(kv[1]) : 200;
+                case "ab-head-loss" -> abHeadLoss = true;
                 case "blas-threads" -> Nd4j.factory().blas().setMaxThreads(Integer.parseInt(kv[1]));
                 case "nd4j-threads" -> Nd4j.getEnvironment().setMaxThreads(Integer.parseInt(kv[1]));
                 default -> {
@@ -74,7 +76,7 @@ public final class StepProfile {
             case "gemm" -> gemm(sizes, reps);
             case "shapes" -> shapes(ModelConfig.preset(preset), batch, reps);
             case "packed" -> packed(ModelConfig.preset(preset), reps);
-            case "step" -> step(ModelConfig.preset(preset), batch, steps, ops, abSpin);
+            case "step" -> step(ModelConfig.preset(preset), batch, steps, ops, abSpin, abHeadLoss);
             case "infer" -> infer(ModelConfig.preset(preset), batch, steps);
             case "phases" -> phases(ModelConfig.preset(preset), batch, steps, abFused);
             default -> {
@@ -292,9 +294,11 @@ public final class StepProfile {
      * Timed training steps. With abSpin >= 0 (`--ab-spin[=MICROS]`, default 200), steps alternate in pairs whose order
      * also alternates between kernel helpers that poll for MICROS and helpers that park at once
      * ({@link org.verbo.models.nn.Kernels#setSpinMicros}), so both see the same load on a shared machine; the medians
-     * of both are printed at the end.
+     * of both are printed at the end. With abHeadLoss (`--ab-head-loss`) the pairs alternate the same way between the LM
+     * head's product fused with the loss ({@link org.verbo.models.nn.CrossEntropyLoss#headLoss}) and the product stored
+     * and then the loss.
      */
-    static void step(ModelConfig mc, int batch, int steps, boolean ops, long abSpin) {
+    static void step(ModelConfig mc, int batch, int steps, boolean ops, long abSpin, boolean abHeadLoss) {
         int t = mc.contextLength();
         List<int[]> blocks = TrainBench.markovBlocks(mc.vocabSize(), t + 1, (steps + 2) * batch, 42);
         TrainConfig cfg = TrainConfig.builder().steps(steps + 2).microBatchSize(batch).lr(1e-3).minLr(1e-4)
@@ -310,17 +314,24 @@ public final class StepProfile {
             if (abSpin >= 0) {
                 org.verbo.models.nn.Kernels.setSpinMicros(variant == 1 ? abSpin : 0);
             }
+            if (abHeadLoss) {
+                org.verbo.models.nn.CrossEntropyLoss.setFusedHeadLoss(variant == 1);
+            }
+            String[] names = abHeadLoss ? new String[]{"head product stored, then the loss", "head product + loss fused"}
+                    : new String[]{"helpers park", "helpers poll " + abSpin + " µs"};
             Trainer.StepResult r = trainer.trainStep(it);
             System.out.printf(Locale.ROOT, "step %d %.3f s, %.0f tokens/s, loss %.4f%s%n", r.step(), r.seconds(),
-                    batch * t / r.seconds(), r.loss(), abSpin >= 0 ? (variant == 1 ? " (spin " + abSpin + " µs)" : " (park)") : "");
+                    batch * t / r.seconds(), r.loss(), abSpin >= 0 || abHeadLoss ? " (" + names[variant] + ")" : "");
             ab.get(variant).add(r.seconds());
         }
-        if (abSpin >= 0) {
+        if (abSpin >= 0 || abHeadLoss) {
             for (int v = 0; v < 2; v++) {
                 List<Double> xs = new java.util.ArrayList<>(ab.get(v));
                 java.util.Collections.sort(xs);
                 System.out.printf(Locale.ROOT, "median step, %s: %.4f s over %d steps%n",
-                        v == 1 ? "helpers poll " + abSpin + " µs" : "helpers park", xs.get(xs.size() / 2), xs.size());
+                        abHeadLoss ? (v == 1 ? "head product + loss fused" : "head product stored, then the loss")
+                                : v == 1 ? "helpers poll " + abSpin + " µs" : "helpers park", xs.get(xs.size() / 2),
+                        xs.size());
             }
         }
         System.out.printf(Locale.ROOT, "gc during %d steps: %d collections, %d ms%n", steps, gcCount() - gcn0,

@@ -155,6 +155,16 @@ public final class BatchedMatmul {
         return c;
     }
 
+    /** Runs a product fused with other work, counted under {@code shape} in the {@code -Dverbo.gemmStats} tables. */
+    static void timed(String shape, double flops, Runnable product) {
+        long t0 = STATS ? System.nanoTime() : 0;
+        product.run();
+        if (STATS) {
+            record(0, t0, flops);
+            recordShape(shape, t0, flops);
+        }
+    }
+
     /**
      * Whether {@link #gemm}(a, b, c, transA, transB, 1, 0 or 1) runs in {@link PackedGemm} (float, dense, rank 2, a
      * shape worth packing, the packed GEMM chosen): gemm's own rule, and callers that fuse work into a product need

@@ -1,5 +1,6 @@
 package org.verbo.models.nn;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -40,6 +41,48 @@ public final class CrossEntropyLoss {
             return new Result(lossSum, count, grad ? logits : null);
         }
         return reference(logits, targets, gradScale);
+    }
+
+    /**
+     * The LM head and the loss in one: logits = h w^T [N, V] (h [N, C], w [V, C]) and then {@link #compute}, with the
+     * same result bits. Where the packed GEMM takes the product ({@link BatchedMatmul#packs}, one pass of C) the loss
+     * is applied to each chunk of logit rows while it is in cache ({@link PackedGemm#gemmCrossEntropy}), so the logits
+     * are never stored; elsewhere the product and then {@link #compute}. {@code -Dverbo.fusedHeadLoss=false} always
+     * takes the second path (A/B benchmarks).
+     *
+     * @param gradScale &gt; 0: dlogits of {@code gradScale * sum of token losses} are returned
+     */
+    public static Result headLoss(INDArray h, INDArray w, int[] targets, double gradScale) {
+        if (fusedHead && gradScale > 0 && BatchedMatmul.packs(h, w, false, true) && h.size(1) <= PackedGemm.MAX_K) {
+            int n = (int) h.size(0);
+            int v = (int) w.size(0);
+            int k = (int) h.size(1);
+            if (targets.length != n) {
+                throw new IllegalArgumentException("expected " + n + " targets, got " + targets.length);
+            }
+            VectorKernels.checkTargets(targets, n, v);
+            long count = 0;
+            for (int t : targets) {
+                if (t >= 0) {
+                    count++;
+                }
+            }
+            INDArray dlogits = Nd4j.createUninitialized(DataType.FLOAT, new long[]{n, v}, 'c');   // [N, V]
+            double[] rowLoss = new double[n];
+            BatchedMatmul.timed(String.format("2d %d x %d x %d NT cross-entropy", n, v, k), 2.0 * n * v * k,
+                    () -> PackedGemm.gemmCrossEntropy(Kernels.buffer(h), Kernels.buffer(w), true,
+                            Kernels.buffer(dlogits), n, v, k, targets, (float) gradScale, rowLoss));
+            return new Result(VectorKernels.crossEntropySum(rowLoss, targets, n), count, dlogits);
+        }
+        INDArray logits = BatchedMatmul.gemm(h, w, null, false, true, 1.0, 0.0);   // [N, V]
+        return compute(logits, targets, gradScale);
+    }
+
+    private static volatile boolean fusedHead = Boolean.parseBoolean(System.getProperty("verbo.fusedHeadLoss", "true"));
+
+    /** Turns {@link #headLoss}'s fused path on or off for this JVM (A/B benchmarks; the results are the same bits). */
+    public static void setFusedHeadLoss(boolean on) {
+        fusedHead = on;
     }
 
     /** Reference twin of the fused kernel: ND4J ops, logits left untouched. */

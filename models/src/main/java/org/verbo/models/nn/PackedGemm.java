@@ -128,7 +128,7 @@ public final class PackedGemm {
         int passes = (k + MAX_K - 1) / MAX_K;
         int kc = (k + passes - 1) / passes;
         for (int k0 = 0; k0 < k; k0 += kc) {
-            pass(a, transA, b, transB, c, m, n, k, k0, Math.min(kc, k - k0), accumulate || k0 > 0, false);
+            pass(a, transA, b, transB, c, m, n, k, k0, Math.min(kc, k - k0), accumulate || k0 > 0, false, null);
         }
     }
 
@@ -143,12 +143,37 @@ public final class PackedGemm {
             throw new IllegalArgumentException("a gate|up product has an even column count and one pass of k (at most "
                     + MAX_K + "), got n = " + n + ", k = " + k);
         }
-        pass(a, false, b, transB, h, m, n, k, 0, k, false, true);
+        pass(a, false, b, transB, h, m, n, k, 0, k, false, true, null);
+    }
+
+    /** Work on a chunk of finished rows of c while they are in cache, before they are stored. */
+    interface Epilogue {
+        /** rows [rows, n] at c[0..), rows r0..r0+rows-1 of the product; rewrites them in place. */
+        void apply(float[] c, int r0, int rows, int n);
+    }
+
+    /**
+     * The LM head's logits with the cross-entropy applied chunk by chunk while the rows are in cache: c [m, n] gets
+     * dL/dlogits of {@code gradScale * sum of token losses} (what {@link VectorKernels#crossEntropy} writes over the
+     * logits), rowLoss[r] the loss of row r (0 for an ignored target). The same bits as this GEMM into c followed by
+     * crossEntropy on c: each row's values are those the GEMM would have stored, and the row goes through the same
+     * vector ops ({@link VectorKernels#crossEntropyRows}). What it saves: the [m, n] logits (64 MB at bench-7m) written
+     * out, read back and written again.
+     */
+    static void gemmCrossEntropy(ByteBuffer a, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n, int k,
+                                 int[] targets, float gradScale, double[] rowLoss) {
+        if (k > MAX_K) {
+            throw new IllegalArgumentException("a fused cross-entropy product has one pass of k (at most " + MAX_K
+                    + "), got k = " + k);
+        }
+        pass(a, false, b, transB, c, m, n, k, 0, k, false, false,
+                (rows, r0, count, cols) -> VectorKernels.crossEntropyRows(rows, r0, count, cols, targets, gradScale,
+                        rowLoss));
     }
 
     /** One pass over k0..k0+kb of the inner dimension k (all of it when kb = k). */
     private static void pass(ByteBuffer a, boolean transA, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n,
-                             int k, int k0, int kb, boolean accumulate, boolean swiglu) {
+                             int k, int k0, int kb, boolean accumulate, boolean swiglu, Epilogue epilogue) {
         int panels = (n + NR - 1) / NR;
         float[] p = scratch(PANELS, panels * kb * NR);
         if (transB) {
@@ -225,6 +250,9 @@ public final class PackedGemm {
                     for (int i = 0; i < rows * n; i++) {
                         rowsOfC[i] += oldC[i];
                     }
+                }
+                if (epilogue != null) {
+                    epilogue.apply(rowsOfC, r0, rows, n);
                 }
                 if (swiglu) {
                     int f = n / 2;

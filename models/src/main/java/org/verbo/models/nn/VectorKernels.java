@@ -190,12 +190,7 @@ final class VectorKernels {
      * pass; a row of 8,192 floats (32 KiB) stays in cache across the three.
      */
     static double crossEntropy(ByteBuffer z, int n, int v, int[] targets, float gradScale, boolean grad) {
-        for (int r = 0; r < n; r++) {
-            if (targets[r] >= v) {
-                throw new IllegalArgumentException("target id " + targets[r] + " at row " + r + " outside vocabulary of "
-                        + v);
-            }
-        }
+        checkTargets(targets, n, v);
         int maxParts = Kernels.threads();
         double[] partial = new double[maxParts];
         Kernels.parallel(n, 8, maxParts, (part, from, to) -> {
@@ -225,6 +220,103 @@ final class VectorKernels {
             total += p;
         }
         return total;
+    }
+
+    /**
+     * {@link #crossEntropy}'s per-row work on rows r0..r0+rows-1 held in a heap array z [rows, v] (a chunk of the LM
+     * head's product, {@link PackedGemm#gemmCrossEntropy}): the same vector ops in the same order as on the buffer, so
+     * the same dlogits bits; row r's loss goes to rowLoss[r] (0 for an ignored target), summed by {@link
+     * #crossEntropySum} as crossEntropy sums it. Targets are checked by the caller before the product.
+     */
+    static void crossEntropyRows(float[] z, int r0, int rows, int v, int[] targets, float gradScale, double[] rowLoss) {
+        for (int i = 0; i < rows; i++) {
+            int base = i * v;
+            int target = targets[r0 + i];
+            if (target < 0) {
+                java.util.Arrays.fill(z, base, base + v, 0f);
+                rowLoss[r0 + i] = 0.0;
+                continue;
+            }
+            float max = max(z, base, base + v);
+            float zt = z[base + target] - max;
+            double sum = expShifted(z, base, base + v, max);
+            scale(z, base, base + v, (float) (gradScale / sum));
+            z[base + target] = z[base + target] - gradScale;
+            rowLoss[r0 + i] = Math.log(sum) - zt;                  // -log softmax(z)[target]
+        }
+    }
+
+    /**
+     * The loss sum of {@link #crossEntropy} from per-row losses: the rows split into the parts {@link Kernels#parallel}
+     * gives n rows (at least 8 a part, at most {@link Kernels#threads()} parts), each part's counted rows added in row
+     * order from 0, then the parts in order: the same double additions, so the same bits.
+     */
+    static double crossEntropySum(double[] rowLoss, int[] targets, int n) {
+        int parts = (int) Math.max(1, Math.min(Kernels.threads(), n / 8L));
+        double total = 0;
+        for (int p = 0; p < parts; p++) {
+            int from = (int) ((long) n * p / parts);
+            int to = (int) ((long) n * (p + 1) / parts);
+            double loss = 0;
+            for (int r = from; r < to; r++) {
+                if (targets[r] >= 0) {
+                    loss += rowLoss[r];
+                }
+            }
+            total += loss;
+        }
+        return total;
+    }
+
+    /** Checks crossEntropy's targets: an id at or above v is refused before any work. */
+    static void checkTargets(int[] targets, int n, int v) {
+        for (int r = 0; r < n; r++) {
+            if (targets[r] >= v) {
+                throw new IllegalArgumentException("target id " + targets[r] + " at row " + r + " outside vocabulary of "
+                        + v);
+            }
+        }
+    }
+
+    private static float max(float[] b, int from, int to) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            mv = mv.max(FloatVector.fromArray(S, b, i));
+        }
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < to; i++) {
+            max = Math.max(max, b[i]);
+        }
+        return max;
+    }
+
+    /** {@link #expShifted(ByteBuffer, int, int, float, float, boolean)} with scale 1 and write, on a heap array. */
+    private static double expShifted(float[] b, int from, int to, float shift) {
+        FloatVector sv = FloatVector.zero(S);
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector e = exp(FloatVector.fromArray(S, b, i).sub(shift).mul(1f));
+            e.intoArray(b, i);
+            sv = sv.add(e);
+        }
+        double sum = laneSum(sv);
+        for (; i < to; i++) {
+            float e = expScalar((b[i] - shift) * 1f);
+            b[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    private static void scale(float[] b, int from, int to, float x) {
+        int i = from;
+        for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
+            FloatVector.fromArray(S, b, i).mul(x).intoArray(b, i);
+        }
+        for (; i < to; i++) {
+            b[i] = b[i] * x;
+        }
     }
 
     // ------------------------------------------------------------------------------------------ masked softmax
