@@ -140,6 +140,25 @@ public final class TextDecoder {
   }
 
   /**
+   * Where the text of {@code bytes[offset, offset + length)} starts (after an optional byte-order mark) when {@link
+   * #decode} would return exactly {@code new String} of the rest as UTF-8, with no fallback and no rejection: the rest
+   * is well-formed UTF-8 with no NUL and no control character that {@link #binaryReason} counts. Otherwise -1, and
+   * {@link #decode} says what the bytes are. For a caller that parses the bytes itself (a JSONL line through Jackson's
+   * UTF-8 parser) and so need not build the String decode would build.
+   */
+  public int cleanUtf8Start(byte[] bytes, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, bytes.length);
+    if (length >= 3
+        && bytes[offset] == (byte) 0xEF
+        && bytes[offset + 1] == (byte) 0xBB
+        && bytes[offset + 2] == (byte) 0xBF) {
+      offset += 3;
+      length -= 3;
+    }
+    return utf8Controls(bytes, offset, offset + length) == 0 ? offset : -1;
+  }
+
+  /**
    * Why {@code text} looks like binary data, or null when it looks like text: a NUL character, or a
    * fraction of control characters (category Cc other than {@code \t \n \r \f}) above {@value
    * #MAX_CONTROL_FRACTION}.
