@@ -29,16 +29,10 @@ public final class CrossEntropyLoss {
     public static Result compute(INDArray logits, int[] targets, double gradScale) {
         if (logits.rank() == 2 && Kernels.applies(logits)) {
             // fused path: max, exp + sum, scaling per row in cache; dlogits overwrite the logits (used once)
-            long count = 0;
-            for (int t : targets) {
-                if (t >= 0) {
-                    count++;
-                }
-            }
             boolean grad = gradScale > 0;
             double lossSum = VectorKernels.crossEntropy(Kernels.buffer(logits), (int) logits.size(0),
                     (int) logits.size(1), targets, (float) gradScale, grad);
-            return new Result(lossSum, count, grad ? logits : null);
+            return new Result(lossSum, counted(targets), grad ? logits : null);
         }
         return reference(logits, targets, gradScale);
     }
@@ -61,21 +55,26 @@ public final class CrossEntropyLoss {
                 throw new IllegalArgumentException("expected " + n + " targets, got " + targets.length);
             }
             VectorKernels.checkTargets(targets, n, v);
-            long count = 0;
-            for (int t : targets) {
-                if (t >= 0) {
-                    count++;
-                }
-            }
             INDArray dlogits = Nd4j.createUninitialized(DataType.FLOAT, new long[]{n, v}, 'c');   // [N, V]
             double[] rowLoss = new double[n];
             BatchedMatmul.timed(String.format("2d %d x %d x %d NT cross-entropy", n, v, k), 2.0 * n * v * k,
                     () -> PackedGemm.gemmCrossEntropy(Kernels.buffer(h), Kernels.buffer(w), true,
                             Kernels.buffer(dlogits), n, v, k, targets, (float) gradScale, rowLoss));
-            return new Result(VectorKernels.crossEntropySum(rowLoss, targets, n), count, dlogits);
+            return new Result(VectorKernels.crossEntropySum(rowLoss, targets, n), counted(targets), dlogits);
         }
         INDArray logits = BatchedMatmul.gemm(h, w, null, false, true, 1.0, 0.0);   // [N, V]
         return compute(logits, targets, gradScale);
+    }
+
+    /** Rows with a target (not ignored). */
+    private static long counted(int[] targets) {
+        long count = 0;
+        for (int t : targets) {
+            if (t >= 0) {
+                count++;
+            }
+        }
+        return count;
     }
 
     private static volatile boolean fusedHead = Boolean.parseBoolean(System.getProperty("verbo.fusedHeadLoss", "true"));

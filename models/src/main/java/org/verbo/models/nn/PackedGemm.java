@@ -128,7 +128,7 @@ public final class PackedGemm {
         int passes = (k + MAX_K - 1) / MAX_K;
         int kc = (k + passes - 1) / passes;
         for (int k0 = 0; k0 < k; k0 += kc) {
-            pass(a, transA, b, transB, c, m, n, k, k0, Math.min(kc, k - k0), accumulate || k0 > 0, false, null);
+            pass(a, transA, b, transB, c, m, n, k, k0, Math.min(kc, k - k0), accumulate || k0 > 0, PLAIN);
         }
     }
 
@@ -143,14 +143,25 @@ public final class PackedGemm {
             throw new IllegalArgumentException("a gate|up product has an even column count and one pass of k (at most "
                     + MAX_K + "), got n = " + n + ", k = " + k);
         }
-        pass(a, false, b, transB, h, m, n, k, 0, k, false, true, null);
+        pass(a, false, b, transB, h, m, n, k, 0, k, false, (rows, r0, count, cols, out) -> {
+            int f = cols / 2;
+            float[] hRows = scratch(CHUNK_H, count * f);
+            VectorKernels.swigluRows(rows, count, f, hRows);
+            out.put(r0 * f, hRows, 0, count * f);
+        });
     }
 
-    /** Work on a chunk of finished rows of c while they are in cache, before they are stored. */
-    interface Epilogue {
-        /** rows [rows, n] at c[0..), rows r0..r0+rows-1 of the product; rewrites them in place. */
-        void apply(float[] c, int r0, int rows, int n);
+    /**
+     * How a chunk of finished rows of the product leaves the pass, while the rows are in cache: the GEMM stores them as
+     * they are ({@link #PLAIN}); the fused products turn them into what they store instead.
+     */
+    interface ChunkStore {
+        /** rows [count, n] (heap, may be rewritten) are rows r0..r0+count-1 of the product; out is the output buffer. */
+        void store(float[] rows, int r0, int count, int n, FloatBuffer out);
     }
+
+    /** The product's rows into c [m, n]. */
+    private static final ChunkStore PLAIN = (rows, r0, count, n, out) -> out.put(r0 * n, rows, 0, count * n);
 
     /**
      * The LM head's logits with the cross-entropy applied chunk by chunk while the rows are in cache: c [m, n] gets
@@ -166,14 +177,15 @@ public final class PackedGemm {
             throw new IllegalArgumentException("a fused cross-entropy product has one pass of k (at most " + MAX_K
                     + "), got k = " + k);
         }
-        pass(a, false, b, transB, c, m, n, k, 0, k, false, false,
-                (rows, r0, count, cols) -> VectorKernels.crossEntropyRows(rows, r0, count, cols, targets, gradScale,
-                        rowLoss));
+        pass(a, false, b, transB, c, m, n, k, 0, k, false, (rows, r0, count, cols, out) -> {
+            VectorKernels.crossEntropyRows(rows, r0, count, cols, targets, gradScale, rowLoss);
+            PLAIN.store(rows, r0, count, cols, out);
+        });
     }
 
     /** One pass over k0..k0+kb of the inner dimension k (all of it when kb = k). */
     private static void pass(ByteBuffer a, boolean transA, ByteBuffer b, boolean transB, ByteBuffer c, int m, int n,
-                             int k, int k0, int kb, boolean accumulate, boolean swiglu, Epilogue epilogue) {
+                             int k, int k0, int kb, boolean accumulate, ChunkStore store) {
         int panels = (n + NR - 1) / NR;
         float[] p = scratch(PANELS, panels * kb * NR);
         if (transB) {
@@ -200,7 +212,6 @@ public final class PackedGemm {
             float[] rowsOfA = scratch(CHUNK_A, (transA ? groupBlocks * MR + STRIDE_PAD : chunkBlocks * MR) * kb);
             float[] rowsOfC = scratch(CHUNK_C, chunkBlocks * MR * n);
             float[] oldC = accumulate ? scratch(CHUNK_OLD_C, chunkBlocks * MR * n) : null;
-            float[] rowsOfH = swiglu ? scratch(CHUNK_H, chunkBlocks * MR * (n / 2)) : null;
             FloatBuffer af = a.asFloatBuffer();
             FloatBuffer cf = c.asFloatBuffer();
             int g0 = from;
@@ -251,16 +262,7 @@ public final class PackedGemm {
                         rowsOfC[i] += oldC[i];
                     }
                 }
-                if (epilogue != null) {
-                    epilogue.apply(rowsOfC, r0, rows, n);
-                }
-                if (swiglu) {
-                    int f = n / 2;
-                    VectorKernels.swigluRows(rowsOfC, rows, f, rowsOfH);
-                    cf.put(r0 * f, rowsOfH, 0, rows * f);
-                } else {
-                    cf.put(r0 * n, rowsOfC, 0, rows * n);
-                }
+                store.store(rowsOfC, r0, rows, n, cf);
             }
         });
     }

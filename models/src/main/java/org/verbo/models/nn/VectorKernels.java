@@ -191,10 +191,8 @@ final class VectorKernels {
      */
     static double crossEntropy(ByteBuffer z, int n, int v, int[] targets, float gradScale, boolean grad) {
         checkTargets(targets, n, v);
-        int maxParts = Kernels.threads();
-        double[] partial = new double[maxParts];
-        Kernels.parallel(n, 8, maxParts, (part, from, to) -> {
-            double loss = 0;
+        double[] rowLoss = new double[n];
+        Kernels.parallel(n, 8, (part, from, to) -> {
             for (int r = from; r < to; r++) {
                 int base = r * v;
                 int target = targets[r];
@@ -211,22 +209,17 @@ final class VectorKernels {
                     scale(z, base, base + v, (float) (gradScale / sum));
                     put(z, base + target, get(z, base + target) - gradScale);
                 }
-                loss += Math.log(sum) - zt;                        // -log softmax(z)[target]
+                rowLoss[r] = Math.log(sum) - zt;                   // -log softmax(z)[target]
             }
-            partial[part] = loss;
         });
-        double total = 0;
-        for (double p : partial) {
-            total += p;
-        }
-        return total;
+        return crossEntropySum(rowLoss, targets, n);
     }
 
     /**
      * {@link #crossEntropy}'s per-row work on rows r0..r0+rows-1 held in a heap array z [rows, v] (a chunk of the LM
      * head's product, {@link PackedGemm#gemmCrossEntropy}): the same vector ops in the same order as on the buffer, so
-     * the same dlogits bits; row r's loss goes to rowLoss[r] (0 for an ignored target), summed by {@link
-     * #crossEntropySum} as crossEntropy sums it. Targets are checked by the caller before the product.
+     * the same dlogits bits; row r's loss goes to rowLoss[r] (0 for an ignored target), for {@link #crossEntropySum}.
+     * Targets are checked by the caller before the product.
      */
     static void crossEntropyRows(float[] z, int r0, int rows, int v, int[] targets, float gradScale, double[] rowLoss) {
         for (int i = 0; i < rows; i++) {
@@ -247,9 +240,10 @@ final class VectorKernels {
     }
 
     /**
-     * The loss sum of {@link #crossEntropy} from per-row losses: the rows split into the parts {@link Kernels#parallel}
-     * gives n rows (at least 8 a part, at most {@link Kernels#threads()} parts), each part's counted rows added in row
-     * order from 0, then the parts in order: the same double additions, so the same bits.
+     * The loss sum of both cross-entropy paths from per-row losses, in one fixed order: the rows split into the parts
+     * {@link Kernels#parallel} gives n rows (at least 8 a part, at most {@link Kernels#threads()} parts, the order in
+     * which crossEntropy added per-part sums before it kept per-row losses), each part's counted rows added in row
+     * order from 0, then the parts in order.
      */
     static double crossEntropySum(double[] rowLoss, int[] targets, int n) {
         int parts = (int) Math.max(1, Math.min(Kernels.threads(), n / 8L));
@@ -296,13 +290,13 @@ final class VectorKernels {
         FloatVector sv = FloatVector.zero(S);
         int i = from;
         for (int bound = from + S.loopBound(to - from); i < bound; i += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, b, i).sub(shift).mul(1f));
+            FloatVector e = exp(FloatVector.fromArray(S, b, i).sub(shift));   // times 1: exact
             e.intoArray(b, i);
             sv = sv.add(e);
         }
         double sum = laneSum(sv);
         for (; i < to; i++) {
-            float e = expScalar((b[i] - shift) * 1f);
+            float e = expScalar(b[i] - shift);
             b[i] = e;
             sum += e;
         }
