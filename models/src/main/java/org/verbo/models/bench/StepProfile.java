@@ -309,6 +309,8 @@ public final class StepProfile {
         long gc0 = gcMillis();
         long gcn0 = gcCount();
         List<List<Double>> ab = List.of(new java.util.ArrayList<>(), new java.util.ArrayList<>());
+        String[] names = abHeadLoss ? new String[]{"head product stored, then the loss", "head product + loss fused"}
+                : new String[]{"helpers park", "helpers poll " + abSpin + " µs"};
         for (int i = 0; i < steps; i++) {
             int variant = ((i % 2) ^ ((i / 2) % 2));          // pairs (0, 1), (1, 0), (0, 1), ...
             if (abSpin >= 0) {
@@ -317,8 +319,6 @@ public final class StepProfile {
             if (abHeadLoss) {
                 org.verbo.models.nn.CrossEntropyLoss.setFusedHeadLoss(variant == 1);
             }
-            String[] names = abHeadLoss ? new String[]{"head product stored, then the loss", "head product + loss fused"}
-                    : new String[]{"helpers park", "helpers poll " + abSpin + " µs"};
             Trainer.StepResult r = trainer.trainStep(it);
             System.out.printf(Locale.ROOT, "step %d %.3f s, %.0f tokens/s, loss %.4f%s%n", r.step(), r.seconds(),
                     batch * t / r.seconds(), r.loss(), abSpin >= 0 || abHeadLoss ? " (" + names[variant] + ")" : "");
@@ -328,10 +328,8 @@ public final class StepProfile {
             for (int v = 0; v < 2; v++) {
                 List<Double> xs = new java.util.ArrayList<>(ab.get(v));
                 java.util.Collections.sort(xs);
-                System.out.printf(Locale.ROOT, "median step, %s: %.4f s over %d steps%n",
-                        abHeadLoss ? (v == 1 ? "head product + loss fused" : "head product stored, then the loss")
-                                : v == 1 ? "helpers poll " + abSpin + " µs" : "helpers park", xs.get(xs.size() / 2),
-                        xs.size());
+                System.out.printf(Locale.ROOT, "median step, %s: %.4f s over %d steps%n", names[v],
+                        xs.get(xs.size() / 2), xs.size());
             }
         }
         System.out.printf(Locale.ROOT, "gc during %d steps: %d collections, %d ms%n", steps, gcCount() - gcn0,

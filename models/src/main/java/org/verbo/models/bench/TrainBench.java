@@ -89,7 +89,8 @@ public final class TrainBench {
         // measured before and after the timed runs, the best kept: a first measurement in a fresh JVM swung from 184 to
         // 359 GFLOP/s between rounds with AVX-512 kernels (clock and thread-pool start-up), which would make MFU swing
         double[] peak = {sgemmPeak()};
-        PeakProbe probe = new PeakProbe();
+        GemmTimer probe = GemmTimer.peakProduct();
+        probe.best(3);                                     // warm-up
         List<LossCurvePlot.Series> curves = new ArrayList<>();
         for (TrainConfig.OptimizerKind kind : TrainConfig.OptimizerKind.values()) {
             double rate = kind == TrainConfig.OptimizerKind.ADAMW ? lr : saiLr;
@@ -129,16 +130,14 @@ public final class TrainBench {
                 losses[warmup + i] = r.loss();
                 mem.sample();
                 long p0 = System.nanoTime();
-                probeRates[i] = probe.rate();
+                probeRates[i] = probe.best(3);
                 probeNanos += System.nanoTime() - p0;
                 System.out.printf(Locale.ROOT, "%s step %d loss %.4f %.2fs, peak probe %.1f GFLOP/s%n", kind.id(),
                         r.step(), r.loss(), r.seconds(), probeRates[i] / 1e9);
             }
             double secs = (System.nanoTime() - t0 - probeNanos) / 1e9;
             // median step time: robust to other jobs stealing the CPU for a few steps (shared machines)
-            double[] sorted = stepSeconds.clone();
-            java.util.Arrays.sort(sorted);
-            double median = steps % 2 == 1 ? sorted[steps / 2] : (sorted[steps / 2 - 1] + sorted[steps / 2]) / 2;
+            double median = median(stepSeconds);
             double tps = (double) batch * t / median;
             ObjectNode o = result.putObject(kind.id());
             o.put("seconds", secs);
@@ -257,14 +256,10 @@ public final class TrainBench {
 
     /** FLOP/s of BatchedMatmul.gemm on [m, k] x [k, n], best of 10 after 3 warm-up calls. */
     private static double gemmRate(int m, int k, int n) {
-        org.nd4j.linalg.api.ndarray.INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, k);
-        org.nd4j.linalg.api.ndarray.INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, k, n);
-        org.nd4j.linalg.api.ndarray.INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, n);
-        double best = StepProfile.best(10, () -> org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0));
-        for (var x : new org.nd4j.linalg.api.ndarray.INDArray[]{a, b, c}) {
-            x.close();
+        try (GemmTimer g = new GemmTimer(m, k, n)) {
+            g.best(3);
+            return g.best(10);
         }
-        return 2.0 * m * n * k / best;
     }
 
     private static double median(double[] v) {
@@ -275,40 +270,51 @@ public final class TrainBench {
     }
 
     /**
-     * The peak product, best of three calls, after each timed step (the packed GEMM at 2048 x 1536 x 2048 where {@link
-     * PackedGemm#chosen()}, else cblas_sgemm at 2048^3; preallocated, warmed up by {@link #sgemmPeak}), so that the MFU
-     * can be taken against the peak of the same moment. Why: this VM's speed moves 10-25 % within minutes, and the
-     * best-of-20 peak of {@link #sgemmPeak} catches its fastest moment while the median step is a typical one.
+     * BatchedMatmul.gemm on preallocated random [m, k] x [k, n] operands into a preallocated output, timed: {@link
+     * #gemmRate}'s peak measurement, and the peak probe after each timed step (best of 3 calls of the peak product,
+     * see the main loop). Why the probe: this VM's speed moves 10-25 % within minutes, and the best-of-20 peak of
+     * {@link #sgemmPeak} catches its fastest moment while the median step is a typical one. Why best of 3: a single
+     * call right after a step ran 10-15 % below the best-of-10 rate (helpers parked, caches holding the step's data),
+     * which would have lowered the peak, not measured it.
      */
-    private static final class PeakProbe {
-        private final int m = 2048;
-        private final int k = PackedGemm.chosen() ? PackedGemm.MAX_K : 2048;
-        private final int n = 2048;
-        private final org.nd4j.linalg.api.ndarray.INDArray a =
-                Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, k);
-        private final org.nd4j.linalg.api.ndarray.INDArray b =
-                Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, k, n);
-        private final org.nd4j.linalg.api.ndarray.INDArray c =
-                Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, n);
+    private static final class GemmTimer implements AutoCloseable {
+        private final int m;
+        private final int k;
+        private final int n;
+        private final org.nd4j.linalg.api.ndarray.INDArray a;
+        private final org.nd4j.linalg.api.ndarray.INDArray b;
+        private final org.nd4j.linalg.api.ndarray.INDArray c;
 
-        PeakProbe() {
-            for (int i = 0; i < 3; i++) {
-                rate();
-            }
+        GemmTimer(int m, int k, int n) {
+            this.m = m;
+            this.k = k;
+            this.n = n;
+            a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, k);
+            b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, k, n);
+            c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, n);
         }
 
-        /**
-         * FLOP/s of the best of three calls: a single call right after a step ran 10-15 % below the best-of-10 rate
-         * (helpers parked, caches holding the step's data), which would have lowered the peak, not measured it.
-         */
-        double rate() {
+        /** The peak product of {@link #sgemmPeak}'s rule: the packed GEMM's where it takes the products, else 2048^3. */
+        static GemmTimer peakProduct() {
+            return new GemmTimer(2048, PackedGemm.chosen() ? PackedGemm.MAX_K : 2048, 2048);
+        }
+
+        /** FLOP/s of the fastest of {@code calls} calls. */
+        double best(int calls) {
             long best = Long.MAX_VALUE;
-            for (int i = 0; i < 3; i++) {
+            for (int i = 0; i < calls; i++) {
                 long s0 = System.nanoTime();
                 org.verbo.models.nn.BatchedMatmul.gemm(a, b, c, false, false, 1.0, 0.0);
                 best = Math.min(best, System.nanoTime() - s0);
             }
             return 2.0 * m * n * k / (best / 1e9);
+        }
+
+        @Override
+        public void close() {
+            for (var x : new org.nd4j.linalg.api.ndarray.INDArray[]{a, b, c}) {
+                x.close();
+            }
         }
     }
 
