@@ -94,41 +94,12 @@ final class C4QualityFilter implements Serializable {
         paragraphBreak = true;
         continue;
       }
-      // Words: maximal runs of non-\s chars (the stripped line starts and ends with one: every \s char is
-      // whitespace to strip(), so the regex split gives exactly these runs). Sentences: the pieces between the
-      // \s runs that follow a terminal mark, counted when not blank.
-      int words = 0;
-      boolean longWord = false;
-      int lineSentences = 0;
-      int pieceStart = a;
-      for (int i = a; i < b; ) {
-        int w = i;
-        while (i < b && !isRegexSpace(chars[i])) {
-          i++;
-        }
-        if (i > w) {
-          words++;
-          longWord |= max > 0 && i - w > max && Character.codePointCount(chars, w, i - w) > max;
-        }
-        if (i == b) {
-          break;
-        }
-        int runEnd = i;
-        while (runEnd < b && isRegexSpace(chars[runEnd])) {
-          runEnd++;
-        }
-        if (followsTerminal(chars, a, i)) {
-          if (!isBlank(text, pieceStart, i)) {
-            lineSentences++;
-          }
-          pieceStart = runEnd;
-        }
-        i = runEnd;
-      }
-      if (!isBlank(text, pieceStart, b)) {
-        lineSentences++;
-      }
-      if (longWord) {
+      // The stripped line starts and ends with a non-\s char (every \s char is whitespace to strip()), so the
+      // regex split gives exactly the scan's words.
+      long scan = scanLine(text, chars, a, b, max);
+      int words = (int) (scan & 0xFFFFFFFFL) >>> 1;
+      int lineSentences = (int) (scan >>> 32);
+      if ((scan & 1) != 0) { // a word longer than max
         kept = started(kept, text, same);
         continue;
       }
@@ -207,32 +178,50 @@ final class C4QualityFilter implements Serializable {
    * and never counted.
    */
   static int sentenceCount(String line) {
-    char[] chars = line.toCharArray();
-    int n = chars.length;
-    int count = 0;
-    int pieceStart = 0;
-    int i = 0;
-    while (i < n) {
-      if (!isRegexSpace(chars[i])) {
+    return (int) (scanLine(line, line.toCharArray(), 0, line.length(), 0) >>> 32);
+  }
+
+  /**
+   * One scan of the line {@code text[a, b)} (whose chars are {@code chars}) for what {@link #apply} decides on: its
+   * words, the maximal runs of {@code \s}-free chars; whether one of them is longer than {@code maxWordLength} code
+   * points (0: no limit); and its sentences, {@link #sentenceCount}'s rule (the non-blank pieces between the {@code
+   * \s} runs that follow a terminal mark). Packed, as the scan runs per line of every document: sentences in the
+   * high 32 bits, the words shifted left by one in the low 32, the long-word flag in bit 0.
+   */
+  private static long scanLine(String text, char[] chars, int a, int b, int maxWordLength) {
+    int words = 0;
+    boolean longWord = false;
+    int sentences = 0;
+    int pieceStart = a;
+    for (int i = a; i < b; ) {
+      int w = i;
+      while (i < b && !isRegexSpace(chars[i])) {
         i++;
-        continue;
+      }
+      if (i > w) {
+        words++;
+        longWord |= maxWordLength > 0 && i - w > maxWordLength
+            && Character.codePointCount(chars, w, i - w) > maxWordLength;
+      }
+      if (i == b) {
+        break;
       }
       int runEnd = i;
-      while (runEnd < n && isRegexSpace(chars[runEnd])) {
+      while (runEnd < b && isRegexSpace(chars[runEnd])) {
         runEnd++;
       }
-      if (followsTerminal(chars, 0, i)) {
-        if (!isBlank(line, pieceStart, i)) {
-          count++;
+      if (followsTerminal(chars, a, i)) {
+        if (!isBlank(text, pieceStart, i)) {
+          sentences++;
         }
         pieceStart = runEnd;
       }
       i = runEnd;
     }
-    if (!isBlank(line, pieceStart, n)) {
-      count++;
+    if (!isBlank(text, pieceStart, b)) {
+      sentences++;
     }
-    return count;
+    return (long) sentences << 32 | (long) words << 1 | (longWord ? 1 : 0);
   }
 
   /**

@@ -76,11 +76,10 @@ final class GopherQualityFilter implements Serializable {
       for (int i = start; i < end; codePoints++) {
         char ch = chars[i];
         if (ch < 0x80) {
-          boolean upper = ch >= 'A' && ch <= 'Z';
-          boolean isLetter = upper || (ch >= 'a' && ch <= 'z');
+          boolean isLetter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
           word |= isLetter || (ch >= '0' && ch <= '9');
           letter |= isLetter;
-          lowerHash = 31 * lowerHash + (upper ? ch + ('a' - 'A') : ch);
+          lowerHash = 31 * lowerHash + StopWordSet.lowerChar(ch);
           i++;
         } else {
           // A token never ends inside a surrogate pair (the tokenizer steps by code points).

@@ -69,11 +69,10 @@ public final class QualityFilters implements Serializable {
   public Verdict apply(String text, boolean normalized) {
     Objects.requireNonNull(text, "text");
     // Both Gopher filters read the same tokens, and FineWeb counts them again when C4 left the text as it was
-    // (the common case): tokenise once. The repetition filter and C4 scan the same chars.
+    // (the common case): tokenise once. The tokenizer, both Gopher filters and C4 scan the same chars.
+    char[] chars = text.toCharArray();
     WordTokenizer.Spans tokens = null;
-    char[] chars = null;
     if (config.gopherQuality().enabled()) {
-      chars = text.toCharArray();
       tokens = WordTokenizer.spans(chars);
       Verdict v = gopherQuality.apply(text, chars, tokens);
       if (!v.kept()) {
@@ -82,7 +81,6 @@ public final class QualityFilters implements Serializable {
     }
     if (config.gopherRepetition().enabled()) {
       if (tokens == null) {
-        chars = text.toCharArray();
         tokens = WordTokenizer.spans(chars);
       }
       Verdict v = gopherRepetition.apply(text, chars, tokens);
@@ -91,7 +89,7 @@ public final class QualityFilters implements Serializable {
       }
     }
     if (config.c4().enabled()) {
-      Verdict v = c4.apply(text, chars != null ? chars : text.toCharArray(), normalized);
+      Verdict v = c4.apply(text, chars, normalized);
       if (!v.kept()) {
         return v;
       }

@@ -45,11 +45,6 @@ final class StopWordSet implements Serializable {
     maxLength = max;
   }
 
-  /** {@code words.contains(text.substring(start, end).toLowerCase(Locale.ROOT))}. */
-  boolean containsLowerCase(String text, int start, int end) {
-    return containsLowerCase(text.toCharArray(), start, end);
-  }
-
   /** {@code words.contains(new String(text, start, end - start).toLowerCase(Locale.ROOT))}. */
   boolean containsLowerCase(char[] text, int start, int end) {
     int h = 0;

@@ -51,7 +51,7 @@ class QualityHelpersParityTest {
       probes.add("x" + w.toUpperCase(Locale.ROOT) + "y");
     }
     for (String p : probes) {
-      String text = "<" + p + ">";
+      char[] text = ("<" + p + ">").toCharArray();
       assertEquals(words.contains(p.toLowerCase(Locale.ROOT)), fast.containsLowerCase(text, 1, 1 + p.length()),
           () -> QualityFiltersParityTest.escape(p));
     }
