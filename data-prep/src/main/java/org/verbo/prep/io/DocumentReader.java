@@ -102,7 +102,8 @@ public final class DocumentReader {
   /**
    * {@link #read(InputStream, InputFormat, ReaderOptions)}; with {@code trustDecoder} false every decoded text goes
    * through {@link TextNormalizer#normalize}, even when {@link TextDecoder.Decoded#normalized()} says it is normalised
-   * already: the reference the shortcut is tested against (the documents must be the same).
+   * already, and every JSONL line is parsed from its decoded String, not from its bytes: the reference the shortcuts
+   * are tested against (the documents must be the same).
    */
   static Iterator<RawDocument> read(
       InputStream in, InputFormat format, ReaderOptions options, boolean trustDecoder) {
@@ -241,11 +242,14 @@ public final class DocumentReader {
     private final ByteLineReader lines;
     private final TextDecoder decoder;
     private final int max;
+    /** False for the reference reader: every text through normalize, every JSONL line through its String. */
+    protected final boolean trustDecoder;
 
-    LineRecordIterator(InputStream in, ReaderOptions options) {
+    LineRecordIterator(InputStream in, ReaderOptions options, boolean trustDecoder) {
       this.lines = new ByteLineReader(in, options.maxDocumentBytes());
       this.decoder = new TextDecoder(options.fallbackCharset());
       this.max = options.maxDocumentBytes();
+      this.trustDecoder = trustDecoder;
     }
 
     @Override
@@ -294,11 +298,8 @@ public final class DocumentReader {
 
   /** LINE split: each non-blank line is a document. */
   private static final class LineIterator extends LineRecordIterator {
-    private final boolean trustDecoder;
-
     LineIterator(InputStream in, ReaderOptions options, boolean trustDecoder) {
-      super(in, options);
-      this.trustDecoder = trustDecoder;
+      super(in, options, trustDecoder);
     }
 
     @Override
@@ -383,11 +384,8 @@ public final class DocumentReader {
   private static final class JsonlIterator extends LineRecordIterator {
     private final String field;
 
-    private final boolean fromBytes;
-
-    JsonlIterator(InputStream in, ReaderOptions options, boolean fromBytes) {
-      super(in, options);
-      this.fromBytes = fromBytes;
+    JsonlIterator(InputStream in, ReaderOptions options, boolean trustDecoder) {
+      super(in, options, trustDecoder);
       this.field = options.jsonTextField();
     }
 
@@ -405,7 +403,7 @@ public final class DocumentReader {
 
     @Override
     protected boolean parsesUtf8() {
-      return fromBytes;
+      return trustDecoder;
     }
 
     /**
