@@ -159,16 +159,16 @@ final class OrderedRows {
      * which gives the row to emit or null to drop it; streamed, in the rows' order. Rows are {@code Row}s or Spark's
      * internal rows, so {@code key} reads a row's doc_key.
      */
-    private static <T> Iterator<T> decide(Iterator<T> docs, Iterator<Tuple2<Long, String[]>> decided,
-                                          java.util.function.ToLongFunction<T> key,
-                                          java.util.function.BiFunction<T, String[], T> apply) {
+    private static <T, R> Iterator<R> decide(Iterator<T> docs, Iterator<Tuple2<Long, String[]>> decided,
+                                             java.util.function.ToLongFunction<T> key,
+                                             java.util.function.BiFunction<T, String[], R> apply) {
         Map<Long, String[]> byKey = decisions(decided);
         return new Lookahead<>() {
             @Override
-            protected T computeNext() {
+            protected R computeNext() {
                 while (docs.hasNext()) {
                     T r = docs.next();
-                    T out = apply.apply(r, byKey.isEmpty() ? null : byKey.get(key.applyAsLong(r)));
+                    R out = apply.apply(r, byKey.isEmpty() ? null : byKey.get(key.applyAsLong(r)));
                     if (out != null) {
                         return out;
                     }
@@ -192,18 +192,7 @@ final class OrderedRows {
 
     /** Rows of {@code (doc_key, text, reason)}: the documents no decision rejects, as {@code (doc_key, text)}. */
     private static Iterator<Row> left(Iterator<InternalRow> docs, Iterator<Tuple2<Long, String[]>> decided) {
-        Iterator<InternalRow> kept = decide(docs, decided, r -> r.getLong(0), (r, d) -> r.isNullAt(2) && d == null ? r : null);
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return kept.hasNext();
-            }
-
-            @Override
-            public Row next() {
-                return keyAndText(kept.next());
-            }
-        };
+        return decide(docs, decided, r -> r.getLong(0), (r, d) -> r.isNullAt(2) && d == null ? keyAndText(r) : null);
     }
 
     /** Rows of {@link DocRows#SCHEMA} with their decisions applied. */
