@@ -24,6 +24,7 @@ import java.util.SplittableRandom;
 import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,6 +39,24 @@ class PrepareJobTest {
         VerboConfig config = TestSpark.config(overrides);
         PrepareSettings s = PrepareSettings.from(config, List.of(in.toString()), out.toString());
         return PrepareJob.run(TestSpark.session(), s, line -> { });
+    }
+
+    @Test
+    void theCacheSettingIsTheRunsOwnAndTheUsersWins() throws IOException {
+        // prepare turns the columnar cache's compression off for its run only; a value the user set stays as set.
+        Path in = Files.createDirectories(tmp.resolve("in"));
+        Files.writeString(in.resolve("a.txt"), GOOD + "um");
+        SparkSession spark = TestSpark.session();
+        spark.conf().unset(PrepareJob.CACHE_COMPRESSED);
+        assertEquals(1, prepare(in, tmp.resolve("out1"), TestSpark.qualityOff()).kept());
+        assertFalse(spark.conf().contains(PrepareJob.CACHE_COMPRESSED), "the session is left as it was");
+        spark.conf().set(PrepareJob.CACHE_COMPRESSED, "true");
+        try {
+            assertEquals(1, prepare(in, tmp.resolve("out2"), TestSpark.qualityOff()).kept());
+            assertEquals("true", spark.conf().get(PrepareJob.CACHE_COMPRESSED));
+        } finally {
+            spark.conf().unset(PrepareJob.CACHE_COMPRESSED);
+        }
     }
 
     @Test
