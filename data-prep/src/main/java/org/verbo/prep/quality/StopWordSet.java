@@ -3,6 +3,7 @@ package org.verbo.prep.quality;
 import java.io.Serializable;
 import java.util.Locale;
 import java.util.Set;
+import org.verbo.prep.text.WordTokenizer;
 
 /**
  * Membership of a token's lower case in the stop-word lists, read from the token's range of the text without
@@ -50,7 +51,7 @@ final class StopWordSet implements Serializable {
     int h = 0;
     boolean plain = true;
     for (int i = start; i < end && plain; i++) {
-      int lower = lowerChar(text[i]);
+      int lower = WordTokenizer.lowerChar(text[i]);
       plain = lower >= 0;
       h = 31 * h + lower;
     }
@@ -59,8 +60,9 @@ final class StopWordSet implements Serializable {
 
   /**
    * {@link #containsLowerCase(char[], int, int)} given what a caller's own scan of the token computed: {@code
-   * hash}, {@code h = 31 * h + lowerChar(c)} over its chars (the lower case's {@link String#hashCode}), and
-   * {@code plain}, false when a char's {@link #lowerChar} was -1 (then {@code hash} is not used).
+   * hash}, {@code h = 31 * h + lowerChar(c)} over its chars (the lower case's {@link String#hashCode}, as {@link
+   * WordTokenizer.Spans#lowerHash} gives it), and {@code plain}, false when a char's {@link
+   * WordTokenizer#lowerChar} was -1 (then {@code hash} is not used).
    */
   boolean containsLowerCase(char[] text, int start, int end, int hash, boolean plain) {
     int len = end - start;
@@ -82,25 +84,10 @@ final class StopWordSet implements Serializable {
     }
   }
 
-  /**
-   * The char {@code String.toLowerCase(Locale.ROOT)} gives for {@code c} when it maps chars one to one there, else
-   * -1: surrogates, U+0130 (two chars), U+03A3 (by context) and a lower case outside the BMP.
-   */
-  static int lowerChar(char c) {
-    if (c < 0x80) {
-      return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-    }
-    if (Character.isSurrogate(c) || c == '\u0130' || c == '\u03A3') {
-      return -1;
-    }
-    int lower = Character.toLowerCase((int) c);
-    return lower > 0xFFFF ? -1 : lower;
-  }
-
   /** True when {@code w} equals the lower case of {@code text[start, start + w.length)}, char by char. */
   private static boolean equalsLowerCase(char[] w, char[] text, int start) {
     for (int i = 0; i < w.length; i++) {
-      if (w[i] != lowerChar(text[start + i])) {
+      if (w[i] != WordTokenizer.lowerChar(text[start + i])) {
         return false;
       }
     }

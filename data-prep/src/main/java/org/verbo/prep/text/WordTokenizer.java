@@ -103,64 +103,90 @@ public final class WordTokenizer {
         continue;
       }
       int start = i;
-      // Along the scan, each token's String.hashCode polynomial and its code points, which the repetition filter's
-      // word table and character counts would otherwise read the chars again for.
-      int h = ch;
-      int cps = 1;
-      if (Character.charCount(cp) == 2) {
-        h = 31 * h + text[i + 1];
+      // Along the scan, per token, what the filters would otherwise read the chars again for: the String.hashCode
+      // polynomial and the code points (the repetition filter's word table and character counts), and the hash of
+      // the lower case, a letter or not, and whether every char has a one-char lower case (Gopher quality's
+      // stop-word lookup and alphabetic ratio).
+      int h = 0;
+      int lh = 0;
+      int flags = 0;
+      int cps = 0;
+      boolean word = isWordCharFast(cp);
+      if (word) {
+        flags |= WORD;
       }
-      i += Character.charCount(cp);
-      if (isWordCharFast(cp)) {
-        int prev = cp;
-        while (i < n) {
-          char cc = text[i];
-          int c = Character.isSurrogate(cc) ? Character.codePointAt(text, i) : cc;
-          if (isWordCharFast(c)) {
-            prev = c;
+      int prev = cp;
+      while (true) {
+        // the code point cp at i (one or two chars) joins the token
+        if (cp < 0x80) {
+          h = 31 * h + cp;
+          lh = 31 * lh + (cp - 'A' < 26 && cp >= 'A' ? cp + ('a' - 'A') : cp);
+          flags |= (cp | 0x20) - 'a' < 26 && (cp | 0x20) >= 'a' ? LETTER : 0;
+          i++;
+        } else {
+          if ((flags & LETTER) == 0 && Character.isAlphabetic(cp)) {
+            flags |= LETTER;
+          }
+          for (int k = Character.charCount(cp); k > 0; k--, i++) {
+            char cc = text[i];
+            int lower = lowerChar(cc);
             h = 31 * h + cc;
-            if (Character.charCount(c) == 2) {
-              h = 31 * h + text[i + 1];
+            lh = 31 * lh + lower;
+            flags |= lower < 0 ? NOT_PLAIN : 0;
+          }
+        }
+        cps++;
+        if (i >= n) {
+          break;
+        }
+        char cc = text[i];
+        int c = Character.isSurrogate(cc) ? Character.codePointAt(text, i) : cc;
+        if (word) {
+          if (!isWordCharFast(c)) {
+            boolean joiner = false;
+            if (c == '\'' || c == '\u2019' || c == '-' || c == '\u2010' || c == '.' || c == ',') {
+              int after = i + 1; // all six joiners are one char
+              int next = after < n ? Character.codePointAt(text, after) : -1;
+              joiner = (c == '.' || c == ',')
+                  ? isDigitFast(prev) && next >= 0 && isDigitFast(next)
+                  : next >= 0 && isWordCharFast(next);
             }
-            cps++;
-            i += Character.charCount(c);
-            continue;
+            if (!joiner) {
+              break;
+            }
           }
-          boolean joiner = false;
-          if (c == '\'' || c == '\u2019' || c == '-' || c == '\u2010' || c == '.' || c == ',') {
-            int after = i + 1; // all six joiners are one char
-            int next = after < n ? Character.codePointAt(text, after) : -1;
-            joiner = (c == '.' || c == ',')
-                ? isDigitFast(prev) && next >= 0 && isDigitFast(next)
-                : next >= 0 && isWordCharFast(next);
-          }
-          if (!joiner) {
-            break;
-          }
-          h = 31 * h + cc;
-          cps++;
-          i += 1;
-          prev = c;
+        } else if (isWordCharFast(c) || isSpace(c)) {
+          break;
         }
-      } else {
-        while (i < n) {
-          char cc = text[i];
-          int c = Character.isSurrogate(cc) ? Character.codePointAt(text, i) : cc;
-          if (isWordCharFast(c) || isSpace(c)) {
-            break;
-          }
-          h = 31 * h + cc;
-          if (Character.charCount(c) == 2) {
-            h = 31 * h + text[i + 1];
-          }
-          cps++;
-          i += Character.charCount(c);
-        }
+        prev = c;
+        cp = c;
       }
-      out.add(start, i, h, cps);
+      out.add(start, i, h, cps, lh, flags);
     }
     return out;
   }
+
+  /**
+   * The char {@code String.toLowerCase(Locale.ROOT)} gives for {@code c} when it maps chars one to one there, else
+   * -1: surrogates, U+0130 (two chars), U+03A3 (by context) and a lower case outside the BMP.
+   */
+  public static int lowerChar(char c) {
+    if (c < 0x80) {
+      return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+    }
+    if (Character.isSurrogate(c) || c == '\u0130' || c == '\u03A3') {
+      return -1;
+    }
+    int lower = Character.toLowerCase((int) c);
+    return lower > 0xFFFF ? -1 : lower;
+  }
+
+  /** {@link Spans#flags} bit: the token holds a word character ({@link #isWord}). */
+  public static final int WORD = 1;
+  /** {@link Spans#flags} bit: the token holds an alphabetic character ({@link #hasLetter}). */
+  public static final int LETTER = 2;
+  /** {@link Spans#flags} bit: a char of the token has {@link #lowerChar} -1, so {@link Spans#lowerHash} is void. */
+  public static final int NOT_PLAIN = 4;
 
   /** Token boundaries of one text (see {@link #spans}): token {@code i} is {@code [start(i), end(i))}. */
   public static final class Spans {
@@ -168,6 +194,8 @@ public final class WordTokenizer {
     private int[] end;
     private int[] hash; // [count] String.hashCode of each token's chars; null for Spans.of
     private int[] codePoints; // [count] code points of each token; null for Spans.of
+    private int[] lowerHash; // [count] hash of each token's lower case by lowerChar; null for Spans.of
+    private int[] flags; // [count] WORD | LETTER | NOT_PLAIN; null for Spans.of
     private int count;
 
     Spans(int capacity) {
@@ -175,6 +203,8 @@ public final class WordTokenizer {
       end = new int[capacity];
       hash = new int[capacity];
       codePoints = new int[capacity];
+      lowerHash = new int[capacity];
+      flags = new int[capacity];
     }
 
     /** Given boundaries (for tests and tools): token {@code i} is {@code [start[i], end[i])}. */
@@ -187,11 +217,16 @@ public final class WordTokenizer {
       s.end = end.clone();
       s.hash = null;
       s.codePoints = null;
+      s.lowerHash = null;
+      s.flags = null;
       s.count = start.length;
       return s;
     }
 
-    /** True when {@link #hash} and {@link #codePoints} are known (spans from {@link #spans}, not {@link #of}). */
+    /**
+     * True when {@link #hash}, {@link #codePoints}, {@link #lowerHash} and {@link #flags} are known (spans from {@link
+     * #spans}, not {@link #of}).
+     */
     public boolean hasCounts() {
       return hash != null;
     }
@@ -204,6 +239,19 @@ public final class WordTokenizer {
     /** Code points of token {@code i} (when {@link #hasCounts}). */
     public int codePoints(int i) {
       return codePoints[i];
+    }
+
+    /**
+     * {@code h = 31 * h + lowerChar(c)} over token {@code i}'s chars: the {@link String#hashCode} of its lower case
+     * under {@link java.util.Locale#ROOT} unless {@link #flags} has {@link #NOT_PLAIN} (when {@link #hasCounts}).
+     */
+    public int lowerHash(int i) {
+      return lowerHash[i];
+    }
+
+    /** {@link #WORD}, {@link #LETTER} and {@link #NOT_PLAIN} of token {@code i} (when {@link #hasCounts}). */
+    public int flags(int i) {
+      return flags[i];
     }
 
     /** Number of tokens. */
@@ -221,16 +269,21 @@ public final class WordTokenizer {
       return end[i];
     }
 
-    void add(int s, int e, int h, int cps) {
+    void add(int s, int e, int h, int cps, int lh, int f) {
       if (count == start.length) {
-        start = java.util.Arrays.copyOf(start, Math.max(16, count * 2));
-        end = java.util.Arrays.copyOf(end, Math.max(16, count * 2));
-        hash = java.util.Arrays.copyOf(hash, Math.max(16, count * 2));
-        codePoints = java.util.Arrays.copyOf(codePoints, Math.max(16, count * 2));
+        int cap = Math.max(16, count * 2);
+        start = java.util.Arrays.copyOf(start, cap);
+        end = java.util.Arrays.copyOf(end, cap);
+        hash = java.util.Arrays.copyOf(hash, cap);
+        codePoints = java.util.Arrays.copyOf(codePoints, cap);
+        lowerHash = java.util.Arrays.copyOf(lowerHash, cap);
+        flags = java.util.Arrays.copyOf(flags, cap);
       }
       start[count] = s;
       hash[count] = h;
       codePoints[count] = cps;
+      lowerHash[count] = lh;
+      flags[count] = f;
       end[count++] = e;
     }
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,9 @@ import org.junit.jupiter.api.Test;
  * Parity of {@link WordTokenizer#spans} (ASCII shortcuts, no String per token) with its reference twin {@link
  * WordTokenizer#tokenize}: the same tokens, exactly, on seeded random texts made of pieces that exercise every
  * rule (joiners at the ends and next to non-word characters, digits with separators, marks, supplementary and
- * lone surrogates, every kind of separator), and on every single code point of the BMP between two letters.
+ * lone surrogates, every kind of separator, case pairs that lower-case by context or to two chars), and on every
+ * single code point of the BMP between two letters; with each token's hash, code points, flags and the hash of its
+ * lower case, which the scan computes for the filters.
  */
 class WordTokenizerSpansTest {
 
@@ -19,6 +22,7 @@ class WordTokenizerSpansTest {
     "a", "Z", "ç", "7", "\u0660", "\u2160", "\u3007", "\u02B0", "e\u0301", "\u0301", "\u20DD", "\u0903", "𝔸", "😀",
     "𝟙", "\uD800", "\uDC00", "'", "\u2019", "-", "\u2010", ".", ",", "...", "!", "#", "_", "@", "\u2014", " ",
     "\t", "\n", "\u000B", "\u001C", "\u001F", "\u00A0", "\u2003", "\u2028", "\u3000", "\u0085", "\u200B", "\u00AD",
+    "Q", "\u00C9", "\u0130", "\u03A3", "\u212A", "\u01C5", "\u0345", "\u24B6",
   };
 
   private static List<String> viaSpans(String text) {
@@ -30,6 +34,16 @@ class WordTokenizerSpansTest {
       // What the scan computes on its way for the repetition filter: the token's String hash and code points.
       assertEquals(token.hashCode(), s.hash(i), token);
       assertEquals(token.codePointCount(0, token.length()), s.codePoints(i), token);
+      // ... and for Gopher quality: word or not, a letter or not, and the hash of the lower case for the stop words.
+      int f = s.flags(i);
+      assertEquals(WordTokenizer.isWord(token), (f & WordTokenizer.WORD) != 0, token);
+      assertEquals(WordTokenizer.hasLetter(token), (f & WordTokenizer.LETTER) != 0, token);
+      boolean plain = token.chars().noneMatch(c -> Character.isSurrogate((char) c) || c == 0x0130 || c == 0x03A3
+          || Character.toLowerCase(c) > 0xFFFF);
+      assertEquals(plain, (f & WordTokenizer.NOT_PLAIN) == 0, token);
+      if (plain) {
+        assertEquals(token.toLowerCase(Locale.ROOT).hashCode(), s.lowerHash(i), token);
+      }
     }
     return out;
   }
