@@ -16,10 +16,8 @@ import scala.Tuple2;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -158,36 +156,65 @@ final class OrderedRows {
      * One partition's rows, each passed with the decision routed to it for its key (null when none) to {@code apply},
      * which gives the row to emit or null to drop it; streamed, in the rows' order. Rows are {@code Row}s or Spark's
      * internal rows, so {@code key} reads a row's doc_key.
+     *
+     * <p>The partition's rows come in increasing doc_key order (the class invariant), so the decisions are sorted once
+     * and met by a cursor: a hash map of boxed keys was a tenth of the corpus write's samples, as {@code Long}'s hash
+     * (file ordinal xor record index) puts many doc_keys in one bucket. A decision whose document is not in the
+     * partition is a routing bug and fails the task rather than vanish.
      */
     private static <T, R> Iterator<R> decide(Iterator<T> docs, Iterator<Tuple2<Long, String[]>> decided,
                                              java.util.function.ToLongFunction<T> key,
                                              java.util.function.BiFunction<T, String[], R> apply) {
-        Map<Long, String[]> byKey = decisions(decided);
+        Decisions sorted = Decisions.of(decided);
         return new Lookahead<>() {
+            private int next; // the first decision not yet met
+
             @Override
             protected R computeNext() {
                 while (docs.hasNext()) {
                     T r = docs.next();
-                    R out = apply.apply(r, byKey.isEmpty() ? null : byKey.get(key.applyAsLong(r)));
+                    String[] d = null;
+                    if (next < sorted.keys.length) {
+                        long k = key.applyAsLong(r);
+                        if (sorted.keys[next] < k) {
+                            throw new IllegalStateException("a dedup decision for doc_key " + sorted.keys[next]
+                                    + " met no row in its partition");
+                        }
+                        if (sorted.keys[next] == k) {
+                            d = sorted.values[next++];
+                        }
+                    }
+                    R out = apply.apply(r, d);
                     if (out != null) {
                         return out;
                     }
+                }
+                if (next < sorted.keys.length) {
+                    throw new IllegalStateException("a dedup decision for doc_key " + sorted.keys[next]
+                            + " met no row in its partition");
                 }
                 return null;
             }
         };
     }
 
-    /** One partition's routed decisions by doc_key. */
-    private static Map<Long, String[]> decisions(Iterator<Tuple2<Long, String[]>> decided) {
-        Map<Long, String[]> byKey = new HashMap<>();
-        while (decided.hasNext()) {
-            Tuple2<Long, String[]> d = decided.next();
-            if (byKey.put(d._1(), d._2()) != null) {
-                throw new IllegalStateException("two dedup decisions for doc_key " + d._1());
+    /** One partition's routed decisions, sorted by doc_key (at most one per key). */
+    private record Decisions(long[] keys, String[][] values) {
+        static Decisions of(Iterator<Tuple2<Long, String[]>> decided) {
+            List<Tuple2<Long, String[]>> all = new ArrayList<>();
+            decided.forEachRemaining(all::add);
+            all.sort((x, y) -> Long.compare(x._1(), y._1()));
+            long[] keys = new long[all.size()];
+            String[][] values = new String[all.size()][];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = all.get(i)._1();
+                values[i] = all.get(i)._2();
+                if (i > 0 && keys[i] == keys[i - 1]) {
+                    throw new IllegalStateException("two dedup decisions for doc_key " + keys[i]);
+                }
             }
+            return new Decisions(keys, values);
         }
-        return byKey;
     }
 
     /** Rows of {@code (doc_key, text, reason)}: the documents no decision rejects, as {@code (doc_key, text)}. */

@@ -152,6 +152,46 @@ class OrderedRowsTest {
         }
     }
 
+    @Test
+    void manyDecisionsInAnyOrderMeetTheirOwnRowsAndAStrayOneFails() {
+        SparkSession spark = TestSpark.session();
+        // Keys whose Long hash codes collide (file ordinal xor record index), decided in a shuffled order.
+        List<Row> rows = new ArrayList<>();
+        for (int file = 0; file < 4; file++) {
+            for (int i = 0; i < 64; i++) {
+                rows.add(doc(DocRows.docKey(file, i)));
+            }
+        }
+        OrderedRows ordered = OrderedRows.of(spark.createDataFrame(
+                spark.createDataFrame(rows, DocRows.SCHEMA).javaRDD().repartition(1), DocRows.SCHEMA)
+                .repartitionByRange(4, org.apache.spark.sql.functions.col("doc_key")));
+        List<Long> decided = new ArrayList<>();
+        for (Row r : rows) {
+            if ((r.getLong(0) >>> 32 ^ r.getLong(0)) % 3 == 0) {
+                decided.add(r.getLong(0));
+            }
+        }
+        java.util.Collections.shuffle(decided, new java.util.Random(11));
+        org.apache.spark.sql.types.StructType shape = new org.apache.spark.sql.types.StructType()
+                .add("doc_key", "long").add("stage", "string").add("reason", "string").add("detail", "string");
+        List<Row> decisions = new ArrayList<>();
+        for (long k : decided) {
+            decisions.add(RowFactory.create(k, DocRows.STAGE_EXACT, "exact_dup", "duplicate of " + (k + 1)));
+        }
+        List<Row> out = ordered.apply(spark.createDataFrame(decisions, shape)).collect();
+        assertEquals(rows.size(), out.size());
+        for (Row r : out) {
+            boolean rejected = decided.contains(r.getLong(0));
+            assertEquals(rejected ? "duplicate of " + (r.getLong(0) + 1) : null, r.getString(7), "key " + r.getLong(0));
+        }
+        // A decision for a key no partition holds (inside a partition's range) is a routing bug, never dropped quietly.
+        decisions.add(RowFactory.create(DocRows.docKey(1, 1000), DocRows.STAGE_NEAR, "near_dup", "stray"));
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                () -> ordered.apply(spark.createDataFrame(decisions, shape)).collect());
+        assertTrue(String.valueOf(e.getMessage()).contains("met no row"), e.getMessage());
+        ordered.release();
+    }
+
     private static Row withoutText(Row r) {
         return RowFactory.create(r.get(0), r.get(1), r.get(2), null, null, r.get(5), r.get(6), r.get(7), r.get(8), r.get(9));
     }
