@@ -4,6 +4,7 @@
 #   scripts/bench.sh prepare-cluster   driver and executor memory of prepare/tokenizer/tokenize on a standalone cluster
 #   scripts/bench.sh tokenize [args]   verbo's BPE encoder vs Hugging Face tokenizers (DJL), tokens/s
 #   scripts/bench.sh prepare-stages    prepare's per-byte stages (decode, normalise, quality, shingles), 1 thread, MB/s
+#   scripts/bench.sh quality-ab REV    the quality filters, this tree against revision REV in one JVM, alternating
 #   scripts/bench.sh train [args]      bench-7m training tokens/s vs PyTorch eager on CPU
 #   scripts/bench.sh gemm [args]       ND4J sgemm vs direct OpenBLAS cblas_sgemm, GFLOP/s
 #   scripts/bench.sh infer [args]      forward-only batch-32 tokens/s vs PyTorch eager

@@ -118,12 +118,32 @@ final class TextStats {
     return duplicates(text, text.toCharArray(), ranges);
   }
 
-  /** {@link #duplicates(String, Ranges)} with the text's chars at hand. */
+  /**
+   * {@link #duplicates(String, Ranges)} with the text's chars at hand. Equal ranges have equal lengths, so only a range
+   * whose length another range shares is hashed and looked up: most paragraphs and lines of prose have a length of
+   * their own, and a text of one paragraph (a document per line) was hashed whole only to find nothing.
+   */
   static long[] duplicates(String text, char[] textChars, Ranges ranges) {
-    SpanSet seen = SpanSet.forThread(textChars, ranges.count());
+    int n = ranges.count();
+    if (n < 2) {
+      return new long[] {0, 0};
+    }
+    int[] sortedLengths = new int[n];
+    for (int i = 0; i < n; i++) {
+      sortedLengths[i] = ranges.end(i) - ranges.start(i);
+    }
+    java.util.Arrays.sort(sortedLengths);
+    SpanSet seen = null;
     long count = 0;
     long chars = 0;
-    for (int i = 0; i < ranges.count(); i++) {
+    for (int i = 0; i < n; i++) {
+      int len = ranges.end(i) - ranges.start(i);
+      if (!shared(sortedLengths, len)) {
+        continue;
+      }
+      if (seen == null) {
+        seen = SpanSet.forThread(textChars, n);
+      }
       int before = seen.size();
       seen.add(ranges.start(i), ranges.end(i));
       if (seen.size() == before) {
@@ -132,6 +152,12 @@ final class TextStats {
       }
     }
     return new long[] {count, chars};
+  }
+
+  /** True when {@code len} occurs at least twice in {@code sorted}. */
+  private static boolean shared(int[] sorted, int len) {
+    int at = java.util.Arrays.binarySearch(sorted, len); // some occurrence; its neighbours tell if there is another
+    return (at > 0 && sorted[at - 1] == len) || (at + 1 < sorted.length && sorted[at + 1] == len);
   }
 
   /** First index in [from, to) that {@link String#strip} keeps, or {@code to}. */
