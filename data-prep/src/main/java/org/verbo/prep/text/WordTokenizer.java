@@ -120,8 +120,8 @@ public final class WordTokenizer {
         // the code point cp at i (one or two chars) joins the token
         if (cp < 0x80) {
           h = 31 * h + cp;
-          lh = 31 * lh + (cp - 'A' < 26 && cp >= 'A' ? cp + ('a' - 'A') : cp);
-          flags |= (cp | 0x20) - 'a' < 26 && (cp | 0x20) >= 'a' ? LETTER : 0;
+          lh = 31 * lh + lowerChar((char) cp);
+          flags |= (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ? LETTER : 0;
           i++;
         } else {
           if ((flags & LETTER) == 0 && Character.isAlphabetic(cp)) {
