@@ -53,7 +53,7 @@ final class GopherQualityFilter implements Serializable {
    * The rules on {@code text} whose tokens are {@code tokens} ({@link WordTokenizer#spans}, shared with the
    * repetition filter). What each token needs ({@link WordTokenizer#isWord}, {@link WordTokenizer#hasLetter}, its
    * code points and the hash of its lower case) the tokenizer computed on its scan, so no token's chars are read
-   * again here: a scan of its own cost about a sixth of the quality filters' time.
+   * again here: a scan of its own cost about 5 % of the quality filters' CPU (scripts/bench.sh quality-ab).
    */
   Verdict apply(String text, WordTokenizer.Spans tokens) {
     return apply(text, text.toCharArray(), tokens);
