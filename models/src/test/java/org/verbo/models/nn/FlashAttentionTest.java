@@ -2,6 +2,7 @@ package org.verbo.models.nn;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,20 +33,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * AVX-512 machine run {@code mvn -pl models -Dtest=FlashAttentionTest "-Dtest.heap=-Xmx2g -XX:MaxVectorSize=32"} (or
  * 16): both passed when this was written.
  */
+@ExtendWith(KernelStateExtension.class)
 class FlashAttentionTest {
     private static final double TOL = 2e-5;
 
-    private boolean savedKernels;
-    private int savedThreads;
     private int savedBlockQ;
     private int savedBlockK;
     private boolean savedFused;
 
     @BeforeEach
     void save() {
-        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
-        savedKernels = Kernels.enabled();
-        savedThreads = Kernels.threads();
         savedBlockQ = FlashAttention.queryBlock();
         savedBlockK = FlashAttention.keyBlock();
         savedFused = CausalSelfAttention.fusedAttention();
@@ -53,8 +50,6 @@ class FlashAttentionTest {
 
     @AfterEach
     void restore() {
-        Kernels.setEnabled(savedKernels);
-        Kernels.setThreads(savedThreads);
         FlashAttention.setBlocks(savedBlockQ, savedBlockK);
         CausalSelfAttention.setFusedAttention(savedFused);
     }

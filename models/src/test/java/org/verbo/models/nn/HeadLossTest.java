@@ -2,6 +2,7 @@ package org.verbo.models.nn;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -24,15 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * panel nor of one vector, and ignored (negative) targets. Both are also held to the ND4J reference
  * ({@link CrossEntropyLoss#reference}) within float rounding.
  */
+@ExtendWith(KernelStateExtension.class)
 class HeadLossTest {
-    private int savedThreads;
-    private boolean savedKernels;
-
     @BeforeEach
-    void save() {
-        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
-        savedThreads = Kernels.threads();
-        savedKernels = Kernels.enabled();
+    void kernelsOn() {
         Kernels.setEnabled(true);
         PackedGemm.force(true);
     }
@@ -40,8 +36,6 @@ class HeadLossTest {
     @AfterEach
     void restore() {
         PackedGemm.force(null);
-        Kernels.setThreads(savedThreads);
-        Kernels.setEnabled(savedKernels);
     }
 
     @ParameterizedTest(name = "n={0} v={1} c={2} threads={3}")

@@ -2,6 +2,7 @@ package org.verbo.models.nn;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,23 +25,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rounding of a k-term chain. The result must not depend on the kernels' thread count (bit for bit), and must agree
  * with OpenBLAS (the path it replaces) to the same tolerance.
  */
+@ExtendWith(KernelStateExtension.class)
 class PackedGemmTest {
-    private int savedThreads;
-    private boolean savedKernels;
-
     @BeforeEach
-    void save() {
-        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
-        savedThreads = Kernels.threads();
-        savedKernels = Kernels.enabled();
+    void kernelsOn() {
         Kernels.setEnabled(true);
     }
 
     @AfterEach
     void restore() {
         PackedGemm.force(null);
-        Kernels.setThreads(savedThreads);
-        Kernels.setEnabled(savedKernels);
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2} transB={3} accumulate={4} transA={5}")

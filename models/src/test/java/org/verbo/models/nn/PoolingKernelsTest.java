@@ -1,7 +1,7 @@
 package org.verbo.models.nn;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,22 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code softmaxRows}) against the formulas evaluated in double precision here (erf by ND4J's double op, i.e. the C
  * library's), on odd widths so every vector loop also runs its scalar tail, split over 1 and 3 parts.
  */
+@ExtendWith(KernelStateExtension.class)
 class PoolingKernelsTest {
-    private boolean saved;
-    private int savedThreads;
-
     @BeforeEach
-    void requireKernels() {
-        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
-        saved = Kernels.enabled();
-        savedThreads = Kernels.threads();
+    void kernelsOn() {
         Kernels.setEnabled(true);
-    }
-
-    @AfterEach
-    void restore() {
-        Kernels.setEnabled(saved);
-        Kernels.setThreads(savedThreads);
     }
 
     private static float[] randn(Random rng, int n, double scale) {

@@ -2,6 +2,7 @@ package org.verbo.models.nn;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,25 +33,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * 3 parts (per-part partial sums), and causal attention's products in blocks of 3 query rows. Tolerance: max |fast - ref| <= 2e-5 (1 + max
  * |ref|), i.e. float rounding of a few dozen operations.
  */
+@ExtendWith(KernelStateExtension.class)
 class VectorKernelsTest {
     private static int fastThreads = 1;
-    private boolean saved;
-    private int savedThreads;
     private int savedBlock;
 
     @BeforeEach
-    void requireKernels() {
-        assertTrue(Kernels.AVAILABLE, "tests run with --add-modules=jdk.incubator.vector (pom surefire argLine)");
-        saved = Kernels.enabled();
-        savedThreads = Kernels.threads();
+    void smallAttentionBlocks() {
         savedBlock = BatchedMatmul.attentionBlock();
         BatchedMatmul.setAttentionBlock(3);   // causal block skipping over several blocks (last one short)
     }
 
     @AfterEach
     void restore() {
-        Kernels.setEnabled(saved);
-        Kernels.setThreads(savedThreads);
         BatchedMatmul.setAttentionBlock(savedBlock);
     }
 
