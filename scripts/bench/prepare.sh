@@ -22,6 +22,9 @@ RUNS=("$@")
 [[ ${#RUNS[@]} -eq 0 ]] && RUNS=(html jsonl text)
 VERBO="${VERBO:-$ROOT/scripts/verbo}"
 mkdir -p "$OUT"
+# shellcheck source=scripts/lib/cds-warm.sh
+source "$ROOT/scripts/lib/cds-warm.sh"
+[[ "${REPORT_ONLY:-0}" == 1 ]] || verbo_cds_warm "$VERBO"
 for r in "${RUNS[@]}"; do
   [[ "${REPORT_ONLY:-0}" == 1 ]] && break
   case "$r" in
