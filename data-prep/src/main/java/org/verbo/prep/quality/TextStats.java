@@ -132,7 +132,7 @@ final class TextStats {
     for (int i = 0; i < n; i++) {
       sortedLengths[i] = ranges.end(i) - ranges.start(i);
     }
-    java.util.Arrays.sort(sortedLengths);
+    Arrays.sort(sortedLengths);
     SpanSet seen = null;
     long count = 0;
     long chars = 0;
@@ -156,7 +156,7 @@ final class TextStats {
 
   /** True when {@code len} occurs at least twice in {@code sorted}. */
   private static boolean shared(int[] sorted, int len) {
-    int at = java.util.Arrays.binarySearch(sorted, len); // some occurrence; its neighbours tell if there is another
+    int at = Arrays.binarySearch(sorted, len); // some occurrence; its neighbours tell if there is another
     return (at > 0 && sorted[at - 1] == len) || (at + 1 < sorted.length && sorted[at + 1] == len);
   }
 
