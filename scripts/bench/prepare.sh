@@ -22,8 +22,8 @@ RUNS=("$@")
 [[ ${#RUNS[@]} -eq 0 ]] && RUNS=(html jsonl text)
 VERBO="${VERBO:-$ROOT/scripts/verbo}"
 mkdir -p "$OUT"
-# shellcheck source=scripts/lib/cds-warm.sh
-source "$ROOT/scripts/lib/cds-warm.sh"
+# shellcheck source=scripts/lib/cds.sh
+source "$ROOT/scripts/lib/cds.sh"
 [[ "${REPORT_ONLY:-0}" == 1 ]] || verbo_cds_warm "$VERBO"
 for r in "${RUNS[@]}"; do
   [[ "${REPORT_ONLY:-0}" == 1 ]] && break
